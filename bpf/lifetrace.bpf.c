@@ -1,0 +1,525 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * lifetrace: kernel module lifecycle probes.
+ *
+ * Emits raw records (lifetrace.h) into one ring buffer; the daemon's
+ * correlator turns them into load/init/live/unload/free events. Programs come
+ * in twins: fentry/fexit/tp_btf where the kernel has BPF trampolines and BTF,
+ * kprobe/kretprobe/raw_tp otherwise. The loader enables exactly one of each
+ * pair before load (feature probes in daemon/features.cpp).
+ */
+#include "vmlinux_min.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "lifetrace.h"
+#include "core_fixes.bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Tunables, set by the loader between open and load. */
+const volatile bool walk_symbols = true;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 << 20); /* resized by the loader (--ringbuf-size) */
+} events SEC(".maps");
+
+/* Records lost, by enum lt_lost_reason. Read by the daemon at scrape time. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LT_LOST_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} lost SEC(".maps");
+
+/* A module being initialised by this thread (do_init_module entry to exit).
+ * LRU so that an exit we never saw cannot leak entries forever. */
+struct pending_init {
+	__u64 mod;
+	__u64 init_fn;
+	__u32 in_initcall;
+	__u32 _pad;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct pending_init);
+} pending SEC(".maps");
+
+/* Per-CPU scratch: a symbol batch being filled and the LT_REC_MOD_INIT
+ * record that follows the walk (both too big for the 512-byte stack). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lt_symbols_event);
+} symbuf SEC(".maps");
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lt_event);
+} initbuf SEC(".maps");
+
+static __always_inline void count_lost(__u32 reason)
+{
+	__u64 *v = bpf_map_lookup_elem(&lost, &reason);
+
+	if (v)
+		*v += 1;
+}
+
+static __always_inline void fill_header(struct lt_header *h, __u32 type, __u32 flags)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u64 ug = bpf_get_current_uid_gid();
+
+	h->type = type;
+	h->flags = flags;
+	h->ts_ns = bpf_ktime_get_ns();
+	h->tid = (__u32)id;
+	h->tgid = id >> 32;
+	h->uid = (__u32)ug;
+	h->gid = ug >> 32;
+	h->cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(h->comm, sizeof(h->comm));
+}
+
+/* Reserve a zeroed record: nothing uninitialised reaches user space. */
+static __always_inline struct lt_event *reserve(__u32 type, __u32 flags)
+{
+	struct lt_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		count_lost(LT_LOST_RINGBUF_FULL);
+		return 0;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	fill_header(&e->h, type, flags);
+	return e;
+}
+
+/* ---- load syscalls --------------------------------------------------- */
+
+static __always_inline void read_fd_name(int fd, char *dst, __u32 len)
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds, *f = 0;
+	const unsigned char *name;
+
+	if (!fdt || fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+		return;
+	fds = BPF_CORE_READ(fdt, fd);
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	if (!f)
+		return;
+	name = BPF_CORE_READ(f, f_path.dentry, d_name.name);
+	bpf_probe_read_kernel_str(dst, len, name);
+}
+
+static __always_inline int on_load_enter(__u32 syscall, const void *uargs, int fd,
+					 __u32 flags, __u64 len)
+{
+	struct lt_event *e = reserve(LT_REC_LOAD_ENTER, 0);
+	long n;
+
+	if (!e)
+		return 0;
+	e->load_enter.syscall = syscall;
+	e->load_enter.fd = fd;
+	e->load_enter.flags = flags;
+	e->load_enter.len = len;
+	n = bpf_probe_read_user_str(e->load_enter.params, sizeof(e->load_enter.params), uargs);
+	if (n == sizeof(e->load_enter.params))
+		e->h.flags |= LT_F_PARAMS_TRUNCATED;
+	if (syscall == LT_SYS_FINIT_MODULE)
+		read_fd_name(fd, e->load_enter.file, sizeof(e->load_enter.file));
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+static __always_inline int on_load_exit(__u32 syscall, long ret)
+{
+	struct lt_event *e = reserve(LT_REC_LOAD_EXIT, 0);
+
+	if (!e)
+		return 0;
+	e->load_exit.syscall = syscall;
+	e->load_exit.ret = ret;
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_init_module")
+int sys_enter_init_module(struct lt_sys_enter_ctx *ctx)
+{
+	/* init_module(void __user *umod, unsigned long len, const char __user *uargs) */
+	return on_load_enter(LT_SYS_INIT_MODULE, (const void *)ctx->args[2], -1, 0, ctx->args[1]);
+}
+
+SEC("tracepoint/syscalls/sys_exit_init_module")
+int sys_exit_init_module(struct lt_sys_exit_ctx *ctx)
+{
+	return on_load_exit(LT_SYS_INIT_MODULE, ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_enter_finit_module")
+int sys_enter_finit_module(struct lt_sys_enter_ctx *ctx)
+{
+	/* finit_module(int fd, const char __user *uargs, int flags) */
+	return on_load_enter(LT_SYS_FINIT_MODULE, (const void *)ctx->args[1], (int)ctx->args[0],
+			     (__u32)ctx->args[2], 0);
+}
+
+SEC("tracepoint/syscalls/sys_exit_finit_module")
+int sys_exit_finit_module(struct lt_sys_exit_ctx *ctx)
+{
+	return on_load_exit(LT_SYS_FINIT_MODULE, ctx->ret);
+}
+
+/* ---- the module laid out: do_init_module() entry ----------------------- */
+
+struct walk_ctx {
+	Elf64_Sym *symtab;
+	char *strtab;
+	char *typetab;
+	__u64 mod;
+	__u64 init_fn;
+	__u32 n;
+	__u32 sent;
+};
+
+static __always_inline void flush_symbols(struct lt_symbols_event *b)
+{
+	__u32 len = b->s.len;
+
+	if (!len)
+		return;
+	if (len > LT_SYMBUF_LEN)
+		len = LT_SYMBUF_LEN;
+	fill_header(&b->h, LT_REC_SYMBOLS, 0);
+	if (bpf_ringbuf_output(&events, b, sizeof(b->h) + 16 + len, 0))
+		count_lost(LT_LOST_SYMBOLS_RINGBUF);
+	b->s.len = 0;
+	b->s.count = 0;
+}
+
+static __always_inline bool is_init_module_name(const char *s)
+{
+	const char want[] = "init_module";
+
+	for (int i = 0; i < sizeof(want); i++)
+		if (s[i] != want[i])
+			return false;
+	return true;
+}
+
+static long walk_one(__u32 i, void *data)
+{
+	struct walk_ctx *c = data;
+	struct lt_symbols_event *b;
+	struct lt_event *ie;
+	Elf64_Sym sym = {};
+	__u32 zero = 0, off;
+	char type = '?';
+	long n;
+
+	if (i >= c->n)
+		return 1;
+	b = bpf_map_lookup_elem(&symbuf, &zero);
+	ie = bpf_map_lookup_elem(&initbuf, &zero);
+	if (!b || !ie)
+		return 1;
+	if (bpf_probe_read_kernel(&sym, sizeof(sym), &c->symtab[i]) || !sym.st_name)
+		return 0;
+	if (c->typetab)
+		bpf_probe_read_kernel(&type, 1, c->typetab + i);
+
+	off = b->s.len;
+	if (off > LT_SYMBUF_LEN - LT_SYMNAME_LEN - 1) {
+		flush_symbols(b);
+		off = 0;
+	}
+	if (off > LT_SYMBUF_LEN - LT_SYMNAME_LEN - 1)
+		return 1;
+	n = bpf_probe_read_kernel_str(&b->s.data[off + 1], LT_SYMNAME_LEN,
+				      c->strtab + sym.st_name);
+	if (n <= 1)
+		return 0;
+	b->s.data[off] = (char)(type | (n == LT_SYMNAME_LEN ? 0x80 : 0));
+	b->s.len = off + 1 + (__u32)n;
+	b->s.count++;
+	c->sent++;
+
+	/* The symbol at mod->init names the init entry. C modules have both
+	 * init_module and the alias target (e.g. dummy_init_module): prefer
+	 * the latter, which is what the author wrote. */
+	if (c->init_fn && sym.st_value == c->init_fn &&
+	    (type == 't' || type == 'T') &&
+	    (!ie->mod_init.init_sym[0] || is_init_module_name(ie->mod_init.init_sym)))
+		bpf_probe_read_kernel_str(ie->mod_init.init_sym, sizeof(ie->mod_init.init_sym),
+					  c->strtab + sym.st_name);
+	return 0;
+}
+
+static __always_inline int on_mod_init(struct module *mod, __u32 flags)
+{
+	__u32 zero = 0, tid = (__u32)bpf_get_current_pid_tgid();
+	struct pending_init p = {};
+	struct lt_event *ie;
+	struct lt_symbols_event *b;
+	struct mod_kallsyms *ks;
+	struct walk_ctx c = {};
+	__u64 core, init;
+
+	ie = bpf_map_lookup_elem(&initbuf, &zero);
+	b = bpf_map_lookup_elem(&symbuf, &zero);
+	if (!ie || !b)
+		return 0;
+	__builtin_memset(ie, 0, sizeof(*ie));
+	b->s.len = 0;
+	b->s.count = 0;
+	b->s.mod = (__u64)mod;
+
+	p.mod = (__u64)mod;
+	p.init_fn = (__u64)BPF_CORE_READ(mod, init);
+	if (bpf_map_update_elem(&pending, &tid, &p, BPF_ANY))
+		count_lost(LT_LOST_PENDING_FULL);
+
+	lt_module_sizes(mod, &core, &init);
+	ie->mod_init.mod = (__u64)mod;
+	ie->mod_init.init_fn = p.init_fn;
+	ie->mod_init.taints = BPF_CORE_READ(mod, taints);
+	ie->mod_init.core_size = core;
+	ie->mod_init.init_size = init;
+	ie->mod_init.state = BPF_CORE_READ(mod, state);
+	bpf_probe_read_kernel_str(ie->mod_init.name, sizeof(ie->mod_init.name), mod->name);
+	flags |= lt_module_sig_flags(mod);
+	if (!p.init_fn)
+		flags |= LT_F_NO_INIT_FN;
+
+	ks = lt_module_kallsyms(mod);
+	if (ks) {
+		c.symtab = BPF_CORE_READ(ks, symtab);
+		c.strtab = BPF_CORE_READ(ks, strtab);
+		c.typetab = BPF_CORE_READ(ks, typetab);
+		c.n = BPF_CORE_READ(ks, num_symtab);
+	}
+	if (!c.symtab || !c.strtab) {
+		flags |= LT_F_NO_KALLSYMS;
+	} else {
+		ie->mod_init.nsyms = c.n;
+		if (c.n > LT_MAX_SYMBOLS) {
+			count_lost(LT_LOST_SYMBOLS_LIMIT);
+			c.n = LT_MAX_SYMBOLS;
+		}
+		c.mod = (__u64)mod;
+		c.init_fn = p.init_fn;
+		if (walk_symbols) {
+			bpf_loop(c.n, walk_one, &c, 0);
+			flush_symbols(b);
+		}
+		ie->mod_init.nsyms_sent = c.sent;
+	}
+
+	/* The record goes out after its symbols, so the daemon has the whole
+	 * table when it sees the module. */
+	fill_header(&ie->h, LT_REC_MOD_INIT, flags);
+	if (bpf_ringbuf_output(&events, ie, sizeof(*ie), 0))
+		count_lost(LT_LOST_RINGBUF_FULL);
+	return 0;
+}
+
+SEC("fentry/do_init_module")
+int BPF_PROG(do_init_module_fentry, struct module *mod)
+{
+	return on_mod_init(mod, 0);
+}
+
+SEC("kprobe/do_init_module")
+int BPF_KPROBE(do_init_module_kprobe, struct module *mod)
+{
+	return on_mod_init(mod, LT_F_KPROBE);
+}
+
+/* ---- the module's own init: do_one_initcall(mod->init) ---------------- */
+
+static __always_inline int on_initcall(__u64 fn, bool done, int ret, __u32 flags)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct pending_init *p = bpf_map_lookup_elem(&pending, &tid);
+	struct lt_event *e;
+
+	if (!p)
+		return 0;
+	if (!done) {
+		/* Only the module's init, not initcalls it may run itself. */
+		if (fn != p->init_fn || p->in_initcall)
+			return 0;
+		p->in_initcall = 1;
+	} else {
+		/* kretprobe has no arguments: trust the entry's bookkeeping. */
+		if (!p->in_initcall || (fn && fn != p->init_fn))
+			return 0;
+		p->in_initcall = 0;
+	}
+	e = reserve(done ? LT_REC_INITCALL_DONE : LT_REC_INITCALL_START, flags);
+	if (!e)
+		return 0;
+	e->initcall.mod = p->mod;
+	e->initcall.fn = p->init_fn;
+	e->initcall.ret = ret;
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+SEC("fentry/do_one_initcall")
+int BPF_PROG(do_one_initcall_fentry, void *fn)
+{
+	return on_initcall((__u64)fn, false, 0, 0);
+}
+
+SEC("fexit/do_one_initcall")
+int BPF_PROG(do_one_initcall_fexit, void *fn, int ret)
+{
+	return on_initcall((__u64)fn, true, ret, 0);
+}
+
+SEC("kprobe/do_one_initcall")
+int BPF_KPROBE(do_one_initcall_kprobe, void *fn)
+{
+	return on_initcall((__u64)fn, false, 0, LT_F_KPROBE);
+}
+
+SEC("kretprobe/do_one_initcall")
+int BPF_KRETPROBE(do_one_initcall_kretprobe, int ret)
+{
+	return on_initcall(0, true, ret, LT_F_KPROBE);
+}
+
+/* ---- live or failed: do_init_module() returns -------------------------- */
+
+static __always_inline int on_mod_init_done(struct module *mod, int ret, __u32 flags)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct pending_init *p = bpf_map_lookup_elem(&pending, &tid);
+	struct lt_event *e;
+
+	if (!mod && p)
+		mod = (struct module *)p->mod;
+	if (p)
+		bpf_map_delete_elem(&pending, &tid);
+	if (!mod)
+		return 0;
+	e = reserve(LT_REC_MOD_INIT_DONE, flags);
+	if (!e)
+		return 0;
+	e->mod_init_done.mod = (__u64)mod;
+	e->mod_init_done.ret = ret;
+	/* On failure the module is freed before we return; its name was sent
+	 * with LT_REC_MOD_INIT, so the daemon does not need it from here. */
+	if (!ret)
+		bpf_probe_read_kernel_str(e->mod_init_done.name, sizeof(e->mod_init_done.name),
+					  mod->name);
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+SEC("fexit/do_init_module")
+int BPF_PROG(do_init_module_fexit, struct module *mod, int ret)
+{
+	return on_mod_init_done(mod, ret, 0);
+}
+
+SEC("kretprobe/do_init_module")
+int BPF_KRETPROBE(do_init_module_kretprobe, int ret)
+{
+	return on_mod_init_done(0, ret, LT_F_KPROBE);
+}
+
+/* ---- unload ------------------------------------------------------------ */
+
+SEC("tracepoint/syscalls/sys_enter_delete_module")
+int sys_enter_delete_module(struct lt_sys_enter_ctx *ctx)
+{
+	/* delete_module(const char __user *name_user, unsigned int flags) */
+	struct lt_event *e = reserve(LT_REC_UNLOAD_ENTER, 0);
+
+	if (!e)
+		return 0;
+	e->unload_enter.flags = (__u32)ctx->args[1];
+	bpf_probe_read_user_str(e->unload_enter.name, sizeof(e->unload_enter.name),
+				(const void *)ctx->args[0]);
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_delete_module")
+int sys_exit_delete_module(struct lt_sys_exit_ctx *ctx)
+{
+	struct lt_event *e = reserve(LT_REC_UNLOAD_EXIT, 0);
+
+	if (!e)
+		return 0;
+	e->unload_exit.ret = ctx->ret;
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+static __always_inline int on_free(struct module *mod, __u32 flags)
+{
+	struct lt_event *e = reserve(LT_REC_MOD_FREE, flags);
+	__u64 core, init;
+
+	if (!e)
+		return 0;
+	lt_module_sizes(mod, &core, &init);
+	e->mod_free.mod = (__u64)mod;
+	e->mod_free.taints = BPF_CORE_READ(mod, taints);
+	e->mod_free.size = core + init;
+	bpf_probe_read_kernel_str(e->mod_free.name, sizeof(e->mod_free.name), mod->name);
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+SEC("fentry/free_module")
+int BPF_PROG(free_module_fentry, struct module *mod)
+{
+	return on_free(mod, 0);
+}
+
+SEC("kprobe/free_module")
+int BPF_KPROBE(free_module_kprobe, struct module *mod)
+{
+	return on_free(mod, LT_F_KPROBE);
+}
+
+/* ---- kernel-requested loads: request_module() -------------------------- */
+
+static __always_inline int on_request(const char *name, bool wait, __u64 ip, __u32 flags)
+{
+	struct lt_event *e = reserve(LT_REC_REQUEST, flags);
+
+	if (!e)
+		return 0;
+	e->request.wait = wait;
+	e->request.ip = ip;
+	bpf_probe_read_kernel_str(e->request.name, sizeof(e->request.name), name);
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+SEC("tp_btf/module_request")
+int BPF_PROG(module_request_btf, char *name, bool wait, unsigned long ip)
+{
+	return on_request(name, wait, ip, 0);
+}
+
+SEC("raw_tp/module_request")
+int BPF_PROG(module_request_raw, char *name, bool wait, unsigned long ip)
+{
+	return on_request(name, wait, ip, LT_F_KPROBE);
+}

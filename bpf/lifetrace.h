@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The one header shared by the BPF programs (lifetrace.bpf.c) and the daemon.
+ * It holds only the wire format of the ring buffer: fixed-width types,
+ * explicit padding, no pointers. Every record starts with struct lt_header.
+ */
+#ifndef LIFETRACE_EVENT_H
+#define LIFETRACE_EVENT_H
+
+#ifdef __cplusplus
+#include <cstdint>
+typedef std::uint8_t lt_u8;
+typedef std::uint16_t lt_u16;
+typedef std::uint32_t lt_u32;
+typedef std::int32_t lt_s32;
+typedef std::uint64_t lt_u64;
+typedef std::int64_t lt_s64;
+#else
+typedef __u8 lt_u8;
+typedef __u16 lt_u16;
+typedef __u32 lt_u32;
+typedef __s32 lt_s32;
+typedef __u64 lt_u64;
+typedef __s64 lt_s64;
+#endif
+
+#define LT_COMM_LEN 16
+#define LT_MODNAME_LEN 56  /* MODULE_NAME_LEN on 64-bit kernels */
+#define LT_PARAMS_LEN 256  /* longer parameter strings are cut, see LT_F_PARAMS_TRUNCATED */
+#define LT_FILE_LEN 64     /* basename of the file given to finit_module */
+#define LT_SYMNAME_LEN 256 /* longer symbol names are cut and flagged */
+#define LT_SYMBUF_LEN 4096 /* payload of one symbol batch */
+#define LT_MAX_SYMBOLS 65536 /* symbols walked per module at most */
+
+/* Raw records, as emitted by the kernel side. The daemon's correlator turns
+ * them into the user-visible lifecycle events. */
+enum lt_record_type {
+	LT_REC_LOAD_ENTER = 1,  /* init_module/finit_module entered */
+	LT_REC_LOAD_EXIT,       /* ... returned */
+	LT_REC_MOD_INIT,        /* do_init_module entered: module laid out */
+	LT_REC_SYMBOLS,         /* a batch of the module's symbol names */
+	LT_REC_INITCALL_START,  /* do_one_initcall(mod->init) entered */
+	LT_REC_INITCALL_DONE,   /* ... returned */
+	LT_REC_MOD_INIT_DONE,   /* do_init_module returned */
+	LT_REC_UNLOAD_ENTER,    /* delete_module entered */
+	LT_REC_UNLOAD_EXIT,     /* ... returned */
+	LT_REC_MOD_FREE,        /* free_module entered */
+	LT_REC_REQUEST,         /* the kernel asked for a module (request_module) */
+	LT_REC_MAX
+};
+
+enum lt_load_syscall {
+	LT_SYS_INIT_MODULE = 0,
+	LT_SYS_FINIT_MODULE = 1,
+};
+
+/* Why a record was lost. Indexes the per-CPU "lost" array map. */
+enum lt_lost_reason {
+	LT_LOST_RINGBUF_FULL = 0,    /* bpf_ringbuf_reserve/output failed */
+	LT_LOST_SYMBOLS_RINGBUF = 1, /* a symbol batch did not fit the ring buffer */
+	LT_LOST_SYMBOLS_LIMIT = 2,   /* module had more than LT_MAX_SYMBOLS symbols */
+	LT_LOST_PENDING_FULL = 3,    /* per-thread init tracking map was full */
+	LT_LOST_MAX
+};
+
+/* Flags in lt_header.flags */
+#define LT_F_PARAMS_TRUNCATED (1u << 0)
+#define LT_F_SIG_KNOWN        (1u << 1) /* kernel has module signature support */
+#define LT_F_SIG_OK           (1u << 2)
+#define LT_F_NO_INIT_FN       (1u << 3) /* module has no init function */
+#define LT_F_NO_KALLSYMS      (1u << 4) /* symbol table unreadable */
+#define LT_F_KPROBE           (1u << 5) /* emitted by a kprobe/raw_tp twin */
+
+struct lt_header {
+	lt_u32 type;      /* enum lt_record_type */
+	lt_u32 flags;     /* LT_F_* */
+	lt_u64 ts_ns;     /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	lt_u32 tid;       /* kernel pid of the thread */
+	lt_u32 tgid;      /* process id */
+	lt_u32 uid;
+	lt_u32 gid;
+	lt_u64 cgroup_id;
+	char comm[LT_COMM_LEN];
+};
+
+struct lt_load_enter {
+	lt_u32 syscall;   /* enum lt_load_syscall */
+	lt_s32 fd;        /* finit_module only */
+	lt_u32 flags;     /* finit_module flags (MODULE_INIT_*) */
+	lt_u32 _pad;
+	lt_u64 len;       /* init_module image length */
+	char params[LT_PARAMS_LEN];
+	char file[LT_FILE_LEN];
+};
+
+struct lt_load_exit {
+	lt_s64 ret;
+	lt_u32 syscall;
+	lt_u32 _pad;
+};
+
+struct lt_mod_init {
+	lt_u64 mod;        /* struct module address: the correlation key */
+	lt_u64 init_fn;
+	lt_u64 taints;
+	lt_u64 core_size;  /* bytes kept while the module lives */
+	lt_u64 init_size;  /* bytes freed after init */
+	lt_u32 nsyms;      /* symbols in the module's symbol table */
+	lt_u32 nsyms_sent; /* symbol names sent in LT_REC_SYMBOLS batches */
+	lt_u32 state;
+	lt_u32 _pad;
+	char name[LT_MODNAME_LEN];
+	char init_sym[LT_SYMNAME_LEN]; /* name of the symbol at mod->init */
+};
+
+/* Records are packed as: one type byte (nm-style letter from the module's
+ * kallsyms typetab, e.g. 't', 'T', 'U'; 0x80 set when the name was cut),
+ * then the NUL-terminated name. */
+struct lt_symbols {
+	lt_u64 mod;
+	lt_u32 len;    /* bytes used in data */
+	lt_u32 count;  /* names in data */
+	char data[LT_SYMBUF_LEN];
+};
+
+struct lt_initcall {
+	lt_u64 mod;
+	lt_u64 fn;
+	lt_s32 ret;    /* LT_REC_INITCALL_DONE only */
+	lt_u32 _pad;
+};
+
+struct lt_mod_init_done {
+	lt_u64 mod;
+	lt_s32 ret;
+	lt_u32 _pad;
+	char name[LT_MODNAME_LEN];
+};
+
+struct lt_unload_enter {
+	lt_u32 flags;  /* O_NONBLOCK, O_TRUNC (forced) */
+	lt_u32 _pad;
+	char name[LT_MODNAME_LEN];
+};
+
+struct lt_unload_exit {
+	lt_s64 ret;
+};
+
+struct lt_mod_free {
+	lt_u64 mod;
+	lt_u64 taints;
+	lt_u64 size;   /* bytes being freed */
+	char name[LT_MODNAME_LEN];
+};
+
+struct lt_request {
+	lt_u64 ip;     /* call site in the kernel */
+	lt_u32 wait;
+	lt_u32 _pad;
+	char name[LT_MODNAME_LEN + 8];
+};
+
+/* Every record except LT_REC_SYMBOLS has exactly this size. */
+struct lt_event {
+	struct lt_header h;
+	union {
+		struct lt_load_enter load_enter;
+		struct lt_load_exit load_exit;
+		struct lt_mod_init mod_init;
+		struct lt_initcall initcall;
+		struct lt_mod_init_done mod_init_done;
+		struct lt_unload_enter unload_enter;
+		struct lt_unload_exit unload_exit;
+		struct lt_mod_free mod_free;
+		struct lt_request request;
+	};
+};
+
+struct lt_symbols_event {
+	struct lt_header h;
+	struct lt_symbols s;
+};
+
+#endif /* LIFETRACE_EVENT_H */
