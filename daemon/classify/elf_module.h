@@ -1,0 +1,52 @@
+// Symbols, name and compiler notes of a kernel module file
+// (.ko, .ko.xz, .ko.zst, .ko.gz), read in memory with libelf.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "classify/classify.h"
+
+namespace lifetrace::classify {
+
+struct ElfModuleInfo {
+  std::string module_name;     // .gnu.linkonce.this_module, else .modinfo name=
+  bool rustc_comment = false;  // .comment contains "rustc version"
+  std::string init_symbol;     // the function init_module aliases (or "init_module")
+  uint64_t symtab_entries = 0;
+};
+
+// Walks the .symtab of an in-memory ELF image, calling `sink` for every
+// named symbol (names point into `image`, valid while it lives), and fills
+// `info`. Returns "" on success or a per-file message ("not an ELF file",
+// "no .symtab", "truncated ELF file ..."). Never throws.
+std::string scan_elf(std::span<char> image, const std::function<void(const Symbol&)>& sink,
+                     ElfModuleInfo& info);
+
+struct ModuleFile {
+  std::string path;
+  std::string module;  // module name; falls back to the file name
+  Result result;
+  std::string error;  // non-empty when the file could not be classified
+  bool ok() const { return error.empty(); }
+};
+
+// Reads, decompresses (by magic bytes) and classifies one module file.
+// Never throws; failures are reported in ModuleFile::error.
+ModuleFile classify_file(const std::filesystem::path& path);
+
+// True for names ending in .ko, .ko.xz, .ko.zst or .ko.gz.
+bool is_module_file_name(std::string_view filename);
+
+// Module name derived from a file name: "ax88796b-rust.ko.xz" -> "ax88796b_rust".
+std::string module_name_from_path(const std::filesystem::path& path);
+
+// {"file", "module", "language", evidence...} or {"file", "error"}.
+nlohmann::json to_json(const ModuleFile&);
+
+}  // namespace lifetrace::classify

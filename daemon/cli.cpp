@@ -1,0 +1,136 @@
+#include "cli.h"
+
+#include <fnmatch.h>
+
+#include <CLI/CLI.hpp>
+#include <sstream>
+
+#include "version.h"
+
+namespace lifetrace {
+
+namespace {
+
+constexpr const char* kDescription =
+    "lifetrace follows every kernel module from the load syscall to the memory being freed\n"
+    "(load, init, live, unload, free, failures, kernel-requested loads) and tells which\n"
+    "modules are written in Rust, C or both.";
+
+constexpr const char* kExamples = R"(
+Examples:
+  sudo lifetrace --follow                      one line per lifecycle event
+  sudo lifetrace --follow --json               NDJSON, one object per event
+  sudo lifetrace --follow --module 'kvm*' --event load_failed --event init_done
+  lifetrace list                               loaded modules with their language
+  lifetrace classify /lib/modules/$(uname -r)  classify module files offline
+  scripts/demo.sh                              no module support here? see it in qemu
+
+Events: load_start init_start init_done live load_failed unload_start unload_done
+        freed request
+Needs: a kernel with CONFIG_MODULES, BTF (/sys/kernel/btf/vmlinux), and root or
+       CAP_BPF+CAP_PERFMON for --follow.
+)";
+
+std::size_t parse_size(const std::string& s) {
+  std::size_t pos = 0;
+  unsigned long long v = std::stoull(s, &pos, 10);
+  std::string suffix = s.substr(pos);
+  if (suffix == "K" || suffix == "KiB" || suffix == "k") {
+    v <<= 10;
+  } else if (suffix == "M" || suffix == "MiB" || suffix == "m") {
+    v <<= 20;
+  } else if (!suffix.empty()) {
+    throw CLI::ValidationError("--ringbuf-size", "unknown size suffix '" + suffix + "'");
+  }
+  if (v < 4096 || (v & (v - 1)) != 0) {
+    throw CLI::ValidationError("--ringbuf-size", "must be a power of two of at least 4096 bytes, got " + s);
+  }
+  return static_cast<std::size_t>(v);
+}
+
+}  // namespace
+
+ParseResult parse_cli(const std::vector<std::string>& args) {
+  CLI::App app{kDescription, "lifetrace"};
+  app.footer(kExamples);
+  app.set_version_flag("--version", std::string("lifetrace ") + kVersion);
+  app.require_subcommand(0, 1);
+
+  Options o;
+  bool follow = false;
+  std::vector<std::string> events;
+  std::string attach = "auto";
+  std::string ringbuf = "4M";
+
+  app.add_flag("-f,--follow", follow, "Follow module lifecycle events live until interrupted");
+  app.add_flag("--json", o.json, "Print NDJSON, one object per event (with --follow or list)");
+  app.add_option("-m,--module", o.module_globs, "Only modules matching this glob (repeatable)");
+  app.add_option("-e,--event", events, "Only this event kind (repeatable)");
+  app.add_option("--attach", attach, "Probe flavour: auto, fentry (no fallback) or kprobe (prefer twins)")
+      ->check(CLI::IsMember({"auto", "fentry", "kprobe"}));
+  app.add_flag("--strict", o.strict, "Fail if any probe cannot be attached");
+  app.add_option("--ringbuf-size", ringbuf, "BPF ring buffer size, e.g. 4M (power of two)");
+  app.add_flag("--utc", o.utc, "Show times in UTC in human output");
+  app.add_flag("-v,--verbose", o.verbose, "Print libbpf's messages and probe choices");
+
+  auto* list = app.add_subcommand("list", "List loaded modules with language, size, taints and users");
+  list->add_flag("--json", o.json, "One JSON object per module");
+  list->add_option("--path.procfs", o.procfs, "procfs mount point")->capture_default_str();
+  list->add_option("--path.sysfs", o.sysfs, "sysfs mount point")->capture_default_str();
+
+  auto* classify = app.add_subcommand("classify", "Classify module files (.ko, .ko.xz, .ko.zst, .ko.gz) or directories");
+  classify->add_flag("--json", o.json, "One JSON object per file");
+  classify->add_option("paths", o.paths, "Files or directories (recursive)")->required();
+
+  ParseResult r;
+  std::vector<std::string> argv_rev(args.rbegin(), args.rend());
+  try {
+    app.parse(argv_rev);
+    if (*list) {
+      o.command = Command::list;
+    } else if (*classify) {
+      o.command = Command::classify;
+    } else if (follow) {
+      o.command = Command::follow;
+    } else {
+      r.exit_code = 2;
+      r.output = app.help() + "\nlifetrace: nothing to do: give --follow, list or classify\n";
+      return r;
+    }
+    for (const auto& e : events) {
+      auto k = event_kind_from_string(e);
+      if (!k) throw CLI::ValidationError("--event", "unknown event '" + e + "'");
+      o.events.insert(*k);
+    }
+    o.attach = *attach_mode_from_string(attach);
+    o.ringbuf_bytes = parse_size(ringbuf);
+    if (o.command != Command::follow &&
+        (!o.module_globs.empty() || !o.events.empty())) {
+      throw CLI::ValidationError("--module/--event", "only apply to --follow");
+    }
+  } catch (const CLI::ParseError& e) {
+    std::ostringstream out, err;
+    r.exit_code = app.exit(e, out, err);
+    r.output = out.str() + err.str();
+    if (r.exit_code != 0 && r.output.find("--help") == std::string::npos) {
+      r.output += "Run with --help for usage.\n";
+    }
+    return r;
+  } catch (const std::exception& e) {
+    r.exit_code = 2;
+    r.output = std::string("lifetrace: ") + e.what() + "\nRun with --help for usage.\n";
+    return r;
+  }
+  r.options = std::move(o);
+  return r;
+}
+
+bool EventFilter::matches(const Event& e) const {
+  if (!kinds_.empty() && !kinds_.count(e.kind)) return false;
+  if (globs_.empty()) return true;
+  for (const auto& g : globs_)
+    if (fnmatch(g.c_str(), e.module.c_str(), 0) == 0) return true;
+  return false;
+}
+
+}  // namespace lifetrace

@@ -1,0 +1,54 @@
+// Command-line parsing for the single `lifetrace` binary.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <set>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "event.h"
+#include "probes.h"
+
+namespace lifetrace {
+
+enum class Command { follow, list, classify, daemon, help_only };
+
+struct Options {
+  Command command = Command::help_only;
+  bool json = false;
+  bool verbose = false;
+  bool utc = false;
+  bool strict = false;
+  AttachMode attach = AttachMode::automatic;
+  std::size_t ringbuf_bytes = 4u << 20;
+  std::vector<std::string> module_globs;
+  std::set<EventKind> events;  // empty = all
+  std::vector<std::string> paths;  // classify
+  std::string procfs = "/proc";
+  std::string sysfs = "/sys";
+};
+
+struct ParseResult {
+  std::optional<Options> options;  // nullopt: exit with `exit_code`
+  int exit_code = 0;
+  std::string output;  // --help/--version text or the error message
+};
+
+ParseResult parse_cli(const std::vector<std::string>& args);
+
+// Which events the user wants to see.
+class EventFilter {
+ public:
+  EventFilter() = default;
+  EventFilter(std::vector<std::string> module_globs, std::set<EventKind> kinds)
+      : globs_(std::move(module_globs)), kinds_(std::move(kinds)) {}
+  bool matches(const Event& e) const;
+
+ private:
+  std::vector<std::string> globs_;
+  std::set<EventKind> kinds_;
+};
+
+}  // namespace lifetrace

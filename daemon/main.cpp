@@ -1,0 +1,35 @@
+// lifetrace: follow kernel modules through their whole lifecycle.
+// Thin entry point: parsing, then one command from the library.
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "classify/cli.h"
+#include "cli.h"
+#include "kernel_features.h"
+#include "follow.h"
+
+#include <iostream>
+
+int main(int argc, char** argv) {
+  using namespace lifetrace;
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  const ParseResult parsed = parse_cli(args);
+  if (!parsed.options) {
+    std::fputs(parsed.output.c_str(), parsed.exit_code == 0 ? stdout : stderr);
+    return parsed.exit_code;
+  }
+  const Options& o = *parsed.options;
+  switch (o.command) {
+    case Command::follow: {
+      HostFeatures host(o.procfs, o.sysfs);
+      return run_follow(o, host);
+    }
+    case Command::list:
+      return classify::run_list(o.json, o.procfs, o.sysfs, std::cout, std::cerr);
+    case Command::classify:
+      return classify::run_classify(o.paths, o.json, std::cout, std::cerr);
+    default:
+      return 2;
+  }
+}
