@@ -1,0 +1,55 @@
+# The scenario steps every kernel runs (busybox sh), sourced by the per-kernel scenarios.
+# lifetrace-vm-check (tests/vm/check_scenarios.cpp) expects exactly these steps, in this order,
+# under the same names: change both together.
+#
+# lt-modules: dummy irqbypass kvm kvm-intel veth minix
+# shellcheck shell=sh
+
+common_steps() {
+  # A clean load through finit_module: load_start -> init_start -> init_done(0) -> live.
+  step dummy_live
+  load 0 finit "$(ko dummy)"
+  expect_loaded dummy
+
+  # Loading it again fails before init with EEXIST, once through each syscall.
+  step dummy_eexist_init
+  load EEXIST init "$(ko dummy)"
+  step dummy_eexist_finit
+  load EEXIST finit "$(ko dummy)"
+
+  step dummy_unload
+  unload dummy
+
+  # A parameter that does not parse: EINVAL before init.
+  step dummy_einval
+  load EINVAL finit "$(ko dummy)" numdummies=abc
+
+  # kvm-intel without kvm: unknown symbols, ENOENT before init (init_module syscall).
+  step kvm_intel_enoent
+  load ENOENT init "$(ko kvm-intel)"
+
+  # With its dependencies, kvm-intel's init runs and fails: no VMX under TCG.
+  step kvm_deps_live
+  load 0 finit "$(ko irqbypass)"
+  load 0 finit "$(ko kvm)"
+  step kvm_intel_init_fails
+  load EOPNOTSUPP finit "$(ko kvm-intel)"
+
+  # Loads the kernel asks for: request_module -> /sbin/modprobe (busybox) -> finit_module.
+  step request_veth
+  if ip link add lt_veth0 type veth peer name lt_veth1; then
+    log "ip link add type veth: ok"
+    ip link del lt_veth0 || fail "ip link del lt_veth0 failed"
+  else
+    fail "ip link add type veth failed"
+  fi
+  expect_loaded veth
+  step request_minix
+  mkdir -p /mnt/minix
+  # The mount itself fails (no minix image); asking for the filesystem loads the module first.
+  mount -t minix /dev/null /mnt/minix 2>/dev/null && umount /mnt/minix
+  expect_loaded minix
+
+  step unload_rest
+  unload veth minix kvm irqbypass
+}
