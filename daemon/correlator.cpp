@@ -240,12 +240,13 @@ void Correlator::on(const RecordHeader& h, const UnloadEnter& b, std::vector<Eve
   Unload u;
   u.start_ns = h.ts_ns;
   u.name = b.name;
+  u.language = language_of(b.name);
   unloads_[h.tid] = u;
   bound(unloads_);
 
   Event e = make(EventKind::unload_start, h);
   e.module = b.name;
-  e.language = language_of(b.name);
+  e.language = u.language;
   e.flags = b.flags;
   e.forced = (b.flags & O_TRUNC) != 0;
   out.push_back(std::move(e));
@@ -280,7 +281,7 @@ void Correlator::on(const RecordHeader& h, const UnloadExit& b, std::vector<Even
     ++stats_.orphan_records;
   } else {
     e.module = it->second.name;
-    e.language = language_of(it->second.name);
+    e.language = it->second.language;  // the module itself is gone by now
     if (it->second.freed_ns) e.exit_ns = since(it->second.start_ns, it->second.freed_ns);
     unloads_.erase(it);
   }

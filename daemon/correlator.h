@@ -73,6 +73,7 @@ class Correlator {
   struct Unload {
     std::uint64_t start_ns = 0;
     std::string name;
+    classify::Language language = classify::Language::unknown;
     std::uint64_t freed_ns = 0;
   };
 

@@ -1,0 +1,123 @@
+#include "classify/kallsyms.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace lifetrace::classify {
+namespace {
+
+int hexval(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+bool read_text_file(const std::filesystem::path& file, std::string& out, std::string* error) {
+  out.clear();
+  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (error) *error = file.string() + ": " + std::strerror(errno);
+    return false;
+  }
+  size_t used = 0;
+  out.resize(1 << 16);
+  for (;;) {
+    if (used == out.size()) out.resize(out.size() * 2);
+    ssize_t n = ::read(fd, out.data() + used, out.size() - used);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (error) *error = file.string() + ": " + std::strerror(errno);
+      ::close(fd);
+      out.clear();
+      return false;
+    }
+    if (n == 0) break;
+    used += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  out.resize(used);
+  return true;
+}
+
+bool parse_kallsyms_line(std::string_view line, KallsymsEntry& out) {
+  size_t sp1 = line.find(' ');
+  if (sp1 == 0 || sp1 == std::string_view::npos || sp1 > 16) return false;
+  uint64_t addr = 0;
+  for (size_t i = 0; i < sp1; ++i) {
+    int v = hexval(line[i]);
+    if (v < 0) return false;
+    addr = (addr << 4) | static_cast<uint64_t>(v);
+  }
+  if (line.size() < sp1 + 4 || line[sp1 + 2] != ' ') return false;
+  out.address = addr;
+  out.type = line[sp1 + 1];
+  std::string_view rest = line.substr(sp1 + 3);
+  out.module = {};
+  size_t tab = rest.find('\t');
+  if (tab != std::string_view::npos) {
+    std::string_view mod = rest.substr(tab + 1);
+    rest = rest.substr(0, tab);
+    if (mod.size() >= 2 && mod.front() == '[') {
+      size_t close = mod.find(']');
+      if (close == std::string_view::npos) return false;
+      out.module = mod.substr(1, close - 1);
+    }
+  }
+  while (!rest.empty() && (rest.back() == ' ' || rest.back() == '\r')) rest.remove_suffix(1);
+  if (rest.empty()) return false;
+  out.name = rest;
+  return true;
+}
+
+SymKind kallsyms_kind(char type) {
+  switch (type) {
+    case 't': case 'T':
+      return SymKind::func;
+    case 'd': case 'D': case 'b': case 'B': case 'r': case 'R':
+      return SymKind::object;
+    default:
+      return SymKind::other;
+  }
+}
+
+std::map<std::string, Result, std::less<>> classify_kallsyms(std::string_view text) {
+  std::map<std::string, Classifier, std::less<>> per_module;
+  std::string_view last_module;
+  Classifier* current = nullptr;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    if (nl == std::string_view::npos) nl = text.size();
+    std::string_view line = text.substr(pos, nl - pos);
+    pos = nl + 1;
+    KallsymsEntry e;
+    if (!parse_kallsyms_line(line, e) || e.module.empty()) continue;
+    if (!current || e.module != last_module) {  // lines of one module are contiguous
+      auto it = per_module.find(e.module);
+      if (it == per_module.end()) it = per_module.emplace(std::string(e.module), Classifier{}).first;
+      current = &it->second;
+      last_module = e.module;
+    }
+    // Every kallsyms entry is defined in its module (no undefined symbols).
+    current->add(Symbol{e.name, kallsyms_kind(e.type), true});
+  }
+  std::map<std::string, Result, std::less<>> out;
+  for (auto& [name, c] : per_module) out.emplace(name, c.finish());
+  return out;
+}
+
+std::map<std::string, Result, std::less<>> classify_kallsyms_file(const std::filesystem::path& file,
+                                                                  std::string* error) {
+  std::string text;
+  if (!read_text_file(file, text, error)) return {};
+  return classify_kallsyms(text);
+}
+
+}  // namespace lifetrace::classify

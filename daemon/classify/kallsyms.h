@@ -1,0 +1,42 @@
+// /proc/kallsyms as a source of symbols: "ADDR TYPE NAME\t[module]" lines,
+// grouped per module in one pass over the file.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "classify/classify.h"
+
+namespace lifetrace::classify {
+
+struct KallsymsEntry {
+  uint64_t address = 0;
+  char type = '?';
+  std::string_view name;
+  std::string_view module;  // empty for vmlinux symbols
+};
+
+// Parses one line (without the trailing newline). False for a malformed line.
+bool parse_kallsyms_line(std::string_view line, KallsymsEntry& out);
+
+// t/T -> func; d/D/b/B/r/R -> object; everything else -> other.
+SymKind kallsyms_kind(char type);
+
+// Classifies every module that appears in `text` (a whole kallsyms dump).
+// Entries without a module (vmlinux) are skipped. Pseudo-modules such as
+// [bpf] or [__builtin__ftrace] are included; callers match on real names.
+std::map<std::string, Result, std::less<>> classify_kallsyms(std::string_view text);
+
+// Same, reading a kallsyms file (e.g. procfs / "kallsyms"). On failure
+// returns an empty map and sets *error.
+std::map<std::string, Result, std::less<>> classify_kallsyms_file(
+    const std::filesystem::path& file, std::string* error = nullptr);
+
+// Reads a whole (possibly /proc, size-0) file into a string. "" + *error on failure.
+bool read_text_file(const std::filesystem::path& file, std::string& out,
+                    std::string* error = nullptr);
+
+}  // namespace lifetrace::classify

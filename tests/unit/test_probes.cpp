@@ -1,0 +1,94 @@
+#include <catch2/catch.hpp>
+
+#include "fake_features.h"
+#include "probes.h"
+
+using namespace lifetrace;
+using lifetrace::test::FakeFeatures;
+
+namespace {
+const ProbeChoice& choice(const std::vector<ProbeChoice>& cs, const std::string& probe) {
+  for (const auto& c : cs)
+    if (probe == c.spec->probe) return c;
+  throw std::logic_error("no probe " + probe);
+}
+std::string chosen(const std::vector<ProbeChoice>& cs, const std::string& probe) {
+  const auto& c = choice(cs, probe);
+  return c.chosen ? c.chosen->program : "";
+}
+}  // namespace
+
+TEST_CASE("every program in the table is distinct and every probe has a primary", "[probes]") {
+  auto names = all_program_names();
+  std::set<std::string> unique(names.begin(), names.end());
+  CHECK(unique.size() == names.size());
+  CHECK(names.size() == 18);
+}
+
+TEST_CASE("fentry and tp_btf are preferred where the kernel has them", "[probes]") {
+  FakeFeatures f;
+  auto cs = choose_programs(f, AttachMode::automatic);
+  CHECK(chosen(cs, "do_init_module_enter") == "do_init_module_fentry");
+  CHECK(chosen(cs, "do_init_module_exit") == "do_init_module_fexit");
+  CHECK(chosen(cs, "free_module") == "free_module_fentry");
+  CHECK(chosen(cs, "module_request") == "module_request_btf");
+  CHECK(chosen(cs, "init_module_enter") == "sys_enter_init_module");
+}
+
+TEST_CASE("without trampolines the kprobe twins are chosen, with the reason", "[probes]") {
+  FakeFeatures f;
+  f.trampolines = false;
+  f.btf_tps.clear();
+  auto cs = choose_programs(f, AttachMode::automatic);
+  CHECK(chosen(cs, "do_init_module_enter") == "do_init_module_kprobe");
+  CHECK(chosen(cs, "do_one_initcall_exit") == "do_one_initcall_kretprobe");
+  CHECK(chosen(cs, "module_request") == "module_request_raw");
+  CHECK_THAT(choice(cs, "do_init_module_enter").reason, Catch::Contains("no BPF trampoline"));
+}
+
+TEST_CASE("--attach=kprobe prefers twins; --attach=fentry never falls back", "[probes]") {
+  FakeFeatures f;
+  auto k = choose_programs(f, AttachMode::kprobe);
+  CHECK(chosen(k, "do_init_module_enter") == "do_init_module_kprobe");
+  CHECK(chosen(k, "free_module") == "free_module_kprobe");
+  CHECK(chosen(k, "init_module_exit") == "sys_exit_init_module");  // no twin: primary
+
+  f.trampolines = false;
+  auto e = choose_programs(f, AttachMode::fentry);
+  CHECK(chosen(e, "do_init_module_enter").empty());
+  CHECK_THAT(choice(e, "do_init_module_enter").reason, Catch::Contains("trampoline"));
+}
+
+TEST_CASE("a host like the CI machine: no kprobes and no module functions", "[probes]") {
+  FakeFeatures f;
+  f.kprobe_pmu = false;
+  f.btf_funcs.clear();
+  f.kallsyms.clear();
+  auto cs = choose_programs(f, AttachMode::automatic);
+  const auto& c = choice(cs, "do_init_module_enter");
+  CHECK_FALSE(c.chosen.has_value());
+  CHECK_THAT(c.reason, Catch::Contains("no BPF trampoline") && Catch::Contains("no kprobes"));
+}
+
+TEST_CASE("preflight names the first thing to fix", "[probes][preflight]") {
+  FakeFeatures f;
+  CHECK_FALSE(preflight(f).has_value());
+
+  auto modules_off = f;
+  modules_off.modules = false;
+  modules_off.privileged = false;  // module support is reported first
+  auto p = preflight(modules_off);
+  REQUIRE(p);
+  CHECK_THAT(p->message, Catch::Contains("CONFIG_MODULES is not set"));
+  CHECK_THAT(p->hint, Catch::Contains("scripts/demo.sh"));
+
+  auto unpriv = f;
+  unpriv.privileged = false;
+  REQUIRE(preflight(unpriv));
+  CHECK_THAT(preflight(unpriv)->message, Catch::Contains("CAP_BPF"));
+
+  auto nobtf = f;
+  nobtf.has_btf = false;
+  REQUIRE(preflight(nobtf));
+  CHECK_THAT(preflight(nobtf)->message, Catch::Contains("BTF"));
+}
