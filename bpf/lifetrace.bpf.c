@@ -295,7 +295,6 @@ static __always_inline int on_mod_init(struct module *mod, __u32 flags)
 	ie->mod_init.taints = BPF_CORE_READ(mod, taints);
 	ie->mod_init.core_size = core;
 	ie->mod_init.init_size = init;
-	ie->mod_init.state = BPF_CORE_READ(mod, state);
 	bpf_probe_read_kernel_str(ie->mod_init.name, sizeof(ie->mod_init.name), mod->name);
 	flags |= lt_module_sig_flags(mod);
 	if (!p.init_fn)

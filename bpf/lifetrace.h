@@ -107,8 +107,6 @@ struct lt_mod_init {
 	lt_u64 init_size;  /* bytes freed after init */
 	lt_u32 nsyms;      /* symbols in the module's symbol table */
 	lt_u32 nsyms_sent; /* symbol names sent in LT_REC_SYMBOLS batches */
-	lt_u32 state;
-	lt_u32 _pad;
 	char name[LT_MODNAME_LEN];
 	char init_sym[LT_SYMNAME_LEN]; /* name of the symbol at mod->init */
 };

@@ -122,7 +122,6 @@ struct mod_kallsyms {
 /* struct module; its memory layout fields differ by version: see
  * core_fixes.bpf.h for module_layout (< 6.4) and module_memory (>= 6.4). */
 struct module {
-	int state;
 	char name[56];
 	unsigned long taints;
 	bool sig_ok;

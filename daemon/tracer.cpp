@@ -21,20 +21,20 @@ bool g_verbose = false;
 std::mutex g_log_mu;
 std::deque<std::string> g_log;
 
-int libbpf_print(enum libbpf_print_level level, const char* fmt, va_list args) {
-  std::array<char, 1024> buf{};
+int libbpf_print(enum libbpf_print_level, const char* fmt, va_list args) {
+  // Verifier logs arrive as one long message: size it, don't cut it.
   va_list copy;
   va_copy(copy, args);
-  std::vsnprintf(buf.data(), buf.size(), fmt, copy);
+  const int n = std::vsnprintf(nullptr, 0, fmt, copy);
   va_end(copy);
-  {
-    std::lock_guard lock(g_log_mu);
-    g_log.emplace_back(buf.data());
-    if (g_log.size() > 40) g_log.pop_front();
-  }
-  if (g_verbose || level == LIBBPF_WARN) {
-    if (g_verbose) std::fprintf(stderr, "libbpf: %s", buf.data());
-  }
+  if (n <= 0) return 0;
+  std::string msg(static_cast<std::size_t>(n) + 1, '\0');
+  std::vsnprintf(msg.data(), msg.size(), fmt, args);
+  msg.resize(static_cast<std::size_t>(n));
+  if (g_verbose) std::fprintf(stderr, "libbpf: %s", msg.c_str());
+  std::lock_guard lock(g_log_mu);
+  g_log.push_back(std::move(msg));
+  if (g_log.size() > 40) g_log.pop_front();
   return 0;
 }
 
@@ -63,7 +63,7 @@ void set_libbpf_verbose(bool verbose) {
 std::string libbpf_last_messages() {
   std::lock_guard lock(g_log_mu);
   std::string out;
-  for (const auto& l : g_log) out += "  libbpf: " + l;
+  for (const auto& l : g_log) out += "  " + l;
   return out;
 }
 

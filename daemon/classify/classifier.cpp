@@ -51,7 +51,27 @@ constexpr std::array<std::string_view, 26> kBoilerplatePrefixes = {
     "__print_once.",
 };
 
+constexpr std::array<std::string_view, 4> kRustRuntimeNames = {
+    "rust_begin_unwind",    // #[panic_handler] entry (rustc < 1.80 leaves it unmangled)
+    "rust_eh_personality",  // unwinding personality
+    "rust_panic",
+    "rust_oom",
+};
+constexpr std::array<std::string_view, 3> kRustRuntimePrefixes = {
+    "__rust_",  // allocator shims, __rust_probestack, __rust_start_panic ...
+    "__rg_",    // #[global_allocator] shims
+    "__rdl_",   // default allocator shims
+};
+
 }  // namespace
+
+bool is_rust_runtime(std::string_view name) {
+  for (std::string_view n : kRustRuntimeNames)
+    if (name == n) return true;
+  for (std::string_view p : kRustRuntimePrefixes)
+    if (starts_with(name, p)) return true;
+  return false;
+}
 
 std::string_view to_string(Language l) {
   switch (l) {
@@ -115,6 +135,11 @@ void Classifier::add(const Symbol& s) {
     case Mangling::none:
       break;
   }
+  if (is_rust_runtime(s.name)) {
+    ++ev_.rust_runtime;
+    remember(defined_examples_, s.name);
+    return;
+  }
   if (s.kind == SymKind::func && !is_boilerplate(s.name)) ++ev_.c_functions;
 }
 
@@ -137,7 +162,7 @@ Result Classifier::finish() const {
     r.evidence.examples.push_back(u);
   }
   const Evidence& e = r.evidence;
-  const bool rust_code = e.rust_v0 + e.rust_legacy > 0;
+  const bool rust_code = e.rust_v0 + e.rust_legacy + e.rust_runtime > 0;
   const bool init_is_rust =
       !e.init_symbol.empty() && rust_mangling(e.init_symbol) != Mangling::none;
   const bool rust_evidence = rust_code || e.rustc_comment || e.rust_undefined > 0 || init_is_rust;
@@ -172,6 +197,7 @@ nlohmann::json to_json(const Evidence& e) {
       {"rustc_comment", e.rustc_comment},
       {"examples", e.examples},
       {"init_symbol", e.init_symbol},
+      {"rust_runtime", e.rust_runtime},
   };
 }
 

@@ -58,6 +58,7 @@ struct Evidence {
   bool rustc_comment = false;      // .comment contains "rustc version"
   std::vector<std::string> examples;  // up to 3 Rust symbols (defined first)
   std::string init_symbol;            // the module's entry symbol, if known
+  uint64_t rust_runtime = 0;  // defined unmangled Rust runtime symbols (rust_begin_unwind, __rust_alloc...)
 };
 
 struct Result {
@@ -69,6 +70,11 @@ struct Result {
 // than written by the module's developer (init_module, __pfx_*, __ksymtab_*,
 // .L*, ...). Exposed for tests and documentation.
 bool is_boilerplate(std::string_view name);
+
+// True for the fixed, unmangled names that rustc/core/alloc emit
+// (rust_begin_unwind, rust_eh_personality, __rust_alloc, __rg_oom, ...):
+// Rust code even though the name is not mangled.
+bool is_rust_runtime(std::string_view name);
 
 // Incremental classifier: feed every symbol of one module, then finish().
 class Classifier {
@@ -93,7 +99,8 @@ Result classify_symbols(const std::vector<Symbol>& symbols, bool rustc_comment =
 
 // One flat object: {"language": "...", "symbols": N, "defined_functions": N,
 //  "c_functions": N, "rust_v0": N, "rust_legacy": N, "rust_undefined": N,
-//  "rustc_comment": bool, "examples": [...], "init_symbol": "..."}.
+//  "rustc_comment": bool, "examples": [...], "init_symbol": "...",
+//  "rust_runtime": N}.
 // to_json(Evidence) is the same without "language".
 nlohmann::json to_json(const Result&);
 nlohmann::json to_json(const Evidence&);

@@ -29,8 +29,9 @@
 //               | ("A" | "T") {const} "E"
 //               | "V" path ("U" | "T" {const} "E" | "S" {identifier const} "E")
 //               | backref
-// A backref must point strictly before its own "B" tag, at a position where
-// a path, type or const began (positions count from just after "_R").
+// A backref must point strictly before its own "B" tag, at the start of a
+// path, type or const that is already complete (positions count from just
+// after "_R"), so it can never refer to an element that contains it.
 #include "classify/classify.h"
 
 #include <array>
@@ -103,8 +104,6 @@ class V0Parser {
     }
     return false;
   }
-  void mark() { starts_[pos_] = 1; }
-
   struct Depth {
     explicit Depth(int& d) : d_(d) { ++d_; }
     ~Depth() { --d_; }
@@ -178,11 +177,25 @@ class V0Parser {
   bool lifetime_opt() { return eat('L') ? base62() : true; }
   bool binder_opt() { return eat('G') ? base62() : true; }
 
-  bool path() {
+  // A backref may only name an element that is complete: one that starts
+  // earlier and has already been parsed in full (so it cannot contain the
+  // backref itself, which would make the name infinitely recursive).
+  template <typename F>
+  bool element(F&& parse) {
+    const size_t start = pos_;
+    if (!parse()) return false;
+    starts_[start] = 1;
+    return true;
+  }
+
+  bool path() { return element([this] { return path_body(); }); }
+  bool type() { return element([this] { return type_body(); }); }
+  bool konst() { return element([this] { return const_body(); }); }
+
+  bool path_body() {
     Depth guard(depth_);
     if (depth_ > kMaxDepth) return bad();
     if (!need()) return false;
-    mark();
     char tag = s_[pos_++];
     switch (tag) {
       case 'C':
@@ -218,18 +231,16 @@ class V0Parser {
     return type();
   }
 
-  bool type() {
+  bool type_body() {
     Depth guard(depth_);
     if (depth_ > kMaxDepth) return bad();
     if (!need()) return false;
     char c = s_[pos_];
     if (is_basic_type(c)) {
-      mark();
       ++pos_;
       return true;
     }
     if (is_path_tag(c)) return path();
-    mark();
     ++pos_;
     switch (c) {
       case 'A':
@@ -297,7 +308,7 @@ class V0Parser {
     return true;
   }
 
-  bool konst() {
+  bool const_body() {
     Depth guard(depth_);
     if (depth_ > kMaxDepth) return bad();
     if (!need()) return false;
@@ -306,7 +317,6 @@ class V0Parser {
       ++pos_;
       return backref();
     }
-    mark();
     ++pos_;
     uint64_t v = 0;
     switch (c) {
