@@ -1,0 +1,717 @@
+// lifetrace-vm-check: checks what lifetrace reported in a qemu guest against the scenario the
+// guest ran (tests/vm/scenarios/*.sh).
+//
+//   lifetrace-vm-check --dir OUT --kernel RUN [Catch2 options, e.g. "~[language]"]
+//   (or LIFETRACE_VM_OUT=OUT LIFETRACE_VM_KERNEL=RUN lifetrace-vm-check)
+//
+// OUT is a directory written by tests/vm/run-guest.sh (lifetrace.ndjson, lifetrace.stderr,
+// scenario.log, status). RUN names the run: bookworm, trixie, sid, or one of them with a suffix
+// such as trixie.kprobe; the part before the first dot picks the scenario.
+//
+// Every failure message starts with "[RUN] step NAME:" and names the event that was wrong or
+// missing. Language checks run only with LIFETRACE_VM_EXPECT_LANGUAGE=1; otherwise they are
+// reported as skipped, and the program exits 77 (CTest's SKIP_RETURN_CODE) if nothing failed.
+#define CATCH_CONFIG_RUNNER
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <cstdlib>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+using nlohmann::json;
+
+// Catch2 v2 has no CHECK with a message: a passing check counts as an assertion, a failing one
+// reports MSG (which names the kernel, the step and the event) and the test goes on.
+#define EXPECT(cond, msg) \
+  do {                    \
+    if (cond) {           \
+      SUCCEED();          \
+    } else {              \
+      FAIL_CHECK(msg);    \
+    }                     \
+  } while (false)
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Configuration and input
+
+struct Config {
+  std::string dir;
+  std::string run;    // e.g. "trixie.kprobe"
+  std::string suite;  // e.g. "trixie"
+};
+Config g_config;
+int g_skipped = 0;
+
+struct Event {
+  std::size_t line = 0;  // 1-based line in lifetrace.ndjson
+  json j;
+  std::string type;
+  std::string module;
+  std::optional<std::int64_t> time_ns;  // parsed from "time"
+};
+
+struct Input {
+  std::vector<Event> events;
+  std::vector<std::string> parse_errors;
+  std::string stderr_text;
+  std::string scenario_log;
+  std::map<std::string, std::string> status;
+  bool have_ndjson = false;
+};
+
+std::string read_text(const std::string& path, bool* ok = nullptr) {
+  std::ifstream in(path, std::ios::binary);
+  if (ok) *ok = static_cast<bool>(in);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// RFC 3339 with nanoseconds, e.g. 2026-11-22T15:35:02.123456789Z or ...+00:00.
+const std::regex kTimeRe(R"(^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.(\d{9})(Z|[+-]\d{2}:\d{2})$)");
+
+std::optional<std::int64_t> parse_time(const std::string& s) {
+  std::smatch m;
+  if (!std::regex_match(s, m, kTimeRe)) return std::nullopt;
+  std::tm tm{};
+  tm.tm_year = std::stoi(m[1]) - 1900;
+  tm.tm_mon = std::stoi(m[2]) - 1;
+  tm.tm_mday = std::stoi(m[3]);
+  tm.tm_hour = std::stoi(m[4]);
+  tm.tm_min = std::stoi(m[5]);
+  tm.tm_sec = std::stoi(m[6]);
+  std::int64_t secs = static_cast<std::int64_t>(timegm(&tm));
+  std::string zone = m[8];
+  if (zone != "Z") {
+    int off = std::stoi(zone.substr(1, 2)) * 3600 + std::stoi(zone.substr(4, 2)) * 60;
+    secs -= zone[0] == '+' ? off : -off;
+  }
+  return secs * 1000000000LL + std::stoll(m[7]);
+}
+
+const Input& input() {
+  static Input in = [] {
+    Input r;
+    bool ok = false;
+    std::string text = read_text(g_config.dir + "/lifetrace.ndjson", &ok);
+    r.have_ndjson = ok;
+    std::istringstream lines(text);
+    std::string line;
+    std::size_t n = 0;
+    while (std::getline(lines, line)) {
+      ++n;
+      if (line.empty()) continue;
+      Event e;
+      e.line = n;
+      try {
+        e.j = json::parse(line);
+      } catch (const json::exception& ex) {
+        r.parse_errors.push_back("line " + std::to_string(n) + " is not JSON (" + ex.what() +
+                                 "): " + line.substr(0, 200));
+        continue;
+      }
+      if (!e.j.is_object()) {
+        r.parse_errors.push_back("line " + std::to_string(n) + " is not a JSON object: " + line.substr(0, 200));
+        continue;
+      }
+      if (e.j.contains("event") && e.j["event"].is_string()) e.type = e.j["event"];
+      if (e.j.contains("module") && e.j["module"].is_string()) e.module = e.j["module"];
+      if (e.j.contains("time") && e.j["time"].is_string()) e.time_ns = parse_time(e.j["time"]);
+      r.events.push_back(std::move(e));
+    }
+    r.stderr_text = read_text(g_config.dir + "/lifetrace.stderr");
+    r.scenario_log = read_text(g_config.dir + "/scenario.log");
+    std::istringstream st(read_text(g_config.dir + "/status"));
+    while (std::getline(st, line)) {
+      auto eq = line.find('=');
+      if (eq != std::string::npos) r.status[line.substr(0, eq)] = line.substr(eq + 1);
+    }
+    return r;
+  }();
+  return in;
+}
+
+std::string tag() { return "[" + g_config.run + "] "; }
+
+std::string norm(std::string s) {
+  for (auto& c : s)
+    if (c == '-') c = '_';
+  return s;
+}
+
+std::string show(const Event& e) {
+  return "line " + std::to_string(e.line) + ": " + e.j.dump();
+}
+
+void skip(const std::string& why) {
+  ++g_skipped;
+  WARN("SKIPPED: " << why);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The scenarios, as steps. Mirrors tests/vm/scenarios/{common,bookworm,trixie,sid}.sh.
+
+enum class Kind { LoadOk, FailBeforeInit, FailInInit, Unload, Request };
+enum class Via { Finit, Init };  // the load syscall; finit_module makes the name knowable
+
+struct Step {
+  std::string name;         // step name in the scenario log
+  Kind kind = Kind::LoadOk;
+  std::string module;       // kernel module name (underscores); for Request: the loaded module
+  Via via = Via::Finit;
+  std::string err;          // errno name for failures
+  std::string loader = "ltload";  // comm of the loading/unloading process
+  std::string request;      // Request: the name the kernel asks modprobe for
+  std::string requester;    // Request: comm of the process whose action made the kernel ask
+  std::string params;       // module parameters given to the load
+  std::string language;     // expected classification of a successful load ("" = not checked)
+};
+
+const std::map<std::string, int> kErrno = {
+    {"ENOENT", 2}, {"ENODEV", 19}, {"EEXIST", 17}, {"EINVAL", 22}, {"EOPNOTSUPP", 95}};
+
+Step make_step(std::string name, Kind kind, std::string module) {
+  Step s;
+  s.name = std::move(name);
+  s.kind = kind;
+  s.module = std::move(module);
+  return s;
+}
+
+std::vector<Step> scenario_steps(const std::string& suite) {
+  auto ok = [](std::string step, std::string mod, Via via = Via::Finit, std::string lang = "",
+               std::string params = "") {
+    Step s = make_step(std::move(step), Kind::LoadOk, std::move(mod));
+    s.via = via;
+    s.language = std::move(lang);
+    s.params = std::move(params);
+    return s;
+  };
+  auto before = [](std::string step, std::string mod, std::string err, Via via,
+                   std::string params = "") {
+    Step s = make_step(std::move(step), Kind::FailBeforeInit, std::move(mod));
+    s.err = std::move(err);
+    s.via = via;
+    s.params = std::move(params);
+    return s;
+  };
+  auto in_init = [](std::string step, std::string mod, std::string err) {
+    Step s = make_step(std::move(step), Kind::FailInInit, std::move(mod));
+    s.err = std::move(err);
+    return s;
+  };
+  auto unload = [](std::string step, std::string mod) {
+    Step s = make_step(std::move(step), Kind::Unload, std::move(mod));
+    s.loader = "rmmod";
+    return s;
+  };
+  auto request = [](std::string step, std::string req, std::string requester, std::string mod) {
+    Step s = make_step(std::move(step), Kind::Request, std::move(mod));
+    s.request = std::move(req);
+    s.requester = std::move(requester);
+    s.loader = "modprobe";
+    return s;
+  };
+
+  std::vector<Step> v = {
+      ok("dummy_live", "dummy", Via::Finit, "c"),
+      before("dummy_eexist_init", "dummy", "EEXIST", Via::Init),
+      before("dummy_eexist_finit", "dummy", "EEXIST", Via::Finit),
+      unload("dummy_unload", "dummy"),
+      before("dummy_einval", "dummy", "EINVAL", Via::Finit, "numdummies=abc"),
+      before("kvm_intel_enoent", "kvm_intel", "ENOENT", Via::Init),
+      ok("kvm_deps_live", "irqbypass"),
+      ok("kvm_deps_live", "kvm"),
+      in_init("kvm_intel_init_fails", "kvm_intel", "EOPNOTSUPP"),
+      request("request_veth", "rtnl-link-veth", "ip", "veth"),
+      request("request_minix", "fs-minix", "mount", "minix"),
+      unload("unload_rest", "veth"),
+      unload("unload_rest", "minix"),
+      unload("unload_rest", "kvm"),
+      unload("unload_rest", "irqbypass"),
+  };
+  if (suite == "bookworm") {
+    std::vector<Step> more = {
+        ok("lt_slow_live", "lt_slow", Via::Finit, "c", "delay_ms=200"),
+        in_init("lt_enodev_init_fails", "lt_enodev", "ENODEV"),
+        ok("lt_rust_init_live", "lt_rust_init", Via::Finit, "rust"),
+        ok("lt_mixed_live", "lt_mixed", Via::Init, "mixed"),
+        ok("lt_cnames_live", "lt_cnames", Via::Finit, "c"),
+        unload("fixtures_unload", "lt_slow"),
+        unload("fixtures_unload", "lt_rust_init"),
+        unload("fixtures_unload", "lt_mixed"),
+        unload("fixtures_unload", "lt_cnames"),
+    };
+    v.insert(v.end(), more.begin(), more.end());
+  } else if (suite == "sid") {
+    std::vector<Step> more = {
+        ok("qt2025_live", "qt2025", Via::Finit, "rust"),
+        ok("ax88796b_rust_live", "ax88796b_rust", Via::Init, "rust"),
+        ok("drm_live", "drm", Via::Finit, "mixed"),
+        unload("rust_unload", "qt2025"),
+        unload("rust_unload", "ax88796b_rust"),
+        unload("rust_unload", "drm"),
+    };
+    v.insert(v.end(), more.begin(), more.end());
+  }
+  return v;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Matching: the expected events of all steps, in order, against lifetrace's events, in order.
+
+struct Want {
+  std::size_t step = 0;       // index into the steps
+  std::string type;
+  std::string module;         // expected module name ("" with any_module)
+  bool may_be_empty = false;  // the module field may be "" (name not knowable at that point)
+  bool any_module = false;
+  std::string what;           // human description, e.g. "load_failed(stage=init, errno=ENODEV)"
+  std::optional<std::size_t> got;  // index into events
+};
+
+std::vector<Want> expand(const std::vector<Step>& steps) {
+  std::vector<Want> w;
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    const Step& s = steps[i];
+    auto add = [&](std::string type, bool may_be_empty = false, std::string what = "") {
+      Want x;
+      x.step = i;
+      x.type = type;
+      x.module = s.module;
+      x.may_be_empty = may_be_empty;
+      x.what = type + "(module=" + s.module + (what.empty() ? "" : ", " + what) + ")";
+      w.push_back(x);
+    };
+    // load_start is emitted at the syscall: with init_module the name is not known yet.
+    bool start_may_be_empty = s.via == Via::Init;
+    switch (s.kind) {
+      case Kind::Request: {
+        Want x;
+        x.step = i;
+        x.type = "request";
+        x.module = s.request;
+        x.what = "request(module=" + s.request + ")";
+        w.push_back(x);
+        [[fallthrough]];
+      }
+      case Kind::LoadOk:
+        add("load_start", start_may_be_empty);
+        add("init_start");
+        add("init_done", false, "ret=0");
+        add("live");
+        break;
+      case Kind::FailBeforeInit:
+        add("load_start", start_may_be_empty);
+        add("load_failed", start_may_be_empty, "stage=before_init, errno=" + s.err);
+        break;
+      case Kind::FailInInit:
+        add("load_start", start_may_be_empty);
+        add("init_start");
+        add("init_done", false, "ret=-" + s.err);
+        add("load_failed", false, "stage=init, errno=" + s.err);
+        add("freed");
+        break;
+      case Kind::Unload:
+        add("unload_start");
+        add("freed");
+        add("unload_done");
+        break;
+    }
+  }
+  return w;
+}
+
+bool module_matches(const Want& w, const Event& e) {
+  if (w.any_module) return true;
+  if (e.module.empty()) return w.may_be_empty;
+  return norm(e.module) == norm(w.module);
+}
+
+struct Match {
+  std::vector<Step> steps;
+  std::vector<Want> wants;
+  std::vector<std::vector<std::string>> unexpected;  // per step: events nobody expected
+  std::vector<std::string> trailing;                  // after the last expected event
+  std::vector<std::string> ignored_requests;          // requests for names not in the scenario
+};
+
+// A request the scenario did not cause (the kernel may ask for modules on its own). It is shown,
+// not failed, when modprobe found nothing to load for it.
+bool is_tolerated(const Event& e, const std::set<std::string>& expected_requests) {
+  return e.type == "request" && !expected_requests.count(e.module);
+}
+
+const Match& match() {
+  static Match m = [] {
+    Match r;
+    r.steps = scenario_steps(g_config.suite);
+    r.wants = expand(r.steps);
+    r.unexpected.resize(r.steps.size());
+    std::set<std::string> expected_requests;
+    for (const auto& s : r.steps)
+      if (s.kind == Kind::Request) expected_requests.insert(s.request);
+    const auto& ev = input().events;
+    std::size_t cursor = 0;
+    for (auto& w : r.wants) {
+      for (std::size_t k = cursor; k < ev.size(); ++k) {
+        if (ev[k].type == w.type && module_matches(w, ev[k])) {
+          for (std::size_t u = cursor; u < k; ++u) {
+            if (is_tolerated(ev[u], expected_requests))
+              r.ignored_requests.push_back(show(ev[u]));
+            else
+              r.unexpected[w.step].push_back(show(ev[u]));
+          }
+          w.got = k;
+          cursor = k + 1;
+          break;
+        }
+      }
+    }
+    for (std::size_t u = cursor; u < ev.size(); ++u) {
+      if (is_tolerated(ev[u], expected_requests))
+        r.ignored_requests.push_back(show(ev[u]));
+      else
+        r.trailing.push_back(show(ev[u]));
+    }
+    return r;
+  }();
+  return m;
+}
+
+// The matched events of one step instance (a step name can cover several modules).
+struct StepEvents {
+  const Step* step = nullptr;
+  std::map<std::string, const Event*> by_type;  // "freed" etc.; all present when complete
+  bool complete = true;
+};
+
+std::vector<StepEvents> step_events() {
+  const auto& m = match();
+  std::vector<StepEvents> out(m.steps.size());
+  for (std::size_t i = 0; i < m.steps.size(); ++i) out[i].step = &m.steps[i];
+  for (const auto& w : m.wants) {
+    if (w.got)
+      out[w.step].by_type[w.type] = &input().events[*w.got];
+    else
+      out[w.step].complete = false;
+  }
+  return out;
+}
+
+std::string step_tag(const Step& s) { return tag() + "step " + s.name + " (" + s.module + "): "; }
+
+std::optional<std::int64_t> int_field(const Event& e, const char* key) {
+  if (!e.j.contains(key) || !e.j[key].is_number_integer()) return std::nullopt;
+  return e.j[key].get<std::int64_t>();
+}
+
+constexpr std::int64_t kMs = 1000000;
+constexpr std::int64_t kSec = 1000 * kMs;
+
+// ---------------------------------------------------------------------------------------------
+// Test cases
+
+TEST_CASE("the guest ran the scenario to its end with lifetrace attached", "[guest]") {
+  const auto& in = input();
+  INFO(tag() << "results in " << g_config.dir);
+  if (in.status.empty())
+    FAIL(tag() << "no status file in " << g_config.dir << ": run tests/vm/run-guest.sh first");
+  std::string qemu = in.status.count("qemu_exit") ? in.status.at("qemu_exit") : "unknown";
+  EXPECT(qemu == "0", tag() << "qemu exited with " << qemu << " (124 = timed out)");
+  std::string scen = in.status.count("scenario_exit") ? in.status.at("scenario_exit") : "none";
+  if (scen != "0") {
+    std::string fails;
+    std::istringstream log(in.scenario_log);
+    for (std::string l; std::getline(log, l);)
+      if (l.find("FAIL") != std::string::npos || l.rfind("  |", 0) == 0) fails += "\n  " + l;
+    FAIL_CHECK(tag() << "the scenario did not behave as expected (exit " << scen
+                     << "), so lifetrace's events cannot match it either:" << fails);
+  }
+  EXPECT(in.status.count("lifetrace") && in.status.at("lifetrace") != "none",
+                tag() << "the guest ran without lifetrace (run-guest.sh without --lifetrace)");
+  EXPECT(in.stderr_text.find("lifetrace: ready") != std::string::npos,
+                tag() << "lifetrace's stderr has no 'lifetrace: ready' line");
+  EXPECT(in.have_ndjson, tag() << "no lifetrace.ndjson in " << g_config.dir);
+  EXPECT(!in.events.empty(), tag() << "lifetrace printed no events");
+}
+
+TEST_CASE("every line is an event object with the common fields", "[format]") {
+  const auto& in = input();
+  for (const auto& err : in.parse_errors) FAIL_CHECK(tag() << "lifetrace.ndjson " << err);
+  static const std::set<std::string> kTypes = {"load_start", "init_start", "init_done",
+                                               "live",       "load_failed", "unload_start",
+                                               "unload_done", "freed",     "request"};
+  for (const auto& e : in.events) {
+    std::string where = tag() + "event " + show(e) + ": ";
+    if (!kTypes.count(e.type)) {
+      FAIL_CHECK(where << "'event' is missing or not one of the contract's event names");
+      continue;
+    }
+    EXPECT(e.time_ns.has_value(), where << "'time' is missing or not RFC 3339 with nanoseconds");
+    EXPECT((e.j.contains("module") && e.j["module"].is_string()), where << "'module' is missing or not a string");
+    auto pid = int_field(e, "pid");
+    EXPECT((pid && *pid > 0), where << "'pid' is missing or not a positive integer");
+    EXPECT((e.j.contains("comm") && e.j["comm"].is_string() && !e.j["comm"].get<std::string>().empty()),
+                  where << "'comm' is missing or empty");
+    auto uid = int_field(e, "uid");
+    EXPECT((uid && *uid == 0), where << "'uid' is missing or not 0 (the guest runs everything as root)");
+    if (e.j.contains("signed")) EXPECT(e.j["signed"].is_boolean(), where << "'signed' is not a boolean");
+    if (e.j.contains("size_bytes")) {
+      auto sz = int_field(e, "size_bytes");
+      EXPECT((sz && *sz > 0 && *sz < 512 * 1024 * 1024), where << "'size_bytes' is not a plausible size");
+    }
+    if (e.j.contains("params")) EXPECT(e.j["params"].is_string(), where << "'params' is not a string");
+    if (e.j.contains("language")) {
+      static const std::set<std::string> kLang = {"rust", "c", "mixed", "unknown"};
+      EXPECT((e.j["language"].is_string() && kLang.count(e.j["language"].get<std::string>())),
+                    where << "'language' is not one of rust, c, mixed, unknown");
+    }
+    if (e.j.contains("errno") || e.j.contains("ret")) {
+      auto ret = int_field(e, "ret");
+      EXPECT(ret.has_value(), where << "'ret' is missing or not an integer");
+    }
+  }
+}
+
+TEST_CASE("event sequences follow the scenario", "[sequence]") {
+  const auto& m = match();
+  const auto& ev = input().events;
+  for (const auto& w : m.wants) {
+    const Step& s = m.steps[w.step];
+    if (!w.got) {
+      // Say where it was expected: after the previous matched event.
+      std::string after = "from the start";
+      for (const auto& p : m.wants) {
+        if (&p == &w) break;
+        if (p.got) after = "after " + show(ev[*p.got]);
+      }
+      FAIL_CHECK(step_tag(s) << "missing event " << w.what << " (searched " << after << ")");
+    }
+  }
+  for (std::size_t i = 0; i < m.steps.size(); ++i)
+    for (const auto& u : m.unexpected[i])
+      FAIL_CHECK(step_tag(m.steps[i]) << "unexpected event before this step's next expected one: " << u);
+  for (const auto& u : m.trailing) FAIL_CHECK(tag() << "unexpected event after the last step: " << u);
+  for (const auto& r : m.ignored_requests)
+    WARN(tag() << "a request the scenario did not cause (tolerated): " << r);
+}
+
+TEST_CASE("fields, errnos and durations are plausible", "[fields]") {
+  for (const auto& se : step_events()) {
+    const Step& s = *se.step;
+    const std::string at = step_tag(s);
+    auto get = [&](const char* type) -> const Event* {
+      auto it = se.by_type.find(type);
+      return it == se.by_type.end() ? nullptr : it->second;
+    };
+    auto comm_is = [&](const Event* e, const std::string& want) {
+      if (!e || !e->j.contains("comm") || !e->j["comm"].is_string()) return;
+      EXPECT(e->j["comm"].get<std::string>() == want,
+                    at << e->type << " has comm '" << e->j["comm"].get<std::string>() << "', expected '"
+                       << want << "': " << show(*e));
+    };
+    auto in_range = [&](const Event* e, const char* key, std::int64_t lo, std::int64_t hi) -> std::optional<std::int64_t> {
+      if (!e) return std::nullopt;
+      auto v = int_field(*e, key);
+      EXPECT((v && *v >= lo && *v <= hi),
+                    at << e->type << " '" << key << "' is " << (v ? std::to_string(*v) : std::string("missing"))
+                       << ", expected " << lo << ".." << hi << " ns: " << show(*e));
+      return v;
+    };
+    // Wall-clock span between two events, for cross-checking durations.
+    auto span = [](const Event* a, const Event* b) -> std::optional<std::int64_t> {
+      if (!a || !b || !a->time_ns || !b->time_ns) return std::nullopt;
+      return *b->time_ns - *a->time_ns;
+    };
+    const std::int64_t slack = 100 * kMs;
+
+    const Event* start = get("load_start");
+    const Event* init_done = get("init_done");
+    const Event* failed = get("load_failed");
+    const Event* live = get("live");
+    const Event* freed = get("freed");
+
+    if (s.kind != Kind::Unload) comm_is(start, s.loader);
+    if (start && s.via == Via::Finit)
+      EXPECT(norm(start->module) == norm(s.module),
+                    at << "load_start through finit_module should name the module from its file: " << show(*start));
+    if (start && !s.params.empty() && start->j.contains("params") && start->j["params"].is_string())
+      EXPECT(start->j["params"].get<std::string>() == s.params,
+                    at << "load_start 'params' should be \"" << s.params << "\": " << show(*start));
+
+    if (s.kind == Kind::Request) {
+      const Event* req = get("request");
+      comm_is(req, s.requester);
+    }
+    if (s.kind == Kind::LoadOk || s.kind == Kind::Request || s.kind == Kind::FailInInit) {
+      comm_is(get("init_start"), s.loader);
+      auto init_ns = in_range(init_done, "init_ns", 1, 30 * kSec);
+      if (init_done) {
+        auto ret = int_field(*init_done, "ret");
+        std::int64_t want = s.kind == Kind::FailInInit ? -kErrno.at(s.err) : 0;
+        EXPECT((ret && *ret == want), at << "init_done 'ret' should be " << want << ": " << show(*init_done));
+        if (auto sp = span(get("init_start"), init_done); sp && init_ns)
+          EXPECT(*init_ns <= *sp + slack,
+                        at << "init_done 'init_ns' " << *init_ns << " is longer than the time between init_start and init_done ("
+                           << *sp << " ns): " << show(*init_done));
+      }
+      if (s.kind != Kind::FailInInit) {
+        auto load_ns = in_range(live, "load_ns", 1, 60 * kSec);
+        if (load_ns && init_ns)
+          EXPECT(*load_ns >= *init_ns,
+                        at << "live 'load_ns' " << *load_ns << " is shorter than init_ns " << *init_ns << ": " << show(*live));
+        if (auto sp = span(start, live); sp && load_ns)
+          EXPECT(*load_ns <= *sp + slack,
+                        at << "live 'load_ns' " << *load_ns << " exceeds the time from load_start to live (" << *sp
+                           << " ns): " << show(*live));
+      }
+    }
+    if (s.kind == Kind::FailBeforeInit || s.kind == Kind::FailInInit) {
+      if (failed) {
+        const std::string stage = s.kind == Kind::FailInInit ? "init" : "before_init";
+        EXPECT((failed->j.contains("stage") && failed->j["stage"] == stage),
+                      at << "load_failed 'stage' should be \"" << stage << "\": " << show(*failed));
+        EXPECT((failed->j.contains("errno") && failed->j["errno"] == s.err),
+                      at << "load_failed 'errno' should be \"" << s.err << "\": " << show(*failed));
+        auto ret = int_field(*failed, "ret");
+        EXPECT((ret && *ret == -kErrno.at(s.err)),
+                      at << "load_failed 'ret' should be " << -kErrno.at(s.err) << ": " << show(*failed));
+        auto load_ns = in_range(failed, "load_ns", 1, 60 * kSec);
+        if (auto sp = span(start, failed); sp && load_ns)
+          EXPECT(*load_ns <= *sp + slack,
+                        at << "load_failed 'load_ns' " << *load_ns << " exceeds the time from load_start (" << *sp
+                           << " ns): " << show(*failed));
+        comm_is(failed, s.loader);
+      }
+      if (s.kind == Kind::FailInInit) in_range(freed, "lifetime_ns", 1, 60 * kSec);
+    }
+    if (s.kind == Kind::Unload) {
+      const Event* ustart = get("unload_start");
+      const Event* udone = get("unload_done");
+      comm_is(ustart, "rmmod");
+      comm_is(udone, "rmmod");
+      in_range(udone, "exit_ns", 1, 30 * kSec);
+      auto life = in_range(freed, "lifetime_ns", 1, 3600 * kSec);
+      // The module lived at least from its 'live' to the start of its unload.
+      const Event* was_live = nullptr;
+      for (const auto& other : step_events()) {
+        if (other.step->kind != Kind::Unload && other.step->module == s.module && other.by_type.count("live") &&
+            other.by_type.at("live")->line < (ustart ? ustart->line : SIZE_MAX))
+          was_live = other.by_type.at("live");
+      }
+      if (auto sp = span(was_live, ustart); sp && life)
+        EXPECT(*life + slack >= *sp,
+                      at << "freed 'lifetime_ns' " << *life << " is shorter than the time from live to unload_start ("
+                         << *sp << " ns): " << show(*freed));
+    }
+  }
+}
+
+TEST_CASE("the slow init is measured within 10 % of 200 ms", "[slow]") {
+  if (g_config.suite != "bookworm") {
+    SUCCEED("lt_slow runs only on bookworm");
+    return;
+  }
+  for (const auto& se : step_events()) {
+    if (se.step->module != "lt_slow" || se.step->kind != Kind::LoadOk) continue;
+    auto it = se.by_type.find("init_done");
+    if (it == se.by_type.end()) {
+      FAIL_CHECK(step_tag(*se.step) << "no init_done event for lt_slow, so no init_ns to check");
+      continue;
+    }
+    auto v = int_field(*it->second, "init_ns");
+    EXPECT((v && *v >= 180 * kMs && *v <= 220 * kMs),
+                  step_tag(*se.step) << "init_done 'init_ns' should be 200 ms +-10 % (delay_ms=200), got "
+                                     << (v ? std::to_string(*v) + " ns" : std::string("nothing")) << ": "
+                                     << show(*it->second));
+  }
+}
+
+TEST_CASE("modules are classified by language", "[language]") {
+  const bool enforce = [] {
+    const char* v = std::getenv("LIFETRACE_VM_EXPECT_LANGUAGE");
+    return v && std::string(v) == "1";
+  }();
+  for (const auto& se : step_events()) {
+    const Step& s = *se.step;
+    if (s.language.empty() || s.kind != Kind::LoadOk) continue;
+    if (!enforce) {
+      skip(tag() + "step " + s.name + ": language of " + s.module + " should be \"" + s.language +
+           "\"; not enforced until classification lands (set LIFETRACE_VM_EXPECT_LANGUAGE=1)");
+      continue;
+    }
+    std::string got;
+    const Event* where = nullptr;
+    for (const char* type : {"live", "init_done", "init_start", "load_start"}) {
+      auto it = se.by_type.find(type);
+      if (it != se.by_type.end() && it->second->j.contains("language")) {
+        where = it->second;
+        got = where->j["language"].is_string() ? where->j["language"].get<std::string>() : "(not a string)";
+        break;
+      }
+    }
+    if (!where) {
+      FAIL_CHECK(step_tag(s) << "no event of this load carries 'language' (expected \"" << s.language << "\")");
+      continue;
+    }
+    EXPECT(got == s.language,
+                  step_tag(s) << where->type << " 'language' is \"" << got << "\", expected \"" << s.language
+                              << "\": " << show(*where));
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<char*> rest{argv[0]};
+  if (const char* d = std::getenv("LIFETRACE_VM_OUT")) g_config.dir = d;
+  if (const char* k = std::getenv("LIFETRACE_VM_KERNEL")) g_config.run = k;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if ((a == "--dir" || a == "--kernel") && i + 1 < argc) {
+      (a == "--dir" ? g_config.dir : g_config.run) = argv[++i];
+    } else if (a.rfind("--dir=", 0) == 0) {
+      g_config.dir = a.substr(6);
+    } else if (a.rfind("--kernel=", 0) == 0) {
+      g_config.run = a.substr(9);
+    } else {
+      rest.push_back(argv[i]);
+    }
+  }
+  bool listing = false;
+  for (char* a : rest)
+    if (std::string(a).rfind("--list", 0) == 0 || std::string(a) == "-h" || std::string(a) == "--help") listing = true;
+  if (!listing && (g_config.dir.empty() || g_config.run.empty())) {
+    std::cerr << "usage: lifetrace-vm-check --dir OUT --kernel RUN [Catch2 options]\n"
+                 "  OUT: a directory written by tests/vm/run-guest.sh; RUN: bookworm, trixie, sid,\n"
+                 "  or one of them with a suffix (trixie.kprobe). Or set LIFETRACE_VM_OUT and\n"
+                 "  LIFETRACE_VM_KERNEL.\n";
+    return 2;
+  }
+  g_config.suite = g_config.run.substr(0, g_config.run.find('.'));
+  if (!listing && g_config.suite != "bookworm" && g_config.suite != "trixie" && g_config.suite != "sid") {
+    std::cerr << "lifetrace-vm-check: unknown kernel run '" << g_config.run
+              << "' (expected bookworm, trixie or sid, optionally with a .suffix)\n";
+    return 2;
+  }
+  Catch::Session session;
+  int rc = session.run(static_cast<int>(rest.size()), rest.data());
+  if (rc == 0 && g_skipped > 0) {
+    std::cout << "lifetrace-vm-check: " << g_skipped << " check(s) skipped (see SKIPPED above); exit 77\n";
+    return 77;
+  }
+  return rc;
+}
