@@ -489,6 +489,10 @@ TEST_CASE("every line is an event object with the common fields", "[format]") {
 TEST_CASE("event sequences follow the scenario", "[sequence]") {
   const auto& m = match();
   const auto& ev = input().events;
+  if (ev.empty()) {
+    FAIL(tag() << "lifetrace printed no events, so every step's events are missing (first: "
+               << m.steps.front().name << ": " << m.wants.front().what << ")");
+  }
   for (const auto& w : m.wants) {
     const Step& s = m.steps[w.step];
     if (!w.got) {

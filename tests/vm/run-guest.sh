@@ -206,7 +206,8 @@ if ((show_console)); then
     -kernel "$VMLINUZ" -initrd "$initrd" \
     -append "console=ttyS0 quiet panic=-1 $append" \
     -serial stdio -serial "file:$out/lifetrace.ndjson" -serial "file:$out/lifetrace.stderr" \
-    -serial "file:$out/scenario.log" -monitor none </dev/null | tee "$out/console.log"
+    -serial "file:$out/scenario.log" -monitor none </dev/null | tee "$out/console.log" \
+    | sed -u '/@@LT-DMESG-BEGIN@@/,/@@LT-DMESG-END@@/d'   # saved in dmesg.txt; too long to show
   qrc=${PIPESTATUS[0]}
 else
   timeout -k 10 "$timeout_s" qemu-system-x86_64 -accel tcg -m 1G -smp 2 -nographic -no-reboot \

@@ -22,8 +22,14 @@ note() { printf '%s: %s\n' "$prog" "$*" >&2; }
 usage() { sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$0" >&2; exit 2; }
 
 (($# >= 2)) || usage
-cmd=$1 out=$2
-shift 2
+cmd=$1
+shift
+if [[ $cmd == run ]]; then
+  run=$1
+  shift
+fi
+out=${1:?missing OUT directory}
+shift
 mkdir -p "$out"
 
 case $cmd in
@@ -50,8 +56,6 @@ case $cmd in
     ;;
 
   run)
-    run=${1:?run needs RUN (bookworm, trixie, sid or trixie.kprobe)}
-    shift
     lifetrace="" checker=""
     while (($#)); do
       case $1 in

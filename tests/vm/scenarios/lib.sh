@@ -45,13 +45,21 @@ lt_start() {
     return 0
   fi
   mkfifo /run/lt.out /run/lt.err
-  cat /run/lt.out >/dev/ttyS1 &
+  if [ "${LT_FORMAT:-json}" = human ]; then
+    # Human output for people (scripts/demo.sh): on the console, and saved on ttyS1 too.
+    tee /dev/ttyS1 </run/lt.out >/dev/ttyS0 &
+    _fmt=""
+  else
+    cat /run/lt.out >/dev/ttyS1 &
+    _fmt=--json
+  fi
   LT_CAT_OUT=$!
   tee /run/lt.err.log </run/lt.err >/dev/ttyS2 &
   LT_CAT_ERR=$!
-  # shellcheck disable=SC2086  # LT_ARGS is a word list on purpose
-  log "starting: lifetrace --follow --json ${LT_ARGS:-} $*"
-  lifetrace --follow --json ${LT_ARGS:-} "$@" >/run/lt.out 2>/run/lt.err &
+  # shellcheck disable=SC2086  # LT_ARGS and _fmt are word lists on purpose
+  log "starting: lifetrace --follow $_fmt ${LT_ARGS:-} $*"
+  # shellcheck disable=SC2086
+  lifetrace --follow $_fmt ${LT_ARGS:-} "$@" >/run/lt.out 2>/run/lt.err &
   LT_PID=$!
   _waited=0
   _limit=$((${LT_READY_TIMEOUT:-120} * 5))
