@@ -132,7 +132,9 @@ chmod +x "$stage/init"
 copy_with_closure() {  # FILE DEST-IN-STAGE
   local bin=$1 dest=$2 lib
   mkdir -p "$stage$(dirname "$dest")"
-  cp -L "$bin" "$stage$dest"
+  # Without debug info: a RelWithDebInfo lifetrace is several times larger, and the guest
+  # spends seconds unpacking it under TCG.
+  if ! objcopy --strip-debug "$bin" "$stage$dest" 2>/dev/null; then cp -L "$bin" "$stage$dest"; fi
   if ldd "$bin" >/dev/null 2>&1; then
     # "libx.so.1 => /path/libx.so.1 (0x...)" and "/lib64/ld-linux-x86-64.so.2 (0x...)"
     while read -r lib; do

@@ -9,7 +9,8 @@
 #                                                  boot RUN's kernel with its scenario, then check
 #                                                  the results with lifetrace-vm-check
 #
-# RUN is bookworm, trixie, sid or trixie.kprobe (the trixie scenario with --attach=kprobe).
+# RUN is bookworm, trixie or sid, optionally with .kprobe (the same scenario with
+# lifetrace --attach=kprobe; CTest runs trixie.kprobe and bookworm.kprobe).
 # Results of a run go to OUT/RUN/ (see tests/vm/run-guest.sh). The checker runs even when the
 # guest reported a problem, so its assertion messages show what lifetrace got wrong.
 set -euo pipefail
