@@ -111,8 +111,9 @@ std::string unzstd(std::span<const char> in, std::vector<char>& out) {
 }
 
 std::string ungzip(std::span<const char> in, std::vector<char>& out) {
+  if (!has_magic(in, "\x1F\x8B")) return "not a gzip stream";
   z_stream zs{};
-  if (inflateInit2(&zs, 15 + 32) != Z_OK) return "cannot initialise the gzip decoder";
+  if (inflateInit2(&zs, 15 + 16) != Z_OK) return "cannot initialise the gzip decoder";
   size_t initial = in.size() * 4;
   if (in.size() >= 18) {  // ISIZE trailer: decompressed size mod 2^32
     const auto* t = reinterpret_cast<const unsigned char*>(in.data() + in.size() - 4);
@@ -149,7 +150,7 @@ std::string ungzip(std::span<const char> in, std::vector<char>& out) {
       continue;  // needs more output space
     }
     if (ret == Z_DATA_ERROR)
-      error = consumed == 0 ? "not a gzip stream" : "corrupt gzip data";
+      error = "corrupt gzip data";
     else if (ret == Z_MEM_ERROR)
       error = "out of memory decompressing gzip";
     else

@@ -1,5 +1,6 @@
 #include "classify/elf_module.h"
 
+#include <bit>
 #include <cerrno>
 #include <cstring>
 #include <mutex>
@@ -118,6 +119,23 @@ std::string scan_elf(std::span<char> image, const std::function<void(const Symbo
                      ElfModuleInfo& info) {
   if (image.size() < EI_NIDENT || std::memcmp(image.data(), ELFMAG, SELFMAG) != 0)
     return "not an ELF file";
+  // libelf silently treats a section table past the end as absent; say why.
+  if (image[EI_DATA] == (std::endian::native == std::endian::little ? ELFDATA2LSB : ELFDATA2MSB)) {
+    uint64_t shoff = 0, shnum = 0, shentsize = 0;
+    if (image[EI_CLASS] == ELFCLASS64 && image.size() >= sizeof(Elf64_Ehdr)) {
+      Elf64_Ehdr h;
+      std::memcpy(&h, image.data(), sizeof h);
+      shoff = h.e_shoff, shnum = h.e_shnum, shentsize = h.e_shentsize;
+    } else if (image[EI_CLASS] == ELFCLASS32 && image.size() >= sizeof(Elf32_Ehdr)) {
+      Elf32_Ehdr h;
+      std::memcpy(&h, image.data(), sizeof h);
+      shoff = h.e_shoff, shnum = h.e_shnum, shentsize = h.e_shentsize;
+    } else {
+      return "truncated ELF file (incomplete ELF header)";
+    }
+    if (shoff > image.size() || (shentsize && (image.size() - shoff) / shentsize < shnum))
+      return "truncated ELF file (section headers past the end of the file)";
+  }
   init_libelf();
   Elf* elf = elf_memory(image.data(), image.size());
   if (!elf) return elf_error("malformed ELF file");
@@ -255,7 +273,8 @@ ModuleFile classify_file(const std::filesystem::path& path) {
       const Compression expected = compression_from_name(mf.path);
       const bool is_elf = raw.size() >= SELFMAG && std::memcmp(raw.data(), ELFMAG, SELFMAG) == 0;
       if (expected != Compression::none && !is_elf) {
-        mf.error = "not a " + std::string(to_string(expected)) + " stream";
+        mf.error = expected == Compression::xz ? "not an xz stream"
+                                               : "not a " + std::string(to_string(expected)) + " stream";
         return mf;
       }
     } else {
