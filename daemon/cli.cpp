@@ -21,6 +21,8 @@ Examples:
   sudo lifetrace --follow                      one line per lifecycle event
   sudo lifetrace --follow --json               NDJSON, one object per event
   sudo lifetrace --follow --module 'kvm*' --event load_failed --event init_done
+  lifetrace --follow                           (as a member of group lifetrace) through the daemon
+  lifetrace daemon                             the service: metrics on :9477, follow socket
   lifetrace list                               loaded modules with their language
   lifetrace classify /lib/modules/$(uname -r)  classify module files offline
   scripts/demo.sh                              no module support here? see it in qemu
@@ -72,6 +74,11 @@ ParseResult parse_cli(const std::vector<std::string>& args) {
   app.add_option("--ringbuf-size", ringbuf, "BPF ring buffer size, e.g. 4M (power of two)");
   app.add_flag("--utc", o.utc, "Show times in UTC in human output");
   app.add_flag("-v,--verbose", o.verbose, "Print libbpf's messages and probe choices");
+  app.add_option("--follow-socket", o.follow_socket,
+                 "The daemon's follow socket; --follow uses it when a daemon listens there")
+      ->capture_default_str();
+  app.add_flag("--standalone", o.standalone,
+               "With --follow: load BPF programs even when a daemon runs (root only)");
 
   auto* list = app.add_subcommand("list", "List loaded modules with language, size, taints and users");
   list->add_flag("--json", o.json, "One JSON object per module");
@@ -82,6 +89,30 @@ ParseResult parse_cli(const std::vector<std::string>& args) {
   classify->add_flag("--json", o.json, "One JSON object per file");
   classify->add_option("paths", o.paths, "Files or directories (recursive)")->required();
 
+  auto* daemon = app.add_subcommand(
+      "daemon",
+      "Run as a service: Prometheus metrics, a follow socket for `lifetrace --follow`, "
+      "journal-friendly logs; SIGTERM stops it");
+  daemon->add_option("--web.listen-address", o.listen_address,
+                     "Address of the metrics endpoint, host:port or :port (default port 9477); "
+                     "empty to serve no metrics")
+      ->capture_default_str();
+  daemon->add_option("--web.telemetry-path", o.telemetry_path, "Path of the metrics endpoint")
+      ->capture_default_str();
+  daemon->add_option("--follow-socket", o.follow_socket,
+                     "Unix socket for `lifetrace --follow` clients; empty for none")
+      ->capture_default_str();
+  daemon->add_option("--follow-socket.group", o.follow_group,
+                     "Group that may use the follow socket (mode 0660)")
+      ->capture_default_str();
+  daemon->add_option("--attach", attach, "Probe flavour: auto, fentry (no fallback) or kprobe (prefer twins)")
+      ->check(CLI::IsMember({"auto", "fentry", "kprobe"}));
+  daemon->add_flag("--strict", o.strict, "Fail if any probe cannot be attached");
+  daemon->add_option("--ringbuf-size", ringbuf, "BPF ring buffer size, e.g. 4M (power of two)");
+  daemon->add_option("--path.procfs", o.procfs, "procfs mount point")->capture_default_str();
+  daemon->add_option("--path.sysfs", o.sysfs, "sysfs mount point")->capture_default_str();
+  daemon->add_flag("-v,--verbose", o.verbose, "Log libbpf's messages and probe choices");
+
   ParseResult r;
   std::vector<std::string> argv_rev(args.rbegin(), args.rend());
   try {
@@ -90,6 +121,11 @@ ParseResult parse_cli(const std::vector<std::string>& args) {
       o.command = Command::list;
     } else if (*classify) {
       o.command = Command::classify;
+    } else if (*daemon) {
+      o.command = Command::daemon;
+      if (!o.telemetry_path.empty() && o.telemetry_path.front() != '/') {
+        throw CLI::ValidationError("--web.telemetry-path", "must start with '/'");
+      }
     } else if (follow) {
       o.command = Command::follow;
     } else {

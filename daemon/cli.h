@@ -28,6 +28,12 @@ struct Options {
   std::vector<std::string> paths;  // classify
   std::string procfs = "/proc";
   std::string sysfs = "/sys";
+  // Daemon mode and the follow socket (docs/daemon.md).
+  std::string listen_address = ":9477";  // --web.listen-address; "" = no exporter
+  std::string telemetry_path = "/metrics";
+  std::string follow_socket = "/run/lifetrace/follow.sock";  // "" = none
+  std::string follow_group = "lifetrace";
+  bool standalone = false;  // --follow: load BPF even if a daemon runs
 };
 
 struct ParseResult {
