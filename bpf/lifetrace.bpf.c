@@ -120,8 +120,82 @@ static __always_inline void read_fd_name(int fd, char *dst, __u32 len)
 	bpf_probe_read_kernel_str(dst, len, name);
 }
 
-static __always_inline int on_load_enter(__u32 syscall, const void *uargs, int fd,
-					 __u32 flags, __u64 len)
+/*
+ * init_module() passes the module as an ELF image in user memory and nothing
+ * names it until the kernel lays it out. Read the name the way the kernel
+ * does: struct module's name inside the .gnu.linkonce.this_module section.
+ * Best effort: any inconsistency leaves the name empty.
+ */
+#define LT_MAX_SECTIONS 256
+
+struct image_walk {
+	const char *img;
+	__u64 len;
+	__u64 shoff;
+	__u64 stroff;
+	__u32 shnum;
+	__u32 name_off; /* offsetof(struct module, name) on this kernel */
+	char name[LT_MODNAME_LEN];
+};
+
+/* One section header: returns 1 when the walk is over. A plain bounded
+ * loop, not bpf_loop(): tracepoint programs get no BTF func_info for
+ * callbacks from libbpf 1.1 ("missing btf func_info"). */
+static __always_inline int image_section(struct image_walk *w, __u32 i)
+{
+	/* A local array, not static: with a static one (a relocation into
+	 * .rodata.str1.1) libbpf 1.1 loaded the programs without BTF
+	 * func_info, which the bpf_loop() callback needs (seen on 7.2:
+	 * "missing btf func_info"). */
+	const char want[] = ".gnu.linkonce.this_module";
+	char sec[sizeof(want)];
+	__u32 sh_name = 0;
+	__u64 sh_offset = 0, sh = w->shoff + (__u64)i * 64; /* sizeof(Elf64_Shdr) */
+
+	if (i >= w->shnum)
+		return 1;
+	if (bpf_probe_read_user(&sh_name, sizeof(sh_name), w->img + sh))
+		return 1;
+	if (bpf_probe_read_user(sec, sizeof(sec), w->img + w->stroff + sh_name))
+		return 0;
+	for (int k = 0; k < sizeof(want); k++)
+		if (sec[k] != want[k])
+			return 0;
+	if (bpf_probe_read_user(&sh_offset, sizeof(sh_offset), w->img + sh + 0x18) ||
+	    sh_offset >= w->len)
+		return 1;
+	bpf_probe_read_user_str(w->name, sizeof(w->name), w->img + sh_offset + w->name_off);
+	return 1;
+}
+
+static __always_inline void read_image_name(const char *img, __u64 len, char *dst)
+{
+	struct image_walk w = {};
+	__u16 shnum = 0, shstrndx = 0;
+	__u32 magic = 0;
+
+	if (len < 64 || bpf_probe_read_user(&magic, sizeof(magic), img) || magic != 0x464c457f)
+		return;
+	bpf_probe_read_user(&w.shoff, sizeof(w.shoff), img + 0x28);
+	bpf_probe_read_user(&shnum, sizeof(shnum), img + 0x3c);
+	bpf_probe_read_user(&shstrndx, sizeof(shstrndx), img + 0x3e);
+	if (!w.shoff || w.shoff >= len || shstrndx >= shnum)
+		return;
+	if (bpf_probe_read_user(&w.stroff, sizeof(w.stroff), img + w.shoff + shstrndx * 64 + 0x18))
+		return;
+	w.img = img;
+	w.len = len;
+	w.shnum = shnum < LT_MAX_SECTIONS ? shnum : LT_MAX_SECTIONS;
+	w.name_off = bpf_core_field_offset(struct module, name);
+#pragma clang loop unroll(disable)
+	for (__u32 i = 0; i < LT_MAX_SECTIONS; i++)
+		if (image_section(&w, i))
+			break;
+	__builtin_memcpy(dst, w.name, sizeof(w.name));
+}
+
+static __always_inline int on_load_enter(__u32 syscall, const char *image, const void *uargs,
+					 int fd, __u32 flags, __u64 len)
 {
 	struct lt_event *e = reserve(LT_REC_LOAD_ENTER, 0);
 	long n;
@@ -137,6 +211,8 @@ static __always_inline int on_load_enter(__u32 syscall, const void *uargs, int f
 		e->h.flags |= LT_F_PARAMS_TRUNCATED;
 	if (syscall == LT_SYS_FINIT_MODULE)
 		read_fd_name(fd, e->load_enter.file, sizeof(e->load_enter.file));
+	else
+		read_image_name(image, len, e->load_enter.name);
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }
@@ -157,7 +233,8 @@ SEC("tracepoint/syscalls/sys_enter_init_module")
 int sys_enter_init_module(struct lt_sys_enter_ctx *ctx)
 {
 	/* init_module(void __user *umod, unsigned long len, const char __user *uargs) */
-	return on_load_enter(LT_SYS_INIT_MODULE, (const void *)ctx->args[2], -1, 0, ctx->args[1]);
+	return on_load_enter(LT_SYS_INIT_MODULE, (const char *)ctx->args[0],
+			     (const void *)ctx->args[2], -1, 0, ctx->args[1]);
 }
 
 SEC("tracepoint/syscalls/sys_exit_init_module")
@@ -170,7 +247,7 @@ SEC("tracepoint/syscalls/sys_enter_finit_module")
 int sys_enter_finit_module(struct lt_sys_enter_ctx *ctx)
 {
 	/* finit_module(int fd, const char __user *uargs, int flags) */
-	return on_load_enter(LT_SYS_FINIT_MODULE, (const void *)ctx->args[1], (int)ctx->args[0],
+	return on_load_enter(LT_SYS_FINIT_MODULE, 0, (const void *)ctx->args[1], (int)ctx->args[0],
 			     (__u32)ctx->args[2], 0);
 }
 

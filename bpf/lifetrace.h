@@ -91,6 +91,7 @@ struct lt_load_enter {
 	lt_u64 len;       /* init_module image length */
 	char params[LT_PARAMS_LEN];
 	char file[LT_FILE_LEN];
+	char name[LT_MODNAME_LEN]; /* init_module: read from the image's this_module */
 };
 
 struct lt_load_exit {

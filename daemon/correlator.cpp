@@ -83,7 +83,7 @@ void Correlator::on(const RecordHeader& h, const LoadEnter& b, std::vector<Event
   Load l;
   l.start_ns = h.ts_ns;
   l.syscall = b.syscall;
-  l.name_hint = module_name_from_file(b.file);
+  l.name_hint = b.name.empty() ? module_name_from_file(b.file) : b.name;
   l.params = b.params;
   loads_[h.tid] = l;
   bound(loads_);

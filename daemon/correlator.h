@@ -56,7 +56,7 @@ class Correlator {
   struct Load {
     std::uint64_t start_ns = 0;
     std::uint32_t syscall = 0;
-    std::string name_hint;  // from the finit_module file name
+    std::string name_hint;  // from the init_module image or the finit_module file
     std::string params;
     std::uint64_t mod = 0;  // once do_init_module is seen
     bool failure_reported = false;

@@ -83,7 +83,7 @@ std::variant<Record, DecodeError> decode_record(std::span<const std::byte> data)
     case LT_REC_LOAD_ENTER:
       r.body = LoadEnter{e.load_enter.syscall, e.load_enter.fd,     e.load_enter.flags,
                          e.load_enter.len,     bounded(e.load_enter.params),
-                         bounded(e.load_enter.file)};
+                         bounded(e.load_enter.file), bounded(e.load_enter.name)};
       break;
     case LT_REC_LOAD_EXIT:
       r.body = LoadExit{e.load_exit.syscall, e.load_exit.ret};

@@ -33,6 +33,7 @@ struct LoadEnter {
   std::uint64_t len = 0;
   std::string params;
   std::string file;
+  std::string name;  // init_module: from the image; finit_module: empty
 };
 struct LoadExit {
   std::uint32_t syscall = 0;

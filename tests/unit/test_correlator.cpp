@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <cstring>
 
 #include "correlator.h"
 #include "records.h"
@@ -216,4 +217,21 @@ TEST_CASE("state stays bounded when closing records never arrive", "[correlator]
   }
   CHECK(r.c.inflight() <= Correlator::kMaxInflight);
   CHECK(r.c.stats().evicted == 100);
+}
+
+TEST_CASE("init_module failures before init are named from the image", "[correlator]") {
+  auto e = raw(LT_REC_LOAD_ENTER, 1, 77);
+  e.load_enter.syscall = LT_SYS_INIT_MODULE;
+  e.load_enter.len = 28000;
+  std::strncpy(e.load_enter.name, "dummy", sizeof(e.load_enter.name) - 1);
+  Run r;
+  r.feed(decode(e));
+  auto x = raw(LT_REC_LOAD_EXIT, 2, 77);
+  x.load_exit.syscall = LT_SYS_INIT_MODULE;
+  x.load_exit.ret = -17;
+  r.feed(decode(x));
+  CHECK(r.kinds("dummy") == std::vector<std::string>{"load_start", "load_failed"});
+  CHECK(r.events[0].syscall == "init_module");
+  CHECK(r.events[0].size_bytes == 28000u);
+  CHECK(r.events[1].syscall == "init_module");
 }
