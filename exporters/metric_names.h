@@ -1,0 +1,80 @@
+// Every metric lifetrace exports: name, type and HELP text, in one place.
+//
+// Conventions (Prometheus naming, linted by `promtool check metrics` in the
+// unit tests): namespace "lifetrace", base units (seconds), counters end in
+// "_total", HELP is one sentence ending with a period, and no label carries a
+// pid or a process name. Label values are documented in docs/daemon.md.
+#pragma once
+
+namespace lifetrace::metrics {
+
+struct Spec {
+  const char* name;
+  const char* help;
+};
+
+// --- module lifecycle ----------------------------------------------------------------------
+// {language, result}; result is live, init_failed or load_failed.
+inline constexpr Spec kModuleLoads{
+    "lifetrace_module_loads_total",
+    "Module loads that finished, by the module's language and by outcome (live, init_failed, "
+    "load_failed)."};
+// {language}
+inline constexpr Spec kModuleUnloads{
+    "lifetrace_module_unloads_total",
+    "Modules unloaded successfully through delete_module, by language."};
+inline constexpr Spec kModuleRequests{
+    "lifetrace_module_requests_total",
+    "Module loads the kernel asked user space for through request_module."};
+// {language}; every init function run, successful or not.
+inline constexpr Spec kInitDuration{
+    "lifetrace_module_init_duration_seconds",
+    "Time the modules' init functions took, by language."};
+// {language}; successful loads only, from the load syscall's entry to the module being live.
+inline constexpr Spec kLoadDuration{
+    "lifetrace_module_load_duration_seconds",
+    "Time from the load syscall's entry until the module was live, by language."};
+// {language}
+inline constexpr Spec kModulesLoaded{
+    "lifetrace_modules_loaded",
+    "Modules currently loaded, by language."};
+// {module, language, taints, signed}; signed is true, false or unknown.
+inline constexpr Spec kModuleInfo{
+    "lifetrace_module_info",
+    "Loaded module, with its language, taint letters and signature state as labels; always 1."};
+// {module}
+inline constexpr Spec kInitLastDuration{
+    "lifetrace_module_init_last_duration_seconds",
+    "Time the most recent run of this module's init function took."};
+
+// --- health of lifetrace itself ------------------------------------------------------------
+// {probe, program}; probe is lifetrace's logical probe, program the BPF program used for it.
+inline constexpr Spec kProgramAttached{
+    "lifetrace_bpf_program_attached",
+    "Whether the BPF program for a probe is attached (1) or not (0)."};
+// {event}
+inline constexpr Spec kEvents{
+    "lifetrace_events_total",
+    "Lifecycle events lifetrace produced, by event kind."};
+// {reason}: the BPF side's reasons (ringbuf_full, ...), undecodable, follow_client_queue_full.
+inline constexpr Spec kEventsLost{
+    "lifetrace_events_lost_total",
+    "Records or events lifetrace could not deliver, by reason."};
+inline constexpr Spec kFollowClients{
+    "lifetrace_follow_clients",
+    "Clients currently connected to the follow socket."};
+// {version, libbpf_version, kernel_release}
+inline constexpr Spec kBuildInfo{
+    "lifetrace_build_info",
+    "Version of lifetrace, of the libbpf it runs with and of the running kernel; always 1."};
+
+// Label values of {reason} in kEventsLost that are not the BPF side's own.
+inline constexpr const char* kLostUndecodable = "undecodable";
+inline constexpr const char* kLostFollowClientQueue = "follow_client_queue_full";
+
+// Upper bounds of the duration histograms, in seconds: 10 us to 60 s.
+inline constexpr double kDurationBuckets[] = {
+    10e-6, 25e-6, 50e-6, 100e-6, 250e-6, 500e-6, 1e-3, 2.5e-3, 5e-3, 10e-3, 25e-3, 50e-3,
+    100e-3, 250e-3, 500e-3, 1.0, 2.5, 5.0, 10.0, 25.0, 60.0};
+
+}  // namespace lifetrace::metrics

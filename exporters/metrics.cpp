@@ -1,0 +1,252 @@
+#include "metrics.h"
+
+#include <prometheus/metric_family.h>
+#include <prometheus/text_serializer.h>
+
+#include "metric_names.h"
+
+namespace lifetrace {
+
+using classify::Language;
+namespace m = metrics;
+
+namespace {
+
+constexpr Language kLanguageOrder[] = {Language::unknown, Language::c, Language::rust,
+                                       Language::mixed};
+constexpr const char* kResultNames[] = {"live", "init_failed", "load_failed"};
+enum Result : std::size_t { kLive = 0, kInitFailed = 1, kLoadFailed = 2 };
+
+std::size_t idx(Language l) { return static_cast<std::size_t>(l); }
+std::string lang(Language l) { return std::string(classify::to_string(l)); }
+double seconds(std::uint64_t ns) { return static_cast<double>(ns) / 1e9; }
+
+}  // namespace
+
+std::string signed_label(std::optional<bool> sig_ok) {
+  if (!sig_ok) return "unknown";
+  return *sig_ok ? "true" : "false";
+}
+
+// Reads the lost counters when Prometheus scrapes, so nothing has to poll the
+// BPF map: the BPF side's per-CPU counters plus the daemon's own drops.
+class Metrics::LostCollector final : public prometheus::Collectable {
+ public:
+  LostCollector(const std::atomic<std::uint64_t>& undecodable,
+                const std::atomic<std::uint64_t>& client_drops)
+      : undecodable_(undecodable), client_drops_(client_drops) {}
+
+  void set_source(std::function<LostCounters()> source) {
+    std::lock_guard lock(mu_);
+    source_ = std::move(source);
+  }
+
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    LostCounters bpf{};
+    {
+      std::lock_guard lock(mu_);
+      if (source_) last_ = source_();
+      bpf = last_;  // after the tracer is gone, the last values read stay
+    }
+    prometheus::MetricFamily f;
+    f.name = m::kEventsLost.name;
+    f.help = m::kEventsLost.help;
+    f.type = prometheus::MetricType::Counter;
+    const auto add = [&f](std::string reason, std::uint64_t v) {
+      prometheus::ClientMetric c;
+      c.label.push_back({"reason", std::move(reason)});
+      c.counter.value = static_cast<double>(v);
+      f.metric.push_back(std::move(c));
+    };
+    for (int i = 0; i < LT_LOST_MAX; ++i) {
+      add(std::string(lost_reason_name(i)), bpf[static_cast<std::size_t>(i)]);
+    }
+    add(m::kLostUndecodable, undecodable_.load());
+    add(m::kLostFollowClientQueue, client_drops_.load());
+    return {std::move(f)};
+  }
+
+ private:
+  const std::atomic<std::uint64_t>& undecodable_;
+  const std::atomic<std::uint64_t>& client_drops_;
+  mutable std::mutex mu_;
+  std::function<LostCounters()> source_;
+  mutable LostCounters last_{};
+};
+
+Metrics::Metrics()
+    : registry_(std::make_shared<prometheus::Registry>()),
+      lost_(std::make_shared<LostCollector>(undecodable_, client_drops_)) {
+  auto& reg = *registry_;
+  loads_ = &prometheus::BuildCounter().Name(m::kModuleLoads.name).Help(m::kModuleLoads.help).Register(reg);
+  unloads_ = &prometheus::BuildCounter().Name(m::kModuleUnloads.name).Help(m::kModuleUnloads.help).Register(reg);
+  init_duration_ = &prometheus::BuildHistogram().Name(m::kInitDuration.name).Help(m::kInitDuration.help).Register(reg);
+  load_duration_ = &prometheus::BuildHistogram().Name(m::kLoadDuration.name).Help(m::kLoadDuration.help).Register(reg);
+  modules_loaded_ = &prometheus::BuildGauge().Name(m::kModulesLoaded.name).Help(m::kModulesLoaded.help).Register(reg);
+  module_info_ = &prometheus::BuildGauge().Name(m::kModuleInfo.name).Help(m::kModuleInfo.help).Register(reg);
+  init_last_ = &prometheus::BuildGauge().Name(m::kInitLastDuration.name).Help(m::kInitLastDuration.help).Register(reg);
+  attached_ = &prometheus::BuildGauge().Name(m::kProgramAttached.name).Help(m::kProgramAttached.help).Register(reg);
+  build_info_ = &prometheus::BuildGauge().Name(m::kBuildInfo.name).Help(m::kBuildInfo.help).Register(reg);
+  requests_ = &prometheus::BuildCounter().Name(m::kModuleRequests.name).Help(m::kModuleRequests.help).Register(reg).Add({});
+  follow_clients_ = &prometheus::BuildGauge().Name(m::kFollowClients.name).Help(m::kFollowClients.help).Register(reg).Add({});
+  auto& events = prometheus::BuildCounter().Name(m::kEvents.name).Help(m::kEvents.help).Register(reg);
+
+  const prometheus::Histogram::BucketBoundaries buckets(std::begin(m::kDurationBuckets),
+                                                         std::end(m::kDurationBuckets));
+  for (Language l : kLanguageOrder) {
+    const std::size_t i = idx(l);
+    for (std::size_t r = 0; r < kResults; ++r) {
+      loads_by_[i][r] = &loads_->Add({{"language", lang(l)}, {"result", kResultNames[r]}});
+    }
+    unloads_by_[i] = &unloads_->Add({{"language", lang(l)}});
+    init_by_[i] = &init_duration_->Add({{"language", lang(l)}}, buckets);
+    load_by_[i] = &load_duration_->Add({{"language", lang(l)}}, buckets);
+    loaded_by_[i] = &modules_loaded_->Add({{"language", lang(l)}});
+  }
+  for (EventKind k : kAllEventKinds) {
+    events_by_[k] = &events.Add({{"event", std::string(to_string(k))}});
+  }
+}
+
+Metrics::~Metrics() = default;
+
+std::vector<std::weak_ptr<prometheus::Collectable>> Metrics::collectables() const {
+  return {registry_, lost_};
+}
+
+std::string Metrics::serialize() const {
+  auto families = registry_->Collect();
+  for (auto& f : lost_->Collect()) families.push_back(std::move(f));
+  return prometheus::TextSerializer().Serialize(families);
+}
+
+void Metrics::set_build_info(const std::string& version, const std::string& libbpf_version,
+                             const std::string& kernel_release) {
+  build_info_->Add({{"version", version},
+                    {"libbpf_version", libbpf_version},
+                    {"kernel_release", kernel_release}})
+      .Set(1);
+}
+
+void Metrics::set_attach_results(const std::vector<AttachResult>& results) {
+  for (const auto& r : results) {
+    attached_->Add({{"probe", r.probe}, {"program", r.program.empty() ? "none" : r.program}})
+        .Set(r.attached ? 1 : 0);
+  }
+}
+
+void Metrics::set_bpf_lost_source(std::function<LostCounters()> source) {
+  lost_->set_source(std::move(source));
+}
+
+void Metrics::set_follow_clients(std::size_t n) { follow_clients_->Set(static_cast<double>(n)); }
+
+std::size_t Metrics::loaded_count(Language l) const {
+  std::size_t n = 0;
+  for (const auto& [name, mod] : loaded_) n += mod.language == l ? 1 : 0;
+  return n;
+}
+
+void Metrics::seed_inventory(const std::vector<classify::ModuleInfo>& modules,
+                             bool kernel_signs_modules) {
+  for (const auto& mod : modules) {
+    std::optional<bool> sig;
+    if (kernel_signs_modules) sig = mod.taints.find('E') == std::string::npos;
+    mark_loaded(mod.name, mod.language, mod.taints, signed_label(sig));
+  }
+  update_loaded_gauges();
+}
+
+void Metrics::mark_loaded(const std::string& module, Language language, const std::string& taints,
+                          const std::string& sig) {
+  prometheus::Labels labels{
+      {"module", module}, {"language", lang(language)}, {"taints", taints}, {"signed", sig}};
+  auto [it, inserted] = loaded_.try_emplace(module);
+  Loaded& l = it->second;
+  if (!inserted && l.info_labels == labels) return;
+  if (l.info) module_info_->Remove(l.info);
+  l.language = language;
+  l.info_labels = labels;
+  l.info = &module_info_->Add(labels);
+  l.info->Set(1);
+}
+
+void Metrics::mark_gone(const std::string& module) {
+  auto it = loaded_.find(module);
+  if (it == loaded_.end()) return;  // e.g. freed after a failed init: never live
+  if (it->second.info) module_info_->Remove(it->second.info);
+  loaded_.erase(it);
+}
+
+void Metrics::update_loaded_gauges() {
+  std::array<std::size_t, kLanguages> n{};
+  for (const auto& [name, mod] : loaded_) ++n[idx(mod.language)];
+  for (std::size_t i = 0; i < kLanguages; ++i) loaded_by_[i]->Set(static_cast<double>(n[i]));
+}
+
+void Metrics::on_event(const Event& e) {
+  if (auto it = events_by_.find(e.kind); it != events_by_.end()) it->second->Increment();
+  const std::size_t li = idx(e.language) < kLanguages ? idx(e.language) : 0;
+
+  switch (e.kind) {
+    case EventKind::init_start:
+      if (e.module_addr) {
+        pending_[e.module_addr] = Pending{e.taints.value_or(""), signed_label(e.sig_ok)};
+        // A feed that lost every closing record must not grow this forever.
+        while (pending_.size() > 4096) pending_.erase(pending_.begin());
+      }
+      break;
+
+    case EventKind::init_done:
+      if (e.init_ns) {
+        init_by_[li]->Observe(seconds(*e.init_ns));
+        if (!e.module.empty()) {
+          auto [it, inserted] = init_last_by_.try_emplace(e.module, nullptr);
+          if (inserted) it->second = &init_last_->Add({{"module", e.module}});
+          it->second->Set(seconds(*e.init_ns));
+        }
+      }
+      break;
+
+    case EventKind::live: {
+      loads_by_[li][kLive]->Increment();
+      if (e.load_ns) load_by_[li]->Observe(seconds(*e.load_ns));
+      Pending p{"", "unknown"};
+      if (auto it = pending_.find(e.module_addr); it != pending_.end()) {
+        p = std::move(it->second);
+        pending_.erase(it);
+      }
+      if (!e.module.empty()) {
+        mark_loaded(e.module, e.language, p.taints, p.sig);
+        update_loaded_gauges();
+      }
+      break;
+    }
+
+    case EventKind::load_failed:
+      loads_by_[li][e.stage == Stage::init ? kInitFailed : kLoadFailed]->Increment();
+      if (e.module_addr) pending_.erase(e.module_addr);
+      break;
+
+    case EventKind::unload_done:
+      if (e.ret && *e.ret == 0) unloads_by_[li]->Increment();
+      break;
+
+    case EventKind::freed:
+      if (!e.module.empty()) {
+        mark_gone(e.module);
+        update_loaded_gauges();
+      }
+      break;
+
+    case EventKind::request:
+      requests_->Increment();
+      break;
+
+    case EventKind::load_start:
+    case EventKind::unload_start:
+      break;
+  }
+}
+
+}  // namespace lifetrace

@@ -1,0 +1,124 @@
+// lifetrace's Prometheus metrics: fed with lifecycle events by the daemon's
+// event loop, read by the exporter's HTTP threads.
+//
+// Pure bookkeeping on top of prometheus-cpp's registry: no BPF, no sockets,
+// so the unit tests drive it with Events. Label children with a fixed set of
+// values (language x result, event kinds) are created once in the
+// constructor; only per-module series are created when a module appears.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <prometheus/collectable.h>
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include "classify/classify.h"
+#include "classify/inventory.h"
+#include "event.h"
+#include "tracer.h"
+
+namespace lifetrace {
+
+class Metrics {
+ public:
+  Metrics();
+  ~Metrics();
+  Metrics(const Metrics&) = delete;
+  Metrics& operator=(const Metrics&) = delete;
+
+  // What an exporter serves: the registry and the scrape-time collector of
+  // lost-record counters. Register every one of them.
+  std::vector<std::weak_ptr<prometheus::Collectable>> collectables() const;
+
+  // The Prometheus text exposition of everything (for tests and debugging).
+  std::string serialize() const;
+
+  void set_build_info(const std::string& version, const std::string& libbpf_version,
+                      const std::string& kernel_release);
+  void set_attach_results(const std::vector<AttachResult>& results);
+
+  // The modules loaded when lifetrace started. `kernel_signs_modules`: the
+  // kernel checks module signatures, so a module without the 'E' taint has a
+  // valid signature.
+  void seed_inventory(const std::vector<classify::ModuleInfo>& modules, bool kernel_signs_modules);
+
+  // One lifecycle event, filtered or not. Called from the event loop only.
+  void on_event(const Event& e);
+
+  // Scrape-time sources of lost-record counts. The source is called from the
+  // exporter's threads; clear it (nullptr) before what it reads goes away.
+  void set_bpf_lost_source(std::function<LostCounters()> source);
+  void add_undecodable(std::uint64_t n) { undecodable_ += n; }
+  void add_follow_client_drops(std::uint64_t n) { client_drops_ += n; }
+  void set_follow_clients(std::size_t n);
+
+  // Bookkeeping, for tests.
+  std::size_t loaded_count(classify::Language l) const;
+  bool is_loaded(const std::string& module) const { return loaded_.count(module) != 0; }
+
+ private:
+  class LostCollector;
+  struct Loaded {
+    classify::Language language = classify::Language::unknown;
+    prometheus::Gauge* info = nullptr;
+    prometheus::Labels info_labels;
+  };
+  struct Pending {  // from init_start until live or load_failed
+    std::string taints;
+    std::string sig;
+  };
+
+  void mark_loaded(const std::string& module, classify::Language language, const std::string& taints,
+                   const std::string& sig);
+  void mark_gone(const std::string& module);
+  void update_loaded_gauges();
+
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::shared_ptr<LostCollector> lost_;
+  std::atomic<std::uint64_t> undecodable_{0};
+  std::atomic<std::uint64_t> client_drops_{0};
+
+  prometheus::Family<prometheus::Counter>* loads_;
+  prometheus::Family<prometheus::Counter>* unloads_;
+  prometheus::Family<prometheus::Histogram>* init_duration_;
+  prometheus::Family<prometheus::Histogram>* load_duration_;
+  prometheus::Family<prometheus::Gauge>* modules_loaded_;
+  prometheus::Family<prometheus::Gauge>* module_info_;
+  prometheus::Family<prometheus::Gauge>* init_last_;
+  prometheus::Family<prometheus::Gauge>* attached_;
+  prometheus::Family<prometheus::Gauge>* build_info_;
+  prometheus::Counter* requests_;
+  prometheus::Gauge* follow_clients_;
+
+  // Children created once, indexed by language (and result, event kind).
+  static constexpr std::size_t kLanguages = 4;
+  static constexpr std::size_t kResults = 3;  // live, init_failed, load_failed
+  std::array<std::array<prometheus::Counter*, kResults>, kLanguages> loads_by_{};
+  std::array<prometheus::Counter*, kLanguages> unloads_by_{};
+  std::array<prometheus::Histogram*, kLanguages> init_by_{};
+  std::array<prometheus::Histogram*, kLanguages> load_by_{};
+  std::array<prometheus::Gauge*, kLanguages> loaded_by_{};
+  std::map<EventKind, prometheus::Counter*> events_by_;
+
+  std::map<std::string, Loaded> loaded_;            // by module name
+  std::map<std::uint64_t, Pending> pending_;        // by struct module address
+  std::map<std::string, prometheus::Gauge*> init_last_by_;  // by module name
+};
+
+// "true", "false" or "unknown", as in lifetrace_module_info's signed label.
+std::string signed_label(std::optional<bool> sig_ok);
+
+}  // namespace lifetrace
