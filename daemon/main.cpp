@@ -6,6 +6,7 @@
 
 #include "classify/cli.h"
 #include "cli.h"
+#include "daemon_mode.h"
 #include "kernel_features.h"
 #include "follow.h"
 
@@ -24,6 +25,10 @@ int main(int argc, char** argv) {
     case Command::follow: {
       HostFeatures host(o.procfs, o.sysfs);
       return run_follow(o, host);
+    }
+    case Command::daemon: {
+      HostFeatures host(o.procfs, o.sysfs);
+      return run_daemon(o, host);
     }
     case Command::list:
       return classify::run_list(o.json, o.procfs, o.sysfs, std::cout, std::cerr);
