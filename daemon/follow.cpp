@@ -9,6 +9,7 @@
 #include <string>
 
 #include "fd.h"
+#include "follow_client.h"
 #include "inventory_feed.h"
 #include "tracer.h"
 
@@ -55,6 +56,11 @@ std::string flavor_summary(const std::vector<AttachResult>& results) {
 }  // namespace
 
 int run_follow(const Options& o, const KernelFeatures& f) {
+  // A running daemon serves the same events over its follow socket: no
+  // second set of BPF programs, and no root needed.
+  if (!o.standalone) {
+    if (auto rc = follow_via_daemon(o)) return *rc;
+  }
   set_libbpf_verbose(o.verbose);
   if (auto p = preflight(f)) {
     report_problem(*p);
