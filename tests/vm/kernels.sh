@@ -111,6 +111,10 @@ apt_opts=(-o "Dir::Etc::sourcelist=$aptdir/sources.list" -o "Dir::Etc::sourcepar
           -o "Dir::Cache::pkgcache=pkgcache.bin" -o "Dir::Cache::srcpkgcache=srcpkgcache.bin"
           -o "APT::Get::List-Cleanup=true")
 
+# As root, apt hands downloads to the _apt user, who cannot write into a private cache dir.
+sandbox=()
+[[ $(id -u) -ne 0 ]] || sandbox=(-o APT::Sandbox::User=root)
+
 last_env=$cache_root/$suite.env   # the kernel most recently resolved for this suite
 
 use_last_or_die() {
@@ -135,7 +139,7 @@ age=$max_age
 if ((refresh)) || ((age >= max_age)) || [[ ! -f $aptdir/sources.list ]]; then
   write_sources_list
   note "updating the package lists of $suite ($(wc -l <"$aptdir/sources.list") archive entries)"
-  if apt-get "${apt_opts[@]}" -qq update >"$aptdir/update.log" 2>&1 \
+  if apt-get "${apt_opts[@]}" "${sandbox[@]}" -qq update >"$aptdir/update.log" 2>&1 \
      && ! grep -qE '^(W|E): (Failed|Some index files failed)' "$aptdir/update.log"; then
     touch "$stamp"
   else
@@ -188,8 +192,6 @@ if [[ ! -f $kdir/kernel.env ]]; then
   tmp=$kdir.partial
   rm -rf "$tmp"
   mkdir -p "$tmp/debs" "$tmp/root"
-  # As root, apt hands downloads to the _apt user, who cannot write into a private cache dir.
-  sandbox=(); [[ $(id -u) -ne 0 ]] || sandbox=(-o APT::Sandbox::User=root)
   (cd "$tmp/debs" && apt-get "${apt_opts[@]}" "${sandbox[@]}" -qq download "${pkgs[@]}") \
     || { rm -rf "$tmp"; use_last_or_die "apt-get download ${pkgs[*]} failed"; }
   for deb in "$tmp"/debs/*.deb; do

@@ -10,6 +10,7 @@
 #   --lifetrace BIN       the lifetrace binary (with its ldd closure); without it the scenario
 #                         only loads and unloads modules (LT_NO_LIFETRACE=1 in the guest)
 #   --lifetrace-args ARGS extra lifetrace arguments, e.g. --attach=kprobe
+#   --stop-signal SIG     how the scenario stops lifetrace: INT (default) or TERM
 #   --modules "A B"       more modules to include
 #   --extra FILE          a file to put in the guest's /extra (repeatable; e.g. fixture .ko)
 #   --timeout SEC         hard limit for the guest (default 300)
@@ -29,6 +30,7 @@ note() { printf '%s: %s\n' "$prog" "$*" >&2; }
 usage() { sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$0" >&2; exit 2; }
 
 kernel_env="" scenario="" out="" lifetrace="" lt_args="" more_modules="" timeout_s=300 append=""
+stop_signal=INT
 show_console=0
 extras=()
 while (($#)); do
@@ -38,6 +40,7 @@ while (($#)); do
     --out) out=${2:?}; shift 2 ;;
     --lifetrace) lifetrace=${2:?}; shift 2 ;;
     --lifetrace-args) lt_args=${2?}; shift 2 ;;
+    --stop-signal) stop_signal=${2:?}; shift 2 ;;
     --modules) more_modules+=" ${2?}"; shift 2 ;;
     --extra) extras+=("${2:?}"); shift 2 ;;
     --timeout) timeout_s=${2:?}; shift 2 ;;
@@ -50,6 +53,7 @@ done
 [[ -n $kernel_env && -n $scenario && -n $out ]] || usage
 [[ -f $kernel_env ]] || die "kernel env file '$kernel_env' not found; create it with tests/vm/kernels.sh --env-file FILE SUITE"
 [[ -f $scenario ]] || die "scenario '$scenario' not found"
+[[ $stop_signal == INT || $stop_signal == TERM ]] || die "--stop-signal must be INT or TERM"
 [[ -z $lifetrace || -x $lifetrace ]] || die "lifetrace binary '$lifetrace' is not an executable file; build it first (cmake --build BUILD --target lifetrace)"
 for f in "${extras[@]}"; do [[ -f $f ]] || die "extra file '$f' not found"; done
 for tool in qemu-system-x86_64 busybox cpio depmod timeout gcc; do
@@ -97,6 +101,7 @@ echo 'root:x:0:' >"$stage/etc/group"
   printf 'LT_ARGS=%q\n' "$lt_args"
   printf 'LT_READY_TIMEOUT=%q\n' "${LT_READY_TIMEOUT:-120}"
   printf 'LT_STOP_TIMEOUT=%q\n' "${LT_STOP_TIMEOUT:-30}"
+  printf 'LT_STOP_SIGNAL=%q\n' "$stop_signal"
   [[ -n $lifetrace ]] || echo 'LT_NO_LIFETRACE=1'
 } >"$stage/lt/config"
 
@@ -234,6 +239,7 @@ scen_rc=$(tr -d '\r' <"$out/console.log" | sed -n 's/^@@LT-SCENARIO-EXIT=\([0-9]
   echo "scenario=$scen_name"
   echo "lifetrace=${lifetrace:-none}"
   echo "lifetrace_args=$lt_args"
+  echo "stop_signal=$stop_signal"
   echo "qemu_exit=$qrc"
   echo "scenario_exit=${scen_rc:-none}"
   echo "boot_seconds=$secs"

@@ -72,7 +72,8 @@ case $cmd in
     lt_args=()
     case $variant in
       "") ;;
-      .kprobe) lt_args=(--lifetrace-args --attach=kprobe) ;;
+      # The kprobe runs also stop lifetrace with SIGTERM instead of SIGINT.
+      .kprobe) lt_args=(--lifetrace-args --attach=kprobe --stop-signal TERM) ;;
       *) die "unknown run variant '$variant' in '$run' (known: .kprobe)" ;;
     esac
     env=$out/kernels/$suite.env

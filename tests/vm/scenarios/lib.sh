@@ -83,21 +83,22 @@ lt_start() {
   log "lifetrace is ready (pid $LT_PID) after about $((_waited / 5)) s"
 }
 
-# lt_stop: SIGTERM (background jobs of a non-interactive sh have SIGINT ignored, so SIGINT could
-# never reach a program that relies on the inherited disposition), wait for a clean exit, then
-# for the pipes to drain to the serial ports.
+# lt_stop: stops lifetrace with SIGINT (LT_STOP_SIGNAL=TERM for SIGTERM), waits for it to exit
+# with status 0, then for the pipes to drain to the serial ports. sh starts background jobs with
+# SIGINT ignored; a program that installs a handler or takes the signal through a signalfd (with
+# the signal blocked, it is queued, not discarded) still gets it, and lifetrace does.
 lt_stop() {
   [ -n "$LT_PID" ] || return 0
-  log "stopping lifetrace with SIG${LT_STOP_SIGNAL:-TERM}"
-  kill "-${LT_STOP_SIGNAL:-TERM}" "$LT_PID"
+  log "stopping lifetrace with SIG${LT_STOP_SIGNAL:-INT}"
+  kill "-${LT_STOP_SIGNAL:-INT}" "$LT_PID"
   ( sleep "${LT_STOP_TIMEOUT:-30}"; kill -KILL "$LT_PID" 2>/dev/null ) &
   _wd=$!
   wait "$LT_PID"; _rc=$?
   kill "$_wd" 2>/dev/null; wait "$_wd" 2>/dev/null
   case $_rc in
     0) log "lifetrace exited with status 0" ;;
-    137) fail "lifetrace did not exit within ${LT_STOP_TIMEOUT:-30} s of SIG${LT_STOP_SIGNAL:-TERM}; killed" ;;
-    *) fail "lifetrace exited with status $_rc after SIG${LT_STOP_SIGNAL:-TERM} (expected 0)" ;;
+    137) fail "lifetrace did not exit within ${LT_STOP_TIMEOUT:-30} s of SIG${LT_STOP_SIGNAL:-INT}; killed" ;;
+    *) fail "lifetrace exited with status $_rc after SIG${LT_STOP_SIGNAL:-INT} (expected 0)" ;;
   esac
   wait "$LT_CAT_OUT" "$LT_CAT_ERR" 2>/dev/null
   LT_PID=""
