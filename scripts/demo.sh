@@ -4,7 +4,7 @@
 # and shows `lifetrace --follow` live on the console while real Rust (qt2025, ax88796b_rust),
 # mixed C + Rust (drm) and C (dummy) modules load and unload.
 #
-#   scripts/demo.sh [--suite SUITE]      (default sid; trixie and bookworm work without Rust)
+#   scripts/demo.sh
 #
 # Environment: LIFETRACE_BUILD_DIR (default: build), LIFETRACE_CACHE (kernel cache).
 # Needs: scripts/install-deps.sh --tests. Takes about a minute with a warm cache.
@@ -15,10 +15,9 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 die() { printf '%s: error: %s\n' "$prog" "$*" >&2; exit 1; }
 note() { printf '%s: %s\n' "$prog" "$*" >&2; }
 
-suite=sid
+suite=sid   # the Debian kernel with CONFIG_RUST=y and in-tree Rust modules
 while (($#)); do
   case $1 in
-    --suite) suite=${2:?--suite needs a name}; shift 2 ;;
     -h|--help) sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;;
     *) die "unknown argument '$1' (see --help)" ;;
   esac
