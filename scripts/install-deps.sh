@@ -10,11 +10,13 @@ BUILD_PKGS=(
   libelf-dev zlib1g-dev liblzma-dev libzstd-dev libkmod-dev libsystemd-dev
   libcli11-dev nlohmann-json3-dev prometheus-cpp-dev
 )
-# Tests: unit tests, the real-kernel tier (qemu + Debian kernels) and fixtures.
+# Tests: unit tests, the real-kernel tier (qemu + Debian kernels) and fixtures; prometheus
+# (promtool, and a real server scraping the daemon), debootstrap + e2fsprogs (the systemd guest).
 TEST_PKGS=(
   catch2
   qemu-system-x86 busybox-static cpio xz-utils zstd kmod
   rustc
+  prometheus debootstrap e2fsprogs
 )
 
 want=("${BUILD_PKGS[@]}")
