@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <cstring>
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
@@ -504,6 +505,12 @@ TEST_CASE("every line is an event object with the common fields", "[format]") {
     if (e.j.contains("errno") || e.j.contains("ret")) {
       auto ret = int_field(e, "ret");
       EXPECT(ret.has_value(), where << "'ret' is missing or not an integer");
+      if (ret && *ret < 0 && *ret > -4096) {
+        const char* name = strerrorname_np(static_cast<int>(-*ret));
+        std::string want = name ? name : "";
+        EXPECT((e.j.contains("errno") && e.j["errno"].is_string() && e.j["errno"] == want),
+               where << "'errno' should name ret " << *ret << " (\"" << want << "\")");
+      }
     }
   }
 }
