@@ -1,5 +1,6 @@
 #include "classify/decompress.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include <lzma.h>
@@ -25,6 +26,11 @@ bool grow(std::vector<char>& out, size_t used, size_t min_free) {
   if (want <= used) return false;
   out.resize(want);
   return true;
+}
+
+// An upper bound for preallocation from a size recorded in the stream.
+size_t plausible_size(size_t compressed) {
+  return std::min(kMaxDecompressedSize, compressed * 64 + (size_t{1} << 20));
 }
 
 std::string too_big() { return "decompressed size exceeds 1 GiB"; }
@@ -87,7 +93,9 @@ std::string unzstd(std::span<const char> in, std::vector<char>& out) {
   size_t initial = in.size() * 4;
   if (hint != ZSTD_CONTENTSIZE_UNKNOWN) {
     if (hint > kMaxDecompressedSize) return too_big();
-    initial = static_cast<size_t>(hint) + 1;  // +1 so completion never needs a regrow
+    // +1 so completion never needs a regrow; a corrupt header cannot make us
+    // allocate much more than the data could plausibly hold (we grow if needed).
+    initial = std::min(static_cast<size_t>(hint) + 1, plausible_size(in.size()));
   }
   if (initial < 65536) initial = 65536;
   if (out.size() < initial) out.resize(initial);
@@ -118,7 +126,8 @@ std::string ungzip(std::span<const char> in, std::vector<char>& out) {
   if (in.size() >= 18) {  // ISIZE trailer: decompressed size mod 2^32
     const auto* t = reinterpret_cast<const unsigned char*>(in.data() + in.size() - 4);
     size_t isize = t[0] | (size_t{t[1]} << 8) | (size_t{t[2]} << 16) | (size_t{t[3]} << 24);
-    if (isize > initial) initial = isize + 1;
+    // Only a hint: a truncated or corrupt file has garbage there.
+    if (isize > initial && isize <= plausible_size(in.size())) initial = isize + 1;
   }
   if (initial < 65536) initial = 65536;
   if (out.size() < initial) out.resize(initial);

@@ -146,6 +146,12 @@ TEST_CASE("decompression detects formats by magic", "[elf]") {
   std::vector<char> tiny_gz = slurp(kElf + "/good/legacy_mod.ko.gz");
   REQUIRE(decompress(tiny_gz, Compression::gzip, out) == "");
   CHECK(out == slurp(kElf + "/obj/legacy_mod.ko"));
+  // A truncated gzip ends in garbage where the size trailer should be: that
+  // must not turn into a multi-GB preallocation.
+  std::vector<char> cut = slurp(kElf + "/bad/truncated.ko.gz");
+  std::vector<char> fresh;
+  CHECK(decompress(cut, Compression::gzip, fresh) == "truncated gzip stream");
+  CHECK(fresh.capacity() < (size_t{64} << 20));
   CHECK(decompress(plain, Compression::xz, out) == "not an xz stream");
   CHECK(decompress(plain, Compression::zstd, out) == "not a zstd stream");
   CHECK(decompress(plain, Compression::gzip, out) == "not a gzip stream");
