@@ -12,6 +12,7 @@
 // missing. Language checks run only with LIFETRACE_VM_EXPECT_LANGUAGE=1; otherwise they are
 // reported as skipped, and the program exits 77 (CTest's SKIP_RETURN_CODE) if nothing failed.
 #define CATCH_CONFIG_RUNNER
+#define CATCH_CONFIG_CONSOLE_WIDTH 160  // failure messages quote whole NDJSON lines
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -742,7 +743,8 @@ int main(int argc, char** argv) {
   }
   Catch::Session session;
   int rc = session.run(static_cast<int>(rest.size()), rest.data());
-  if (rc == 0 && g_skipped > 0) {
+  if (rc != 0) return 1;  // Catch2 returns the number of failures, which could be 77
+  if (g_skipped > 0) {
     std::cout << "lifetrace-vm-check: " << g_skipped << " check(s) skipped (see SKIPPED above); exit 77\n";
     return 77;
   }

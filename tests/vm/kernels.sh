@@ -187,6 +187,9 @@ while ((${#queue[@]})); do
 done
 
 # --- 3. Download, unpack and depmod, unless this version is already cached ----------------
+# Two suites could resolve the same version: the version directory has its own lock too.
+exec 8>"$cache_root/.$kver.lock"
+flock 8
 if [[ ! -f $kdir/kernel.env ]]; then
   note "$suite: $image $pkgver -> fetching ${pkgs[*]}"
   tmp=$kdir.partial
@@ -235,7 +238,7 @@ if ((prune)); then
     [[ -f $env ]] || continue
     d=${env%/kernel.env}
     [[ $d == "$kdir" ]] && continue
-    if grep -qx "SUITE=$suite" "$env"; then note "pruning $d"; rm -rf "$d"; fi
+    if grep -qx "SUITE=$suite" "$env"; then note "pruning $d"; rm -rf "$d" "$cache_root/.${d##*/}.lock"; fi
   done
 fi
 
