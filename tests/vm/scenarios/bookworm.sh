@@ -8,8 +8,10 @@
 lt_start
 common_steps
 
+# Runs in $(...): a missing fixture is reported on stderr; its load then fails and is counted.
 fixture() {
-  if [ -f "/extra/$1.ko" ]; then echo "/extra/$1.ko"; else fail "fixture $1.ko is missing from /extra"; echo "/extra/$1.ko"; fi
+  [ -f "/extra/$1.ko" ] || log "fixture $1.ko is missing from /extra (run-guest.sh --extra)" >&2
+  echo "/extra/$1.ko"
 }
 
 # A slow init: msleep(200) in init; lifetrace must report init_ns close to 200 ms.
