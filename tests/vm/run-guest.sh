@@ -82,9 +82,9 @@ src=$here/tools/ltload.c
 ltload=$cache/tools/ltload-$(sha256sum "$src" | cut -c1-16)
 if [[ ! -x $ltload ]]; then
   mkdir -p "$cache/tools"
-  gcc -static -O2 -Wall -Wextra -o "$ltload.tmp" "$src" \
+  gcc -static -O2 -Wall -Wextra -o "$ltload.$$" "$src" \
     || die "cannot build $src with gcc -static (is libc6-dev installed?)"
-  mv "$ltload.tmp" "$ltload"
+  mv "$ltload.$$" "$ltload"
 fi
 
 # --- busybox, the scenario scripts and /init ------------------------------------------------
