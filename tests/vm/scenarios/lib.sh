@@ -16,6 +16,7 @@ MODDIR=/lib/modules/$KVER
 LT_FAILS=0
 LT_PID=""
 
+uptime_s() { cut -d. -f1 /proc/uptime; }
 log() { echo "[$(cut -d' ' -f1 /proc/uptime)] $*"; }
 fail() { LT_FAILS=$((LT_FAILS + 1)); log "FAIL: ${LT_STEP:-setup}: $*"; }
 step() { LT_STEP=$1; log "== STEP $1"; }
@@ -63,26 +64,26 @@ lt_start() {
   # shellcheck disable=SC2086
   lifetrace --follow $_fmt ${LT_ARGS:-} "$@" >/run/lt.out 2>/run/lt.err &
   LT_PID=$!
-  _waited=0
-  _limit=$((${LT_READY_TIMEOUT:-120} * 5))
+  _t0=$(uptime_s)
+  _deadline=$((_t0 + ${LT_READY_TIMEOUT:-120}))
   while ! grep -q 'lifetrace: ready' /run/lt.err.log 2>/dev/null; do
     if ! alive "$LT_PID"; then
       wait "$LT_PID"; _rc=$?
+      wait "$LT_CAT_OUT" "$LT_CAT_ERR" 2>/dev/null  # the whole stderr is in the log now
       fail "lifetrace exited with status $_rc before printing 'lifetrace: ready'; its stderr:"
       sed 's/^/  | /' /run/lt.err.log
       LT_PID=""
       lt_finish
     fi
-    if [ "$_waited" -ge "$_limit" ]; then
+    if [ "$(uptime_s)" -ge "$_deadline" ]; then
       fail "lifetrace printed no 'lifetrace: ready' within ${LT_READY_TIMEOUT:-120} s; its stderr:"
       sed 's/^/  | /' /run/lt.err.log
       lt_stop
       lt_finish
     fi
     sleep 0.2
-    _waited=$((_waited + 1))
   done
-  log "lifetrace is ready (pid $LT_PID) after about $((_waited / 5)) s"
+  log "lifetrace is ready (pid $LT_PID) after about $(($(uptime_s) - _t0)) s"
 }
 
 # lt_stop: stops lifetrace with SIGINT (LT_STOP_SIGNAL=TERM for SIGTERM), waits for it to exit
