@@ -6,6 +6,8 @@
 #include <map>
 #include <sstream>
 
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
 
 #include "classify/cli.h"
@@ -125,6 +127,22 @@ TEST_CASE("malformed files give a clear message, never an exception", "[elf]") {
   CHECK(j["file"] == kElf + "/" + file);
   CHECK(j["error"] == message);
   CHECK_FALSE(j.contains("language"));
+}
+
+TEST_CASE("an unreadable file says permission denied", "[elf]") {
+  if (geteuid() == 0) {
+    WARN("running as root: permissions are not enforced, nothing to check");
+    return;
+  }
+  const std::string path =
+      (std::filesystem::temp_directory_path() / ("lt-unreadable-" + std::to_string(getpid()) + ".ko"))
+          .string();
+  std::filesystem::copy_file(kElf + "/good/c_mod.ko", path,
+                             std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::permissions(path, std::filesystem::perms::none);
+  ModuleFile mf = classify_file(path);
+  std::filesystem::remove(path);
+  CHECK(mf.error == "permission denied");
 }
 
 TEST_CASE("decompression detects formats by magic", "[elf]") {
