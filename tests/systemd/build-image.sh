@@ -2,8 +2,10 @@
 # Builds (once) and caches a minimal Debian bookworm root file system with systemd as PID 1, for
 # lifetrace's real-systemd test (tests/systemd/run-systemd-guest.sh).
 #
-# Usage: tests/systemd/build-image.sh [--rebuild]
-#   --rebuild   throw the cached tree away and bootstrap again
+# Usage: tests/systemd/build-image.sh [--rebuild] [--packages A,B,...]
+#   --rebuild    throw the cached tree away and bootstrap again
+#   --packages   more packages to include (run-systemd-guest.sh passes lifetrace's shared
+#                libraries' packages, found with ldd and dpkg -S)
 #
 # The tree lives under ${LIFETRACE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/lifetrace}/systemd-guest/
 # and is keyed by IMAGE_KEY below: change it (or the package list) to rebuild. debootstrap
@@ -15,12 +17,14 @@ prog=${0##*/}
 die() { printf '%s: error: %s\n' "$prog" "$*" >&2; exit 1; }
 note() { printf '%s: %s\n' "$prog" "$*" >&2; }
 
-rebuild=0
-case ${1:-} in
-  --rebuild) rebuild=1 ;;
-  "") ;;
-  *) sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$0" >&2; exit 2 ;;
-esac
+rebuild=0 extra=""
+while (($#)); do
+  case $1 in
+    --rebuild) rebuild=1; shift ;;
+    --packages) extra=${2?}; shift 2 ;;
+    *) sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$0" >&2; exit 2 ;;
+  esac
+done
 [[ $(id -u) -eq 0 ]] || die "debootstrap needs root (it creates device nodes and chowns files)"
 command -v debootstrap >/dev/null || die "debootstrap not found; run scripts/install-deps.sh --tests"
 
@@ -28,6 +32,8 @@ SUITE=bookworm
 # systemd as PID 1 with udev (coldplug loads modules), kmod (modprobe for udev and
 # systemd-modules-load), bpftool (are lifetrace's programs gone after stop?), curl (/metrics).
 PACKAGES=systemd,systemd-sysv,udev,kmod,bpftool,curl,procps,iproute2
+# Sorted and de-duplicated, so the same set always maps to the same cached tree.
+PACKAGES=$(tr ', ' '\n\n' <<<"$PACKAGES,$extra" | grep -v '^$' | sort -u | paste -sd, -)
 
 cache=${LIFETRACE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/lifetrace}/systemd-guest
 IMAGE_KEY=1  # bump when the tree's post-processing below changes

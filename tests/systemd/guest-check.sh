@@ -1,0 +1,135 @@
+#!/bin/bash
+# Runs inside the systemd guest (installed as /usr/local/sbin/lifetrace-guest-check and started by
+# lifetrace-guest-check.service once the boot is done). Checks lifetrace.service with the real
+# systemd and writes the results to /dev/ttyS1, which tests/systemd/run-systemd-guest.sh reads.
+# Lines: "PASS name", "FAIL name: why", "INFO key=value", and @@...@@ markers around raw output.
+exec >/dev/ttyS1 2>&1
+stty -F /dev/ttyS1 raw -echo -onlcr 2>/dev/null
+fails=0
+pass() { echo "PASS $1"; }
+fail() { echo "FAIL $1: $2"; fails=$((fails + 1)); }
+info() { echo "INFO $1"; }
+section() { echo "@@BEGIN $1@@"; cat; echo "@@END $1@@"; }
+mono_us() { systemctl show "$1" -p "$2" --value; }
+
+wait_active() {  # UNIT SECONDS
+  for _ in $(seq 1 "$2"); do
+    [ "$(systemctl is-active "$1")" = active ] && return 0
+    sleep 1
+  done
+  return 1
+}
+
+echo "@@LT-GUEST-BEGIN $(uname -r)@@"
+info "systemd=$(systemctl --version | head -n1)"
+
+# 1. The unit became active (Type=notify: READY=1 after every program was attached).
+if wait_active lifetrace.service 120; then pass unit_active; else fail unit_active "$(systemctl is-active lifetrace.service)"; fi
+systemctl status --no-pager lifetrace.service 2>&1 | section status
+active_us=$(mono_us lifetrace.service ActiveEnterTimestampMonotonic)
+start_us=$(mono_us lifetrace.service ExecMainStartTimestampMonotonic)
+info "lifetrace_exec_start_us=$start_us"
+info "lifetrace_active_us=$active_us"
+info "multi_user_active_us=$(mono_us multi-user.target ActiveEnterTimestampMonotonic)"
+for u in systemd-modules-load.service systemd-udev-trigger.service; do
+  s=$(mono_us "$u" ExecMainStartTimestampMonotonic)
+  info "${u%%.service}_start_us=$s"
+  if [ -n "$s" ] && [ "$s" -gt 0 ] && [ "${active_us:-0}" -gt 0 ] && [ "$s" -ge "$active_us" ]; then
+    pass "ready_before_${u%%.service}"
+  else
+    fail "ready_before_${u%%.service}" "$u started at ${s}us, lifetrace ready at ${active_us}us"
+  fi
+done
+systemd-analyze 2>&1 | section systemd_analyze
+systemd-analyze security lifetrace.service 2>&1 | tail -n 1 | section security
+
+# 2. The journal shows module loads from early boot: systemd-modules-load (dummy, from
+# /etc/modules-load.d) and udev's coldplug.
+journalctl -b -u lifetrace.service -o cat --no-pager >/tmp/journal.txt
+section journal </tmp/journal.txt
+if grep -qE 'event: .* live +dummy .*systemd-modules' /tmp/journal.txt; then
+  pass journal_modules_load
+else
+  fail journal_modules_load "no 'live dummy' event from systemd-modules-load in the journal"
+fi
+udev_lives=$(grep -cE 'event: .* live .*udev' /tmp/journal.txt)
+info "udev_coldplug_live_events=$udev_lives"
+if [ "$udev_lives" -ge 1 ]; then pass journal_udev_coldplug; else fail journal_udev_coldplug "no module went live through udev"; fi
+if grep -q '^<\|lifetrace: <' /tmp/journal.txt; then fail journal_levels "priority prefixes leaked into the messages"; else pass journal_levels; fi
+journalctl -b -u lifetrace.service -p warning -o cat --no-pager | section journal_warnings
+
+# 3. /metrics answers, with series that match the journal.
+if curl -sf --max-time 10 http://127.0.0.1:9477/metrics >/tmp/metrics.txt; then
+  pass metrics_http
+else
+  fail metrics_http "curl 127.0.0.1:9477/metrics failed"
+fi
+section metrics </tmp/metrics.txt
+grep -q '^lifetrace_build_info{' /tmp/metrics.txt && pass metrics_build_info || fail metrics_build_info "no lifetrace_build_info"
+live_c=$(sed -n 's/^lifetrace_module_loads_total{language="c",result="live"} //p' /tmp/metrics.txt)
+info "loads_live_c=$live_c"
+[ "${live_c:-0}" -ge 1 ] && pass metrics_loads || fail metrics_loads "lifetrace_module_loads_total{language=\"c\",result=\"live\"} is '${live_c}'"
+grep -q '^lifetrace_module_info{.*module="dummy"' /tmp/metrics.txt && pass metrics_module_info || fail metrics_module_info "no lifetrace_module_info for dummy"
+
+# 4. A member of group lifetrace follows through the socket, without root.
+ls -ld /run/lifetrace /run/lifetrace/follow.sock 2>&1 | section socket_perms
+if [ "$(stat -c '%a %U %G' /run/lifetrace/follow.sock 2>/dev/null)" = "660 root lifetrace" ]; then
+  pass socket_mode
+else
+  fail socket_mode "$(stat -c '%a %U %G' /run/lifetrace/follow.sock 2>&1)"
+fi
+setpriv --reuid=follower --regid=follower --init-groups lifetrace --follow --json --module veth \
+  >/tmp/follow.out 2>/tmp/follow.err &
+fpid=$!
+sleep 3
+modprobe veth && sleep 1 && rmmod veth
+sleep 3
+kill -INT "$fpid"; wait "$fpid"
+section follow_stderr </tmp/follow.err
+section follow_stdout </tmp/follow.out
+grep -q 'following the lifetrace daemon' /tmp/follow.err && pass follow_via_socket || fail follow_via_socket "the client did not connect to the daemon"
+grep -q '"event":"live".*"module":"veth"' /tmp/follow.out && pass follow_events || fail follow_events "no live veth event for the group member"
+setpriv --reuid=nobody --regid=nogroup --clear-groups lifetrace --follow >/tmp/nobody.out 2>&1
+info "nobody_follow_exit=$?"
+grep -q "group 'lifetrace'" /tmp/nobody.out && pass follow_denied_hint || fail follow_denied_hint "$(head -c 300 /tmp/nobody.out)"
+
+# 5. The programs while running, then restart and stop.
+bpftool prog show >/tmp/progs.txt 2>&1
+section progs_running </tmp/progs.txt
+lt_ids=$(awk -F: '/^[0-9]+: (tracing|kprobe|tracepoint|raw_tracepoint)/ {print $1}' /tmp/progs.txt | tr '\n' ' ')
+info "lifetrace_prog_ids=$lt_ids"
+[ -n "$lt_ids" ] && pass progs_loaded || fail progs_loaded "no tracing/kprobe/tracepoint programs while lifetrace runs"
+pid1=$(systemctl show lifetrace.service -p MainPID --value)
+t0=$(date +%s.%N)
+if systemctl restart lifetrace.service; then pass restart; else fail restart "systemctl restart failed"; fi
+t1=$(date +%s.%N)
+info "restart_seconds=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')"
+pid2=$(systemctl show lifetrace.service -p MainPID --value)
+if [ "$(systemctl is-active lifetrace.service)" = active ] && [ "$pid2" != "$pid1" ] && [ "$pid2" != 0 ]; then
+  pass restart_active
+else
+  fail restart_active "state $(systemctl is-active lifetrace.service), pid $pid1 -> $pid2"
+fi
+curl -sf --max-time 10 http://127.0.0.1:9477/metrics >/dev/null && pass metrics_after_restart || fail metrics_after_restart "no /metrics after restart"
+
+systemctl stop lifetrace.service
+info "state_after_stop=$(systemctl is-active lifetrace.service)"
+bpftool prog show >/tmp/progs_after.txt 2>&1
+bpftool link show >/tmp/links_after.txt 2>&1
+bpftool map show >/tmp/maps_after.txt 2>&1
+section progs_after_stop </tmp/progs_after.txt
+section links_after_stop </tmp/links_after.txt
+left=$(grep -cE '^[0-9]+: (tracing|kprobe|tracepoint|raw_tracepoint)' /tmp/progs_after.txt)
+links_left=$(grep -cE '^[0-9]+: (tracing|perf_event|raw_tracepoint|kprobe_multi)' /tmp/links_after.txt)
+maps_left=$(grep -cE '^[0-9]+: ringbuf' /tmp/maps_after.txt)
+[ "$left" -eq 0 ] && pass no_programs_after_stop || fail no_programs_after_stop "$left tracing programs remain"
+[ "$links_left" -eq 0 ] && pass no_links_after_stop || fail no_links_after_stop "$links_left links remain"
+[ "$maps_left" -eq 0 ] && pass no_ringbuf_after_stop || fail no_ringbuf_after_stop "$maps_left ring buffers remain"
+[ ! -e /run/lifetrace/follow.sock ] && pass socket_removed || fail socket_removed "/run/lifetrace/follow.sock still exists"
+journalctl -b -u lifetrace.service -o cat --no-pager | grep -E 'stopping on|stopped' | section stop_log
+grep -q . <(journalctl -b -u lifetrace.service -o cat --no-pager | grep 'stopped; every probe detached') \
+  && pass clean_stop_logged || fail clean_stop_logged "no 'stopped; every probe detached' in the journal"
+
+echo "@@LT-GUEST-END fails=$fails@@"
+sync
+systemctl poweroff --no-block

@@ -1,0 +1,196 @@
+#!/usr/bin/env bash
+# Boots a Debian bookworm guest with systemd as PID 1 and lifetrace.service installed and
+# enabled, and checks the service with the real systemd (tests/systemd/guest-check.sh).
+#
+# Usage: tests/systemd/run-systemd-guest.sh --build BUILD_DIR --out DIR [--timeout SEC]
+#
+#   1. the bookworm kernel (6.1) from tests/vm/kernels.sh's cache;
+#   2. the root file system from tests/systemd/build-image.sh (debootstrap, cached);
+#   3. a copy of it with the kernel's modules, `cmake --install BUILD --prefix /usr`,
+#      systemd-sysusers (as a package's postinst would run it), `systemctl enable lifetrace`,
+#      /etc/modules-load.d/lifetrace-test.conf (dummy) and the check service;
+#   4. an ext4 image of that (mkfs.ext4 -d, no loop mounts) and a tiny busybox initramfs that
+#      loads virtio_blk and ext4, then switch_root to systemd;
+#   5. qemu (TCG), console on ttyS0 -> DIR/console.log, results on ttyS1 -> DIR/results.log.
+#
+# Results in DIR: results.log, console.log, metrics.txt (the guest's /metrics, linted with
+# promtool on the host), timings (key=value). Exit status 0 when every check passed.
+set -euo pipefail
+
+prog=${0##*/}
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+die() { printf '%s: error: %s\n' "$prog" "$*" >&2; exit 1; }
+note() { printf '%s: %s\n' "$prog" "$*" >&2; }
+
+build="" out="" timeout_s=${LIFETRACE_SYSTEMD_TIMEOUT:-900}
+while (($#)); do
+  case $1 in
+    --build) build=${2:?}; shift 2 ;;
+    --out) out=${2:?}; shift 2 ;;
+    --timeout) timeout_s=${2:?}; shift 2 ;;
+    *) sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$0" >&2; exit 2 ;;
+  esac
+done
+[[ -n $build && -n $out ]] || die "--build and --out are required"
+[[ -x $build/lifetrace ]] || die "$build/lifetrace does not exist; build it first"
+[[ $(id -u) -eq 0 ]] || die "needs root (debootstrap, file ownership in the image)"
+for t in qemu-system-x86_64 busybox cpio mkfs.ext4 systemd-sysusers systemctl timeout; do
+  command -v "$t" >/dev/null || die "'$t' not found; run scripts/install-deps.sh --tests"
+done
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+rm -rf "$out/work" "$out"/{results.log,console.log,metrics.txt,timings,disk.ext4,initrd.cpio}
+timings=$out/timings
+now() { date +%s.%N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+
+# --- kernel and image ---------------------------------------------------------------------
+t0=$(now)
+"$repo/tests/vm/kernels.sh" --env-file "$out/kernel.env" bookworm >/dev/null \
+  || die "could not get the bookworm kernel (tests/vm/kernels.sh bookworm)"
+KVER="" VMLINUZ="" MODDIR=""
+# shellcheck disable=SC1091
+. "$out/kernel.env"
+t1=$(now)
+# lifetrace's shared libraries, as Debian packages, go into the image (a .deb would depend on them).
+libpkgs=$(ldd "$build/lifetrace" | awk '$3 ~ /^\// {print $3}' | while read -r lib; do
+  dpkg -S "$(readlink -f "$lib")" 2>/dev/null || dpkg -S "$lib"
+done | cut -d: -f1 | sort -u | paste -sd, -) || die "cannot find the packages of lifetrace's libraries"
+tree=$("$here/build-image.sh" --packages "$libpkgs") || die "could not build the guest image"
+t2=$(now)
+echo "image_seconds=$(secs "$t1" "$t2")" >>"$timings"
+echo "image_cached_build_seconds=$(cat "$tree/.lifetrace-image-done")" >>"$timings"
+note "kernel $KVER ($(secs "$t0" "$t1") s), image $tree ($(secs "$t1" "$t2") s)"
+
+# --- the guest's root: image + modules + lifetrace ----------------------------------------
+work=$out/work/root
+mkdir -p "$out/work"
+cp -a "$tree" "$work"
+mkdir -p "$work/usr/lib/modules"
+cp -al "$MODDIR" "$work/usr/lib/modules/$KVER" 2>/dev/null || cp -a "$MODDIR" "$work/usr/lib/modules/$KVER"
+DESTDIR=$work cmake --install "$build" --prefix /usr >"$out/work/install.log" \
+  || die "cmake --install into the image failed (see $out/work/install.log)"
+systemd-sysusers --root="$work" >/dev/null 2>&1 || die "systemd-sysusers --root failed"
+grep -q '^lifetrace:' "$work/etc/group" || die "systemd-sysusers did not create group lifetrace"
+systemctl --root="$work" enable lifetrace.service >/dev/null 2>&1 || die "systemctl enable failed"
+[[ -L $work/etc/systemd/system/sysinit.target.wants/lifetrace.service ]] \
+  || die "systemctl enable did not link lifetrace.service into sysinit.target.wants"
+# A user in group lifetrace, to follow without root.
+gid=$(awk -F: '$1 == "lifetrace" {print $3}' "$work/etc/group")
+echo "follower:x:1000:1000::/nonexistent:/usr/sbin/nologin" >>"$work/etc/passwd"
+echo "follower:!:19000::::::" >>"$work/etc/shadow"
+echo "follower:x:1000:" >>"$work/etc/group"
+sed -i "s/^lifetrace:x:$gid:.*/lifetrace:x:$gid:follower/" "$work/etc/group"
+echo dummy >"$work/etc/modules-load.d/lifetrace-test.conf"
+install -m 0755 "$here/guest-check.sh" "$work/usr/local/sbin/lifetrace-guest-check"
+cat >"$work/etc/systemd/system/lifetrace-guest-check.service" <<'UNIT'
+[Unit]
+Description=lifetrace's systemd guest checks
+After=multi-user.target
+[Service]
+Type=oneshot
+ExecStart=/usr/local/sbin/lifetrace-guest-check
+StandardOutput=journal+console
+UNIT
+mkdir -p "$work/etc/systemd/system/multi-user.target.wants" "$work/etc/systemd/system/default.target.wants"
+ln -sf /etc/systemd/system/lifetrace-guest-check.service "$work/etc/systemd/system/default.target.wants/"
+# Nobody logs in: no getty on the console.
+ln -sf /dev/null "$work/etc/systemd/system/serial-getty@ttyS0.service"
+ln -sf /dev/null "$work/etc/systemd/system/getty@tty1.service"
+
+size_mb=$(( $(du -sm "$work" | cut -f1) + 200 ))
+mkfs.ext4 -q -F -L root -d "$work" "$out/disk.ext4" "${size_mb}M" || die "mkfs.ext4 -d failed"
+t3=$(now)
+echo "prepare_disk_seconds=$(secs "$t2" "$t3")" >>"$timings"
+
+# --- the initramfs: mount /dev/vda and switch_root to systemd ------------------------------
+stage=$out/work/initramfs
+mkdir -p "$stage"/{bin,dev,proc,sys,sysroot,mods}
+cp "$(command -v busybox)" "$stage/bin/busybox"
+ldd "$stage/bin/busybox" >/dev/null 2>&1 && die "busybox is dynamically linked; install busybox-static"
+order=""
+for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_blk \
+         crc16 mbcache jbd2 crc32c_generic ext4; do
+  rel=$(grep -m1 -E "(^|/)$m\.ko(\.[a-z]+)?:" "$MODDIR/modules.dep" | cut -d: -f1) || true
+  if [[ -z $rel ]]; then
+    grep -qE "(^|/)$m\.ko" "$MODDIR/modules.builtin" || die "$KVER has no module $m"
+    continue  # built in
+  fi
+  case $rel in
+    *.xz) xz -dc "$MODDIR/$rel" >"$stage/mods/$m.ko" ;;
+    *.zst) zstd -q -dc "$MODDIR/$rel" >"$stage/mods/$m.ko" ;;
+    *) cp "$MODDIR/$rel" "$stage/mods/$m.ko" ;;
+  esac
+  order+=" $m"
+done
+cat >"$stage/init" <<INIT
+#!/bin/busybox sh
+/bin/busybox mount -t proc proc /proc
+/bin/busybox mount -t sysfs sysfs /sys
+/bin/busybox mount -t devtmpfs devtmpfs /dev
+for m in$order; do /bin/busybox insmod /mods/\$m.ko || echo "initramfs: insmod \$m failed"; done
+for i in \$(/bin/busybox seq 1 50); do [ -b /dev/vda ] && break; /bin/busybox sleep 0.1; done
+/bin/busybox mount -t ext4 -o rw /dev/vda /sysroot || { echo "initramfs: cannot mount /dev/vda"; /bin/busybox poweroff -f; }
+/bin/busybox mount --move /dev /sysroot/dev
+/bin/busybox umount /proc /sys
+exec /bin/busybox switch_root /sysroot /sbin/init
+INIT
+chmod +x "$stage/init"
+(cd "$stage" && find . | cpio -o -H newc --quiet -R 0:0) >"$out/initrd.cpio"
+
+# --- boot ------------------------------------------------------------------------------------
+note "booting $KVER with systemd (timeout ${timeout_s}s)"
+t4=$(now)
+set +e
+timeout -k 10 "$timeout_s" qemu-system-x86_64 -accel tcg -m 2G -smp 2 -nographic -no-reboot \
+  -kernel "$VMLINUZ" -initrd "$out/initrd.cpio" \
+  -drive "file=$out/disk.ext4,if=virtio,format=raw" \
+  -append "console=ttyS0 root=/dev/vda rw panic=-1 systemd.show_status=false" \
+  -nic none -serial "file:$out/console.log" -serial "file:$out/results.log" -monitor none \
+  </dev/null >"$out/qemu.log" 2>&1
+qrc=$?
+set -e
+t5=$(now)
+echo "qemu_seconds=$(secs "$t4" "$t5")" >>"$timings"
+echo "qemu_exit=$qrc" >>"$timings"
+rm -f "$out/disk.ext4" "$out/initrd.cpio"
+rm -rf "$out/work"
+
+r=$(tr -d '\r' <"$out/results.log")
+val() { sed -n "s/^INFO $1=//p" <<<"$r" | tail -n1; }
+usec_to_s() { [[ -n $1 ]] && awk -v u="$1" 'BEGIN { printf "%.1f", u / 1e6 }'; }
+{
+  echo "boot_to_lifetrace_exec_seconds=$(usec_to_s "$(val lifetrace_exec_start_us)")"
+  echo "boot_to_lifetrace_active_seconds=$(usec_to_s "$(val lifetrace_active_us)")"
+  echo "boot_to_multi_user_seconds=$(usec_to_s "$(val multi_user_active_us)")"
+  echo "restart_seconds=$(val restart_seconds)"
+} >>"$timings"
+sed 's/^/  /' "$timings" >&2
+
+sed -n '/^@@BEGIN metrics@@$/,/^@@END metrics@@$/{//!p}' <<<"$r" >"$out/metrics.txt"
+if [[ ! -s $out/metrics.txt ]]; then
+  echo "FAIL promtool_guest_metrics: no metrics captured" >>"$out/results.log"
+elif command -v promtool >/dev/null; then
+  if lint=$(promtool check metrics <"$out/metrics.txt" 2>&1) && [[ -z $lint ]]; then
+    note "promtool check metrics (the guest's /metrics): clean"
+  else
+    note "promtool check metrics (the guest's /metrics): $lint"
+    r+=$'\n'"FAIL promtool_guest_metrics: $lint"
+  fi
+else
+  r+=$'\n'"FAIL promtool_guest_metrics: promtool not found (Debian package prometheus)"
+fi
+
+grep -E '^(PASS|FAIL)' <<<"$r" | sed 's/^/  /' >&2
+if [[ $qrc -eq 124 || $qrc -eq 137 ]]; then
+  note "the guest did not power off within ${timeout_s}s; the end of its console:"
+  tr -d '\r' <"$out/console.log" | tail -n 30 >&2
+  exit 1
+fi
+grep -q '^@@LT-GUEST-END' <<<"$r" || { note "the checks did not finish; console tail:"; tr -d '\r' <"$out/console.log" | tail -n 30 >&2; exit 1; }
+if grep -q '^FAIL' <<<"$r"; then
+  note "some checks failed; see $out/results.log and $out/console.log"
+  exit 1
+fi
+note "all checks passed ($(grep -c '^PASS' <<<"$r") checks); results in $out"
