@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 
 #include <lzma.h>
 #include <zlib.h>
@@ -85,7 +86,11 @@ std::string unxz(std::span<const char> in, std::vector<char>& out) {
 
 std::string unzstd(std::span<const char> in, std::vector<char>& out) {
   if (!has_magic(in, "\x28\xB5\x2F\xFD")) return "not a zstd stream";
-  thread_local ZSTD_DCtx* dctx = ZSTD_createDCtx();
+  struct FreeDCtx {
+    void operator()(ZSTD_DCtx* d) const { ZSTD_freeDCtx(d); }
+  };
+  thread_local std::unique_ptr<ZSTD_DCtx, FreeDCtx> owner(ZSTD_createDCtx());
+  ZSTD_DCtx* dctx = owner.get();
   if (!dctx) return "cannot initialise the zstd decoder";
   ZSTD_DCtx_reset(dctx, ZSTD_reset_session_only);
   unsigned long long hint = ZSTD_getFrameContentSize(in.data(), in.size());
