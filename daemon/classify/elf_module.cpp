@@ -151,6 +151,7 @@ std::string scan_elf(std::span<char> image, const std::function<void(const Symbo
   size_t shnum = 0;
   if (elf_getshdrnum(elf, &shnum) != 0) return elf_error("malformed ELF section table");
   if (eh.e_shoff == 0 || shnum == 0) return "no section headers (not a kernel module)";
+  if (eh.e_shentsize == 0) return "malformed ELF header (zero section header size)";
   if (eh.e_shoff > image.size() || (image.size() - eh.e_shoff) / eh.e_shentsize < shnum)
     return "truncated ELF file (section headers past the end of the file)";
   size_t shstrndx = 0;
