@@ -6,6 +6,8 @@
 #include <map>
 #include <sstream>
 
+#include <cstddef>
+#include <elf.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -173,4 +175,39 @@ TEST_CASE("decompression detects formats by magic", "[elf]") {
   CHECK(decompress(plain, Compression::xz, out) == "not an xz stream");
   CHECK(decompress(plain, Compression::zstd, out) == "not a zstd stream");
   CHECK(decompress(plain, Compression::gzip, out) == "not a gzip stream");
+}
+
+TEST_CASE("scan_elf survives corrupted images", "[elf]") {
+  const std::vector<char> orig = slurp(kElf + "/formats/rust_mod.ko");
+  REQUIRE(orig.size() > sizeof(Elf64_Ehdr));
+  auto scan = [](std::vector<char> img) {
+    ElfModuleInfo info;
+    Classifier c;
+    std::string e = scan_elf(img, [&](const Symbol& s) { c.add(s); }, info);
+    if (e.empty()) (void)c.finish();
+    return e;
+  };
+  {
+    std::vector<char> img = orig;
+    img[offsetof(Elf64_Ehdr, e_shentsize)] = 0;
+    img[offsetof(Elf64_Ehdr, e_shentsize) + 1] = 0;
+    CHECK(scan(img) == "malformed ELF header (zero section header size)");
+  }
+  {
+    std::vector<char> img(orig.begin(), orig.begin() + 40);
+    CHECK(scan(img) == "truncated ELF file (incomplete ELF header)");
+  }
+  // Deterministic mini-fuzz: random bytes in the header and the section table.
+  uint32_t state = 12345;
+  auto rnd = [&] { return state = state * 1664525u + 1013904223u; };
+  for (int i = 0; i < 2000; ++i) {
+    std::vector<char> img = orig;
+    for (int k = 0, n = 1 + static_cast<int>(rnd() % 6); k < n; ++k) {
+      size_t p = rnd() % 2 ? rnd() % 64 : img.size() - 1 - rnd() % std::min<size_t>(img.size(), 2048);
+      img[p] = static_cast<char>(rnd());
+    }
+    if (rnd() % 5 == 0) img.resize(rnd() % img.size());
+    CAPTURE(i);
+    REQUIRE_NOTHROW(scan(img));
+  }
 }
