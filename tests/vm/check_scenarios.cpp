@@ -586,6 +586,20 @@ TEST_CASE("fields, errnos and durations are plausible", "[fields]") {
       EXPECT(start->j["params"].get<std::string>() == s.params,
                     at << "load_start 'params' should be \"" << s.params << "\": " << show(*start));
 
+    // Debian signs its in-tree modules; the fixtures are out of tree and unsigned (taints O, E).
+    const bool fixture = s.module.rfind("lt_", 0) == 0;
+    for (const auto& [type, e] : se.by_type) {
+      if (e->j.contains("signed") && e->j["signed"].is_boolean())
+        EXPECT(e->j["signed"].get<bool>() == !fixture,
+               at << type << " 'signed' should be " << (fixture ? "false (a fixture built here)" : "true (Debian signs its modules)")
+                  << ": " << show(*e));
+      if (fixture && e->j.contains("taints") && e->j["taints"].is_string()) {
+        auto t = e->j["taints"].get<std::string>();
+        EXPECT((t.find('O') != std::string::npos && t.find('E') != std::string::npos),
+               at << type << " 'taints' should contain O and E (out-of-tree, unsigned): " << show(*e));
+      }
+    }
+
     if (s.kind == Kind::Request) {
       const Event* req = get("request");
       comm_is(req, s.requester);
