@@ -38,7 +38,8 @@ std::string too_big() { return "decompressed size exceeds 1 GiB"; }
 
 std::string unxz(std::span<const char> in, std::vector<char>& out) {
   lzma_stream strm = LZMA_STREAM_INIT;
-  lzma_ret ret = lzma_stream_decoder(&strm, UINT64_MAX, LZMA_CONCATENATED);
+  // Kernel modules use a 1 MiB dictionary; refuse streams that want > 256 MiB.
+  lzma_ret ret = lzma_stream_decoder(&strm, uint64_t{256} << 20, LZMA_CONCATENATED);
   if (ret != LZMA_OK) return "cannot initialise the xz decoder";
   strm.next_in = reinterpret_cast<const uint8_t*>(in.data());
   strm.avail_in = in.size();
@@ -65,6 +66,9 @@ std::string unxz(std::span<const char> in, std::vector<char>& out) {
         break;
       case LZMA_BUF_ERROR:
         error = "truncated xz stream";
+        break;
+      case LZMA_MEMLIMIT_ERROR:
+        error = "xz stream needs more than 256 MiB to decompress";
         break;
       case LZMA_MEM_ERROR:
         error = "out of memory decompressing xz";

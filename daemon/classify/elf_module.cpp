@@ -264,6 +264,15 @@ ModuleFile classify_file(const std::filesystem::path& path) {
   try {
     thread_local std::vector<char> raw;
     thread_local std::vector<char> plain;
+    // The buffers are reused by the next file on this thread; do not keep a
+    // huge one (amdgpu.ko is ~60 MB) alive in a long-running process.
+    struct Trim {
+      ~Trim() {
+        constexpr size_t kKeep = size_t{32} << 20;
+        if (raw.capacity() > kKeep) std::vector<char>().swap(raw);
+        if (plain.capacity() > kKeep) std::vector<char>().swap(plain);
+      }
+    } trim;
     if (std::string e = read_file(path, raw); !e.empty()) {
       mf.error = std::move(e);
       return mf;
@@ -296,6 +305,7 @@ ModuleFile classify_file(const std::filesystem::path& path) {
     if (!info.init_symbol.empty()) classifier.set_init_symbol(info.init_symbol);
     mf.result = classifier.finish();
     mf.module = info.module_name.empty() ? module_name_from_path(path) : info.module_name;
+
   } catch (const std::exception& ex) {
     mf.error = ex.what();
   }
