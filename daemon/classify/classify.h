@@ -32,7 +32,8 @@ std::string_view to_string(Mangling);  // "none", "rust_v0", "rust_legacy"
 // Structural check of a symbol name against the Rust v0 grammar (path, crate
 // roots, identifiers with lengths and optional punycode 'u', disambiguators,
 // generic args, types, consts, binders, backrefs that must point backwards
-// at the start of an element, instantiating crate, vendor suffix) and of the
+// at the start of an already complete element, instantiating crate, vendor
+// suffix) and of the
 // legacy scheme (_ZN {len ident} 17h<16 hex> E). A C identifier that merely
 // starts with "_R" or "_ZN" is Mangling::none.
 // `truncated` = the name was cut at a length limit (BPF buffer, KSYM_NAME_LEN):
