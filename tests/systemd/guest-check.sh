@@ -22,6 +22,8 @@ wait_active() {  # UNIT SECONDS
 
 echo "@@LT-GUEST-BEGIN $(uname -r)@@"
 info "systemd=$(systemctl --version | head -n1)"
+info "perf_event_paranoid=$(cat /proc/sys/kernel/perf_event_paranoid)"
+info "kptr_restrict=$(cat /proc/sys/kernel/kptr_restrict)"
 
 # 1. The unit became active (Type=notify: READY=1 after every program was attached).
 if wait_active lifetrace.service 120; then pass unit_active; else fail unit_active "$(systemctl is-active lifetrace.service)"; fi

@@ -3,6 +3,10 @@
 # enabled, and checks the service with the real systemd (tests/systemd/guest-check.sh).
 #
 # Usage: tests/systemd/run-systemd-guest.sh --build BUILD_DIR --out DIR [--timeout SEC]
+#                                           [--lifetrace-args ARGS]
+#   --lifetrace-args  extra arguments for `lifetrace daemon`, through a drop-in that overrides
+#                     ExecStart= (e.g. --attach=kprobe); default: the unit exactly as installed
+#   --dropin FILE     a drop-in for lifetrace.service (to try a setting without reinstalling)
 #
 #   1. the bookworm kernel (6.1) from tests/vm/kernels.sh's cache;
 #   2. the root file system from tests/systemd/build-image.sh (debootstrap, cached);
@@ -23,12 +27,14 @@ repo=$(cd "$here/../.." && pwd)
 die() { printf '%s: error: %s\n' "$prog" "$*" >&2; exit 1; }
 note() { printf '%s: %s\n' "$prog" "$*" >&2; }
 
-build="" out="" timeout_s=${LIFETRACE_SYSTEMD_TIMEOUT:-900}
+build="" out="" timeout_s=${LIFETRACE_SYSTEMD_TIMEOUT:-900} lt_args=${LIFETRACE_SYSTEMD_ARGS:-} dropin=""
 while (($#)); do
   case $1 in
     --build) build=${2:?}; shift 2 ;;
     --out) out=${2:?}; shift 2 ;;
     --timeout) timeout_s=${2:?}; shift 2 ;;
+    --lifetrace-args) lt_args=${2?}; shift 2 ;;
+    --dropin) dropin=${2:?}; shift 2 ;;
     *) sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$0" >&2; exit 2 ;;
   esac
 done
@@ -83,6 +89,17 @@ echo "follower:!:19000::::::" >>"$work/etc/shadow"
 echo "follower:x:1000:" >>"$work/etc/group"
 sed -i "s/^lifetrace:x:$gid:.*/lifetrace:x:$gid:follower/" "$work/etc/group"
 echo dummy >"$work/etc/modules-load.d/lifetrace-test.conf"
+if [[ -n $lt_args ]]; then
+  mkdir -p "$work/etc/systemd/system/lifetrace.service.d"
+  printf '[Service]\nExecStart=\nExecStart=/usr/bin/lifetrace daemon %s\n' "$lt_args" \
+    >"$work/etc/systemd/system/lifetrace.service.d/test-args.conf"
+  note "drop-in: lifetrace daemon $lt_args"
+fi
+if [[ -n $dropin ]]; then
+  mkdir -p "$work/etc/systemd/system/lifetrace.service.d"
+  cp "$dropin" "$work/etc/systemd/system/lifetrace.service.d/test-dropin.conf"
+  note "drop-in: $(tr '\n' ' ' <"$dropin")"
+fi
 install -m 0755 "$here/guest-check.sh" "$work/usr/local/sbin/lifetrace-guest-check"
 cat >"$work/etc/systemd/system/lifetrace-guest-check.service" <<'UNIT'
 [Unit]
