@@ -452,16 +452,29 @@ static __always_inline int on_initcall(__u64 fn, bool done, int ret, __u32 flags
 	return 0;
 }
 
+/*
+ * do_one_initcall(initcall_t fn): before v6.9-ish kernels the verifier
+ * refuses direct context reads of an argument whose type is a function
+ * pointer ("arg0 type FUNC_PROTO is not a struct", seen on Debian 6.1 and
+ * 6.12), so read the argument and the return value through helpers.
+ */
 SEC("fentry/do_one_initcall")
-int BPF_PROG(do_one_initcall_fentry, void *fn)
+int do_one_initcall_fentry(void *ctx)
 {
-	return on_initcall((__u64)fn, false, 0, 0);
+	__u64 fn = 0;
+
+	bpf_get_func_arg(ctx, 0, &fn);
+	return on_initcall(fn, false, 0, 0);
 }
 
 SEC("fexit/do_one_initcall")
-int BPF_PROG(do_one_initcall_fexit, void *fn, int ret)
+int do_one_initcall_fexit(void *ctx)
 {
-	return on_initcall((__u64)fn, true, ret, 0);
+	__u64 fn = 0, ret = 0;
+
+	bpf_get_func_arg(ctx, 0, &fn);
+	bpf_get_func_ret(ctx, &ret);
+	return on_initcall(fn, true, (int)ret, 0);
 }
 
 SEC("kprobe/do_one_initcall")

@@ -186,10 +186,18 @@ void Correlator::on(const RecordHeader& h, const ModInitDone& b, std::vector<Eve
   e.ret = b.ret;
   if (m.load_start_ns) e.load_ns = since(m.load_start_ns, h.ts_ns);
   if (b.ret != 0) e.stage = Stage::init;
+  out.push_back(std::move(e));
   if (auto load = loads_.find(h.tid); load != loads_.end()) {
     (b.ret == 0 ? load->second.live_reported : load->second.failure_reported) = true;
+    flush_deferred_free(load->second, out);
   }
-  out.push_back(std::move(e));
+}
+
+void Correlator::flush_deferred_free(Load& l, std::vector<Event>& out) {
+  if (!l.deferred_freed) return;
+  out.push_back(std::move(*l.deferred_freed));
+  l.deferred_freed.reset();
+  modules_.erase(l.mod);
 }
 
 void Correlator::on(const RecordHeader& h, const LoadExit& b, std::vector<Event>& out) {
@@ -205,7 +213,7 @@ void Correlator::on(const RecordHeader& h, const LoadExit& b, std::vector<Event>
     ++stats_.orphan_records;
     return;
   }
-  const Load l = std::move(it->second);
+  Load l = std::move(it->second);
   loads_.erase(it);
   const Module* m = nullptr;
   if (l.mod) {
@@ -223,6 +231,7 @@ void Correlator::on(const RecordHeader& h, const LoadExit& b, std::vector<Event>
     e.load_ns = since(l.start_ns, h.ts_ns);
     e.syscall = b.syscall == LT_SYS_FINIT_MODULE ? "finit_module" : "init_module";
     out.push_back(std::move(e));
+    flush_deferred_free(l, out);
   } else if (b.ret == 0 && m && !l.live_reported) {
     // do_init_module's exit probe did not report: the syscall's success is
     // the next best proof that the module is live.
@@ -263,6 +272,12 @@ void Correlator::on(const RecordHeader& h, const ModFree& b, std::vector<Event>&
   if (m) {
     e.language = m->language;
     if (m->load_start_ns) e.lifetime_ns = since(m->load_start_ns, h.ts_ns);
+  }
+  if (auto load = loads_.find(h.tid);
+      load != loads_.end() && load->second.mod == b.mod && !load->second.failure_reported) {
+    // Freed inside a failing do_init_module: report after load_failed.
+    load->second.deferred_freed = std::move(e);
+    return;
   }
   if (auto u = unloads_.find(h.tid); u != unloads_.end()) u->second.freed_ns = h.ts_ns;
   if (it != modules_.end()) {

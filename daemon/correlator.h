@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -61,6 +62,9 @@ class Correlator {
     std::uint64_t mod = 0;  // once do_init_module is seen
     bool failure_reported = false;
     bool live_reported = false;
+    // A failing do_init_module frees the module before it returns; its
+    // freed event waits here so that load_failed comes first.
+    std::optional<Event> deferred_freed;
   };
   struct Module {
     std::string name;
@@ -78,6 +82,7 @@ class Correlator {
   };
 
   Event make(EventKind kind, const RecordHeader& h) const;
+  void flush_deferred_free(Load& l, std::vector<Event>& out);
   Module* module_by_name(const std::string& name);
   template <typename Map>
   void bound(Map& m);

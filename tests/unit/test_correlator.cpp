@@ -73,18 +73,31 @@ TEST_CASE("failures at each stage carry the right stage and errno", "[correlator
   SECTION("in init: init returns -ENODEV, module freed") {
     Run r;
     r.feed(load_enter(1 * kMs, 8, "lt_enodev.ko"));
+    r.feed(symbols(8, kSlow, {{'t', false, "lt_enodev_init"}}));
     r.feed(mod_init(2 * kMs, 8, kSlow, "lt_enodev"));
     r.feed(initcall(3 * kMs, 8, kSlow, false));
     r.feed(initcall(4 * kMs, 8, kSlow, true, -19));
-    r.feed(init_done(5 * kMs, 8, kSlow, -19));
-    r.feed(mod_free(6 * kMs, 8, kSlow, "lt_enodev"));
+    // The kernel frees the module inside do_init_module, before it returns.
+    r.feed(mod_free(5 * kMs, 8, kSlow, "lt_enodev"));
+    r.feed(init_done(6 * kMs, 8, kSlow, -19));
     r.feed(load_exit(7 * kMs, 8, -19));
     CHECK(r.kinds() == std::vector<std::string>{"load_start", "init_start", "init_done",
                                                 "load_failed", "freed"});
     const Event& f = r.last(EventKind::load_failed, "lt_enodev");
     CHECK(f.stage == Stage::init);
     CHECK(errno_name(*f.ret) == "ENODEV");
+    CHECK(f.language == classify::Language::c);
     CHECK(r.last(EventKind::init_done, "lt_enodev").ret == -19);
+    CHECK(r.last(EventKind::freed, "lt_enodev").lifetime_ns == 4 * kMs);
+    CHECK(r.c.inflight() == 0);
+  }
+  SECTION("in init, freed, and do_init_module's exit probe missing: the syscall flushes") {
+    Run r;
+    r.feed(load_enter(1 * kMs, 8, "lt_enodev.ko"));
+    r.feed(mod_init(2 * kMs, 8, kSlow, "lt_enodev"));
+    r.feed(mod_free(5 * kMs, 8, kSlow, "lt_enodev"));
+    r.feed(load_exit(7 * kMs, 8, -19));
+    CHECK(r.kinds() == std::vector<std::string>{"load_start", "init_start", "load_failed", "freed"});
     CHECK(r.c.inflight() == 0);
   }
   SECTION("in init, when do_init_module's exit probe is missing: the syscall tells") {
