@@ -63,9 +63,14 @@ std::vector<std::string> all_program_names() {
 
 namespace {
 
-// Whether `flavor` can attach to `target` here; sets `why` when it cannot.
-bool usable(const KernelFeatures& f, const ProbeSpec& p, Flavor flavor, std::string& why) {
-  switch (flavor) {
+// Whether `prog` can attach to its target here; sets `why` when it cannot.
+bool usable(const KernelFeatures& f, const ProbeSpec& p, const ProgramSpec& prog,
+            const std::set<std::string>& rejected, std::string& why) {
+  if (rejected.count(prog.program)) {
+    why = std::string("the kernel's verifier rejected ") + prog.program;
+    return false;
+  }
+  switch (prog.flavor) {
     case Flavor::tracepoint:
       if (!f.tracefs_mounted()) {
         why = "tracefs is not mounted (mount -t tracefs nodev /sys/kernel/tracing)";
@@ -113,7 +118,8 @@ bool usable(const KernelFeatures& f, const ProbeSpec& p, Flavor flavor, std::str
 
 }  // namespace
 
-std::vector<ProbeChoice> choose_programs(const KernelFeatures& f, AttachMode mode) {
+std::vector<ProbeChoice> choose_programs(const KernelFeatures& f, AttachMode mode,
+                                         const std::set<std::string>& rejected) {
   std::vector<ProbeChoice> out;
   for (const auto& p : probe_table()) {
     ProbeChoice c;
@@ -121,26 +127,36 @@ std::vector<ProbeChoice> choose_programs(const KernelFeatures& f, AttachMode mod
     std::string why_primary, why_twin;
     const bool prefer_twin = mode == AttachMode::kprobe && p.twin;
     const bool allow_twin = mode != AttachMode::fentry;
-    if (prefer_twin && usable(f, p, p.twin->flavor, why_twin)) {
+    if (prefer_twin && usable(f, p, *p.twin, rejected, why_twin)) {
       c.chosen = p.twin;
       c.reason = "forced by --attach=kprobe";
-    } else if (usable(f, p, p.primary.flavor, why_primary)) {
+    } else if (usable(f, p, p.primary, rejected, why_primary)) {
       c.chosen = p.primary;
       c.reason = prefer_twin ? "twin unusable: " + why_twin : "preferred";
     } else if (p.twin && allow_twin && !prefer_twin &&
-               usable(f, p, p.twin->flavor, why_twin)) {
+               usable(f, p, *p.twin, rejected, why_twin)) {
       c.chosen = p.twin;
       c.reason = std::string(to_string(p.primary.flavor)) + " unusable: " + why_primary;
     } else {
       c.reason = why_primary;
       if (p.twin && allow_twin) {
-        if (why_twin.empty()) usable(f, p, p.twin->flavor, why_twin);
+        if (why_twin.empty()) usable(f, p, *p.twin, rejected, why_twin);
         c.reason += "; " + why_twin;
       }
     }
     out.push_back(std::move(c));
   }
   return out;
+}
+
+std::optional<std::string> failed_program(const std::string& log) {
+  static constexpr std::string_view kPrefix = "prog '";
+  static constexpr std::string_view kSuffix = "': failed to load";
+  const auto end = log.rfind(kSuffix);
+  if (end == std::string::npos) return std::nullopt;
+  const auto start = log.rfind(kPrefix, end);
+  if (start == std::string::npos) return std::nullopt;
+  return log.substr(start + kPrefix.size(), end - start - kPrefix.size());
 }
 
 }  // namespace lifetrace

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,7 +44,13 @@ struct ProbeChoice {
   std::string reason;                 // why this one (or why none)
 };
 
-// Picks, for each probe, the program to load on this kernel.
-std::vector<ProbeChoice> choose_programs(const KernelFeatures& f, AttachMode mode);
+// Picks, for each probe, the program to load on this kernel. Programs in
+// `rejected` (refused by this kernel's verifier on an earlier attempt) are
+// never chosen again.
+std::vector<ProbeChoice> choose_programs(const KernelFeatures& f, AttachMode mode,
+                                         const std::set<std::string>& rejected = {});
+
+// The program libbpf named in "prog 'NAME': failed to load", if any.
+std::optional<std::string> failed_program(const std::string& libbpf_log);
 
 }  // namespace lifetrace

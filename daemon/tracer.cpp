@@ -10,6 +10,7 @@
 #include <cstring>
 #include <deque>
 #include <mutex>
+#include <set>
 
 #include "lifetrace_bpf.skel.h"
 
@@ -131,33 +132,47 @@ std::variant<std::unique_ptr<Tracer>, Problem> Tracer::start(const KernelFeature
   Impl& im = *t->impl_;
   im.sink = std::move(sink);
 
-  im.skel.reset(lifetrace_bpf__open());
-  if (!im.skel) {
-    return Problem{"cannot open lifetrace's BPF object: " + errstr(errno),
-                   "run with -v to see libbpf's messages"};
-  }
-  im.skel->rodata->walk_symbols = opts.walk_symbols;
-  if (int err = bpf_map__set_max_entries(im.skel->maps.events,
-                                         static_cast<__u32>(opts.ringbuf_bytes))) {
-    return Problem{"invalid ring buffer size " + std::to_string(opts.ringbuf_bytes) + ": " +
-                       errstr(err),
-                   "--ringbuf-size must be a power of two and a multiple of the page size"};
-  }
+  // A kernel's verifier may refuse a program the feature probes allowed
+  // (helpers or argument types differ across versions). Then that program's
+  // twin is tried, or the probe is dropped if it is optional: one attempt
+  // per program at most.
+  std::set<std::string> rejected;
+  std::vector<ProbeChoice> choices;
+  for (;;) {
+    im.skel.reset(lifetrace_bpf__open());
+    if (!im.skel) {
+      return Problem{"cannot open lifetrace's BPF object: " + errstr(errno),
+                     "run with -v to see libbpf's messages"};
+    }
+    im.skel->rodata->walk_symbols = opts.walk_symbols;
+    if (int err = bpf_map__set_max_entries(im.skel->maps.events,
+                                           static_cast<__u32>(opts.ringbuf_bytes))) {
+      return Problem{"invalid ring buffer size " + std::to_string(opts.ringbuf_bytes) + ": " +
+                         errstr(err),
+                     "--ringbuf-size must be a power of two and a multiple of the page size"};
+    }
 
-  // Choose one program per probe before load; everything else stays unloaded.
-  const auto choices = choose_programs(f, opts.mode);
-  bpf_program* prog = nullptr;
-  bpf_object__for_each_program(prog, im.skel->obj) { bpf_program__set_autoload(prog, false); }
-  for (const auto& c : choices) {
-    if (!c.chosen) continue;
-    bpf_program* p = bpf_object__find_program_by_name(im.skel->obj, c.chosen->program);
-    if (p) bpf_program__set_autoload(p, true);
-  }
+    // Choose one program per probe before load; everything else stays unloaded.
+    choices = choose_programs(f, opts.mode, rejected);
+    bpf_program* prog = nullptr;
+    bpf_object__for_each_program(prog, im.skel->obj) { bpf_program__set_autoload(prog, false); }
+    for (const auto& c : choices) {
+      if (!c.chosen) continue;
+      bpf_program* p = bpf_object__find_program_by_name(im.skel->obj, c.chosen->program);
+      if (p) bpf_program__set_autoload(p, true);
+    }
 
-  if (int err = lifetrace_bpf__load(im.skel.get())) {
-    return Problem{"the kernel rejected lifetrace's BPF programs: " + errstr(err) + "\n" +
-                       libbpf_last_messages(),
-                   "run with -v for the verifier log, and report it with `uname -r`"};
+    const int err = lifetrace_bpf__load(im.skel.get());
+    if (!err) break;
+    const std::string log = libbpf_last_messages();
+    const auto culprit = failed_program(log);
+    if (!culprit || rejected.count(*culprit)) {
+      return Problem{"the kernel rejected lifetrace's BPF programs: " + errstr(err) + "\n" + log,
+                     "run with -v for the verifier log, and report it with `uname -r`"};
+    }
+    std::fprintf(stderr, "lifetrace: warning: the kernel rejected program %s; retrying without it\n",
+                 culprit->c_str());
+    rejected.insert(*culprit);
   }
 
   for (const auto& c : choices) {

@@ -92,3 +92,21 @@ TEST_CASE("preflight names the first thing to fix", "[probes][preflight]") {
   REQUIRE(preflight(nobtf));
   CHECK_THAT(preflight(nobtf)->message, Catch::Contains("BTF"));
 }
+
+TEST_CASE("a program the verifier rejected gives way to its twin, or to nothing", "[probes]") {
+  FakeFeatures f;
+  auto cs = choose_programs(f, AttachMode::automatic, {"do_one_initcall_fentry"});
+  CHECK(chosen(cs, "do_one_initcall_enter") == "do_one_initcall_kprobe");
+  CHECK(chosen(cs, "do_one_initcall_exit") == "do_one_initcall_fexit");
+
+  cs = choose_programs(f, AttachMode::automatic, {"sys_enter_delete_module"});
+  CHECK(chosen(cs, "delete_module_enter").empty());
+  CHECK_THAT(choice(cs, "delete_module_enter").reason, Catch::Contains("verifier rejected"));
+}
+
+TEST_CASE("the failing program is read from libbpf's messages", "[probes]") {
+  CHECK(failed_program("libbpf: prog 'do_one_initcall_fentry': BPF program load failed: Invalid argument\n"
+                       "libbpf: prog 'do_one_initcall_fentry': failed to load: -22\n"
+                       "libbpf: failed to load object 'lifetrace_bpf'\n") == "do_one_initcall_fentry");
+  CHECK_FALSE(failed_program("libbpf: failed to load object 'lifetrace_bpf'\n").has_value());
+}
