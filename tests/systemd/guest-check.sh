@@ -42,6 +42,18 @@ for u in systemd-modules-load.service systemd-udev-trigger.service; do
     fail "ready_before_${u%%.service}" "$u started at ${s}us, lifetrace ready at ${active_us}us"
   fi
 done
+# The event loop's timer pings the watchdog (WatchdogSec=30s: every 15 s).
+for _ in $(seq 1 40); do
+  wd=$(mono_us lifetrace.service WatchdogTimestampMonotonic)
+  [ "${wd:-0}" -gt "${active_us:-0}" ] && break
+  sleep 1
+done
+info "watchdog_last_ping_us=$wd watchdog_usec=$(systemctl show lifetrace.service -p WatchdogUSec --value)"
+if [ "${wd:-0}" -gt "${active_us:-0}" ] && [ "$(systemctl show lifetrace.service -p NRestarts --value)" = 0 ]; then
+  pass watchdog_pings
+else
+  fail watchdog_pings "no WATCHDOG=1 after READY=1 (last ping ${wd}us), or restarts: $(systemctl show lifetrace.service -p NRestarts --value)"
+fi
 systemd-analyze 2>&1 | section systemd_analyze
 systemd-analyze security lifetrace.service 2>&1 | tail -n 1 | section security
 

@@ -16,6 +16,7 @@
 
 #include <prometheus/exposer.h>
 
+#include "cli.h"
 #include "daemon_mode.h"
 #include "fake_features.h"
 #include "fd.h"
@@ -403,4 +404,37 @@ TEST_CASE("a port that cannot be bound is a clear error, not a crash", "[metrics
   CHECK(text.find("<3>lifetrace: error: cannot serve metrics on 127.0.0.1:" + std::to_string(port)) !=
         std::string::npos);
   CHECK(text.find("<3>lifetrace: HINT: ") != std::string::npos);
+}
+
+TEST_CASE("the daemon subcommand's flags, and its default port in --help", "[daemon][cli]") {
+  auto r = parse_cli({"daemon"});
+  REQUIRE(r.options);
+  CHECK(r.options->command == Command::daemon);
+  CHECK(r.options->listen_address == ":9477");
+  CHECK(r.options->telemetry_path == "/metrics");
+  CHECK(r.options->follow_socket == "/run/lifetrace/follow.sock");
+  CHECK(r.options->follow_group == "lifetrace");
+
+  r = parse_cli({"daemon", "--web.listen-address", "127.0.0.1:19477", "--web.telemetry-path", "/m",
+                 "--follow-socket", "", "--attach", "kprobe", "--strict"});
+  REQUIRE(r.options);
+  CHECK(r.options->listen_address == "127.0.0.1:19477");
+  CHECK(r.options->telemetry_path == "/m");
+  CHECK(r.options->follow_socket.empty());
+  CHECK(r.options->attach == AttachMode::kprobe);
+  CHECK(r.options->strict);
+
+  r = parse_cli({"daemon", "--web.telemetry-path", "metrics"});
+  CHECK_FALSE(r.options);
+  CHECK(r.exit_code != 0);
+  CHECK(r.output.find("must start with '/'") != std::string::npos);
+
+  r = parse_cli({"daemon", "--help"});
+  CHECK(r.exit_code == 0);
+  CHECK(r.output.find("9477") != std::string::npos);
+
+  r = parse_cli({"--follow", "--standalone", "--follow-socket", "/tmp/x.sock"});
+  REQUIRE(r.options);
+  CHECK(r.options->standalone);
+  CHECK(r.options->follow_socket == "/tmp/x.sock");
 }
