@@ -743,3 +743,38 @@ int main(int argc, char** argv) {
   int rc = session.run(static_cast<int>(rest.size()), rest.data());
   return rc != 0 ? 1 : 0;  // Catch2 returns the number of failures
 }
+
+// Issue 4's agreement: for each module the scenario passed to `agree`, the language lifetrace
+// reported live (init_start, from the kernel's own symbol table before init) equals the one
+// `lifetrace list` (the inventory: /proc/modules + /proc/kallsyms) and `lifetrace classify`
+// (the .ko file) give.
+TEST_CASE("live, inventory and offline classification agree", "[agree]") {
+  static const std::map<std::string, std::vector<std::string>> kAgreed = {
+      {"sid", {"qt2025", "ax88796b_rust", "drm"}},
+      {"bookworm", {"lt_slow", "lt_rust_init", "lt_mixed", "lt_cnames"}},
+  };
+  const auto want = kAgreed.find(g_config.suite);
+  if (want == kAgreed.end()) return;  // this scenario does not call agree
+  std::map<std::string, std::string> listed, classified, live;
+  std::istringstream log(input().scenario_log);
+  for (std::string line; std::getline(log, line);) {
+    for (auto [prefix, into] : {std::pair{std::string("AGREE list "), &listed},
+                                std::pair{std::string("AGREE classify "), &classified}}) {
+      if (line.rfind(prefix, 0) != 0) continue;
+      auto j = nlohmann::json::parse(line.substr(prefix.size()), nullptr, false);
+      INFO(tag() << "scenario.log: " << line);
+      REQUIRE_FALSE(j.is_discarded());
+      const char* key = into == &listed ? "name" : "module";
+      if (j.contains(key) && j.contains("language")) (*into)[j[key]] = j["language"];
+    }
+  }
+  for (const auto& e : input().events) {
+    if (e.type == "init_start" && e.j.contains("language")) live[e.j["module"]] = e.j["language"];
+  }
+  for (const auto& m : want->second) {
+    INFO(tag() << "module " << m);
+    REQUIRE(live.count(m));
+    CHECK(listed[m] == live[m]);
+    CHECK(classified[m] == live[m]);
+  }
+}

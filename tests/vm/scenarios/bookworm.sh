@@ -27,6 +27,7 @@ step lt_mixed_live
 load 0 init "$(fixture lt_mixed)"
 step lt_cnames_live
 load 0 finit "$(fixture lt_cnames)"
+agree "$(fixture lt_slow)" "$(fixture lt_rust_init)" "$(fixture lt_mixed)" "$(fixture lt_cnames)"
 step fixtures_unload
 unload lt_slow lt_rust_init lt_mixed lt_cnames
 

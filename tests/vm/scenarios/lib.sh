@@ -150,3 +150,12 @@ lt_finish() {
   log "scenario: $LT_FAILS step(s) did not behave as expected"
   exit 1
 }
+
+# agree PATH...: the inventory (lifetrace list) and offline classification (lifetrace classify)
+# of the given module files, while they are loaded, as "AGREE list|classify JSON" lines in the
+# log; lifetrace-vm-check compares them with the language lifetrace reported live at load.
+agree() {
+  [ -n "${LT_NO_LIFETRACE:-}" ] && return 0
+  lifetrace list --json 2>&1 | sed 's/^/AGREE list /' || fail "lifetrace list failed"
+  lifetrace classify --json "$@" 2>&1 | sed 's/^/AGREE classify /' || fail "lifetrace classify failed"
+}

@@ -15,6 +15,7 @@ step ax88796b_rust_live
 load 0 init "$(ko ax88796b_rust)"
 step drm_live
 load 0 finit "$(ko drm)"
+agree "$(ko qt2025)" "$(ko ax88796b_rust)" "$(ko drm)"
 step rust_unload
 unload qt2025 ax88796b_rust drm
 
