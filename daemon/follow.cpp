@@ -53,6 +53,21 @@ std::string flavor_summary(const std::vector<AttachResult>& results) {
   return s;
 }
 
+// Warns about records lost since the last call (by reason) and remembers them.
+void warn_lost(const LostCounters& now, LostCounters& reported) {
+  for (std::size_t i = 0; i < now.size(); ++i) {
+    if (now[i] <= reported[i]) continue;
+    std::fprintf(stderr, "lifetrace: warning: %llu records lost (%s), %llu in all%s\n",
+                 static_cast<unsigned long long>(now[i] - reported[i]),
+                 std::string(lost_reason_name(static_cast<int>(i))).c_str(),
+                 static_cast<unsigned long long>(now[i]),
+                 i == LT_LOST_RINGBUF_FULL || i == LT_LOST_SYMBOLS_RINGBUF
+                     ? "; HINT: a larger --ringbuf-size keeps up with bursts"
+                     : "");
+    reported[i] = now[i];
+  }
+}
+
 }  // namespace
 
 int run_follow(const Options& o, const KernelFeatures& f) {
@@ -115,6 +130,7 @@ int run_follow(const Options& o, const KernelFeatures& f) {
   epoll_ctl(ep.get(), EPOLL_CTL_ADD, sigfd.get(), &ev);
 
   int rc = 0;
+  LostCounters reported_lost{};
   for (bool running = true; running;) {
     epoll_event events[4];
     const int n = epoll_wait(ep.get(), events, 4, -1);
@@ -136,16 +152,11 @@ int run_follow(const Options& o, const KernelFeatures& f) {
       // The reader went away (EPIPE): nothing left to do.
       break;
     }
+    // Say so as soon as the kernel side drops anything, not only at exit.
+    warn_lost(tracer.lost(), reported_lost);
   }
 
-  const auto lost = tracer.lost();
-  for (int i = 0; i < LT_LOST_MAX; ++i) {
-    if (lost[static_cast<std::size_t>(i)]) {
-      std::fprintf(stderr, "lifetrace: warning: %llu records lost (%s)\n",
-                   static_cast<unsigned long long>(lost[static_cast<std::size_t>(i)]),
-                   std::string(lost_reason_name(i)).c_str());
-    }
-  }
+  warn_lost(tracer.lost(), reported_lost);
   if (printer.decode_errors()) {
     std::fprintf(stderr, "lifetrace: warning: %llu undecodable records\n",
                  static_cast<unsigned long long>(printer.decode_errors()));
