@@ -84,6 +84,10 @@ live_c=$(sed -n 's/^lifetrace_module_loads_total{language="c",result="live"} //p
 info "loads_live_c=$live_c"
 [ "${live_c:-0}" -ge 1 ] && pass metrics_loads || fail metrics_loads "lifetrace_module_loads_total{language=\"c\",result=\"live\"} is '${live_c}'"
 grep -q '^lifetrace_module_info{.*module="dummy"' /tmp/metrics.txt && pass metrics_module_info || fail metrics_module_info "no lifetrace_module_info for dummy"
+# virtio_blk was loaded by the initramfs, before lifetrace: its language comes from the inventory,
+# i.e. /proc/kallsyms was readable inside the sandbox.
+grep -q '^lifetrace_module_info{language="c",module="virtio_blk"' /tmp/metrics.txt \
+  && pass inventory_classified || fail inventory_classified "virtio_blk (loaded before lifetrace) is not classified as C"
 
 # 4. A member of group lifetrace follows through the socket, without root.
 ls -ld /run/lifetrace /run/lifetrace/follow.sock 2>&1 | section socket_perms
