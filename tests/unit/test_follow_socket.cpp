@@ -3,7 +3,9 @@
 // the client's output is the same as standalone mode's.
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
 #include <poll.h>
+#include <sys/wait.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -51,7 +53,7 @@ void drain(int fd, std::string& buf, int ms = 0) {
   for (;;) {
     pollfd p{fd, POLLIN, 0};
     if (poll(&p, 1, ms) <= 0) return;
-    const ssize_t n = recv(fd, chunk, sizeof(chunk), MSG_DONTWAIT);
+    const ssize_t n = read(fd, chunk, sizeof(chunk));  // sockets and pipes
     if (n <= 0) return;
     buf.append(chunk, static_cast<std::size_t>(n));
   }
@@ -345,4 +347,69 @@ TEST_CASE("without a daemon, --follow runs standalone", "[follow]") {
   CHECK_FALSE(follow_via_daemon(o).has_value());
   o.follow_socket = "";
   CHECK_FALSE(follow_via_daemon(o).has_value());
+}
+
+TEST_CASE("lifetrace --follow through a daemon's socket prints what standalone mode prints",
+          "[follow][socket][client]") {
+  TempDir d;
+  const std::string path = (d.path / "follow.sock").string();
+  auto s = listen_at(path);
+  const WallClock clock(1'700'000'000'000'000'000LL);
+  std::vector<Event> events;
+  for (auto kind : {EventKind::load_start, EventKind::init_start, EventKind::live,
+                    EventKind::unload_start, EventKind::freed}) {
+    Event e = rich_event();
+    e.kind = kind;
+    e.mono_ns += events.size() * 1'000'000;
+    e.module = events.size() % 2 ? "qt2025" : "dummy";
+    events.push_back(e);
+  }
+  const bool json = GENERATE(false, true);
+  Options o;
+  o.json = json;
+  o.utc = true;
+  o.module_globs = {"qt*"};
+  o.follow_socket = path;
+
+  int out[2];
+  REQUIRE(pipe(out) == 0);
+  std::fflush(stdout);
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    dup2(out[1], STDOUT_FILENO);
+    close(out[0]);
+    close(out[1]);
+    const int null = open("/dev/null", O_WRONLY);
+    dup2(null, STDERR_FILENO);
+    const auto rc = follow_via_daemon(o);
+    std::fflush(stdout);
+    _exit(rc ? *rc : 99);
+  }
+  close(out[1]);
+  // Wait for the client, then send the events and say goodbye.
+  for (int i = 0; i < 200 && s->clients() == 0; ++i) {
+    s->handle();
+    usleep(10'000);
+  }
+  REQUIRE(s->clients() == 1);
+  for (const auto& e : events) s->broadcast(json_line(e, clock));
+  s->stopping();
+  std::string got;
+  drain(out[0], got, 2000);
+  for (int i = 0; i < 50 && got.find('\n') == std::string::npos; ++i) drain(out[0], got, 100);
+  int status = 0;
+  REQUIRE(waitpid(child, &status, 0) == child);
+  drain(out[0], got, 100);
+  close(out[0]);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);  // the daemon said it was stopping
+
+  std::string standalone;
+  const EventFilter filter(o.module_globs, o.events);
+  for (const auto& e : events) {
+    if (filter.matches(e)) standalone += (json ? json_line(e, clock) : format_line(e, clock, true)) + "\n";
+  }
+  CAPTURE(json);
+  CHECK(got == standalone);
 }
