@@ -19,6 +19,7 @@
 
 #include "classify/inventory.h"
 #include "fd.h"
+#include "loop.h"
 #include "follow_server.h"
 #include "metrics.h"
 #include "record.h"
@@ -81,13 +82,6 @@ std::string flavors(const std::vector<AttachResult>& results) {
   return s;
 }
 
-bool add_to_epoll(int ep, int fd) {
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.fd = fd;
-  return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) == 0;
-}
-
 }  // namespace
 
 int run_daemon(const Options& o, const KernelFeatures& f) {
@@ -98,14 +92,7 @@ int run_daemon(const Options& o, const KernelFeatures& f) {
     return 1;
   }
 
-  sigset_t mask;
-  sigemptyset(&mask);
-  sigaddset(&mask, SIGINT);
-  sigaddset(&mask, SIGTERM);
-  sigaddset(&mask, SIGHUP);
-  sigprocmask(SIG_BLOCK, &mask, nullptr);
-  signal(SIGPIPE, SIG_IGN);
-  Fd sigfd(signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
+  Fd sigfd = signal_fd({SIGINT, SIGTERM, SIGHUP}, SFD_NONBLOCK);
 
   Metrics metrics;
   metrics.set_build_info(kVersion, libbpf_version_string(), f.kernel_release());
@@ -198,9 +185,9 @@ int run_daemon(const Options& o, const KernelFeatures& f) {
   }
 
   Fd ep(epoll_create1(EPOLL_CLOEXEC));
-  add_to_epoll(ep.get(), tracer->epoll_fd());
-  add_to_epoll(ep.get(), sigfd.get());
-  if (server) add_to_epoll(ep.get(), server->fd());
+  epoll_watch(ep.get(), tracer->epoll_fd());
+  epoll_watch(ep.get(), sigfd.get());
+  if (server) epoll_watch(ep.get(), server->fd());
 
   // The watchdog is pinged from this loop, so a loop that hangs gets the
   // service restarted.
@@ -214,7 +201,7 @@ int run_daemon(const Options& o, const KernelFeatures& f) {
     its.it_interval.tv_nsec = static_cast<long>((half % 1'000'000) * 1000);
     its.it_value = its.it_interval;
     timerfd_settime(watchdog.get(), 0, &its, nullptr);
-    add_to_epoll(ep.get(), watchdog.get());
+    epoll_watch(ep.get(), watchdog.get());
   }
 
   std::string where;

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "fd.h"
+#include "loop.h"
 #include "follow_client.h"
 #include "inventory_feed.h"
 #include "tracer.h"
@@ -84,13 +85,7 @@ int run_follow(const Options& o, const KernelFeatures& f) {
 
   // Signals arrive through a signalfd in the same epoll set: no handler
   // races, and SIGINT/SIGTERM drain the ring buffer before exiting.
-  sigset_t mask;
-  sigemptyset(&mask);
-  sigaddset(&mask, SIGINT);
-  sigaddset(&mask, SIGTERM);
-  sigprocmask(SIG_BLOCK, &mask, nullptr);
-  signal(SIGPIPE, SIG_IGN);
-  Fd sigfd(signalfd(-1, &mask, SFD_CLOEXEC));
+  Fd sigfd = signal_fd({SIGINT, SIGTERM});
 
   EventPrinter printer(o, WallClock::now(), stdout);
   std::size_t known = seed_known_modules(printer.correlator(), o.procfs, o.sysfs);
@@ -122,12 +117,8 @@ int run_follow(const Options& o, const KernelFeatures& f) {
                flavor_summary(tracer.attach_results()).c_str(), known);
 
   Fd ep(epoll_create1(EPOLL_CLOEXEC));
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.fd = tracer.epoll_fd();
-  epoll_ctl(ep.get(), EPOLL_CTL_ADD, tracer.epoll_fd(), &ev);
-  ev.data.fd = sigfd.get();
-  epoll_ctl(ep.get(), EPOLL_CTL_ADD, sigfd.get(), &ev);
+  epoll_watch(ep.get(), tracer.epoll_fd());
+  epoll_watch(ep.get(), sigfd.get());
 
   int rc = 0;
   LostCounters reported_lost{};

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "fd.h"
+#include "loop.h"
 
 namespace lifetrace {
 
@@ -174,20 +175,10 @@ std::optional<int> follow_via_daemon(const Options& o) {
     return 1;
   }
 
-  sigset_t mask;
-  sigemptyset(&mask);
-  sigaddset(&mask, SIGINT);
-  sigaddset(&mask, SIGTERM);
-  sigprocmask(SIG_BLOCK, &mask, nullptr);
-  signal(SIGPIPE, SIG_IGN);
-  Fd sigfd(signalfd(-1, &mask, SFD_CLOEXEC));
+  Fd sigfd = signal_fd({SIGINT, SIGTERM});
   Fd ep(epoll_create1(EPOLL_CLOEXEC));
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.fd = sock.get();
-  epoll_ctl(ep.get(), EPOLL_CTL_ADD, sock.get(), &ev);
-  ev.data.fd = sigfd.get();
-  epoll_ctl(ep.get(), EPOLL_CTL_ADD, sigfd.get(), &ev);
+  epoll_watch(ep.get(), sock.get());
+  epoll_watch(ep.get(), sigfd.get());
 
   FollowClientPrinter printer(o, stdout, stderr);
   std::string buf;
