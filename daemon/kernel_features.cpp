@@ -123,17 +123,32 @@ bool HostFeatures::tracepoint_exists(std::string_view category, std::string_view
   return t && fs::exists(*t / "events" / category / name / "id", ec);
 }
 
-bool HostFeatures::bpf_privileges() const {
+namespace {
+constexpr int kCapSysAdmin = 21, kCapPerfmon = 38, kCapBpf = 39;
+bool has_cap(std::uint64_t caps, int c) { return (caps >> c) & 1ULL; }
+}  // namespace
+
+std::uint64_t HostFeatures::effective_caps() const {
   std::ifstream in(procfs_ / "self/status");
   std::string line;
   while (std::getline(in, line)) {
-    if (line.rfind("CapEff:", 0) != 0) continue;
-    const unsigned long long caps = std::stoull(line.substr(7), nullptr, 16);
-    constexpr int kSysAdmin = 21, kPerfmon = 38, kBpf = 39;
-    const auto has = [caps](int c) { return (caps >> c) & 1ULL; };
-    return has(kSysAdmin) || (has(kBpf) && has(kPerfmon));
+    if (line.rfind("CapEff:", 0) == 0) return std::stoull(line.substr(7), nullptr, 16);
   }
-  return geteuid() == 0;
+  return geteuid() == 0 ? ~0ULL : 0;
+}
+
+bool HostFeatures::bpf_privileges() const {
+  const auto caps = effective_caps();
+  return has_cap(caps, kCapSysAdmin) || (has_cap(caps, kCapBpf) && has_cap(caps, kCapPerfmon));
+}
+
+bool HostFeatures::cap_sys_admin() const { return has_cap(effective_caps(), kCapSysAdmin); }
+
+int HostFeatures::perf_event_paranoid() const {
+  std::ifstream in(procfs_ / "sys/kernel/perf_event_paranoid");
+  int v = -1;
+  if (!(in >> v)) return -1;
+  return v;
 }
 
 bool HostFeatures::bpf_loop_helper() const {
@@ -157,6 +172,13 @@ std::optional<Problem> preflight(const KernelFeatures& f) {
                    "attach its BPF programs, and this process has neither",
                    "run it as root (sudo lifetrace --follow), or follow the daemon's socket as "
                    "a member of the lifetrace group"};
+  }
+  if (!f.cap_sys_admin() && f.perf_event_paranoid() > 2) {
+    return Problem{"kernel.perf_event_paranoid is " + std::to_string(f.perf_event_paranoid()) +
+                       " (Debian's default), so attaching tracepoints and kprobes needs "
+                       "CAP_SYS_ADMIN, which this process lacks (CAP_BPF and CAP_PERFMON are "
+                       "not enough)",
+                   "run as root with CAP_SYS_ADMIN, or lower it: sysctl kernel.perf_event_paranoid=2"};
   }
   if (!f.btf()) {
     return Problem{"kernel BTF (/sys/kernel/btf/vmlinux) is missing, so lifetrace's CO-RE "

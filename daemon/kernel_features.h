@@ -3,6 +3,7 @@
 // root or a particular kernel.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -25,6 +26,8 @@ class KernelFeatures {
   virtual bool tracepoint_exists(std::string_view category, std::string_view name) const = 0;
   virtual bool tracefs_mounted() const = 0;
   virtual bool bpf_privileges() const = 0;  // CAP_BPF+CAP_PERFMON, or CAP_SYS_ADMIN
+  virtual bool cap_sys_admin() const = 0;
+  virtual int perf_event_paranoid() const = 0;  // kernel.perf_event_paranoid, -1 unknown
   virtual bool bpf_loop_helper() const = 0; // bpf_loop() (5.17) for the symbol walk
 };
 
@@ -48,12 +51,15 @@ class HostFeatures final : public KernelFeatures {
   bool tracepoint_exists(std::string_view category, std::string_view name) const override;
   bool tracefs_mounted() const override;
   bool bpf_privileges() const override;
+  bool cap_sys_admin() const override;
+  int perf_event_paranoid() const override;
   bool bpf_loop_helper() const override;
 
  private:
   struct Btf;
   const Btf* vmlinux_btf() const;
   std::optional<std::filesystem::path> tracefs() const;
+  std::uint64_t effective_caps() const;
 
   std::filesystem::path procfs_, sysfs_;
   mutable std::unique_ptr<Btf> btf_;

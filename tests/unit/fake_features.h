@@ -10,7 +10,8 @@ namespace lifetrace::test {
 
 struct FakeFeatures : KernelFeatures {
   bool modules = true, has_btf = true, kprobe_pmu = true, tracefs = true, privileged = true,
-       loop = true, trampolines = true;
+       loop = true, trampolines = true, sys_admin = true;
+  int paranoid = 3;
   std::set<std::string> btf_funcs{"do_init_module", "do_one_initcall", "free_module"};
   std::set<std::string> btf_tps{"module_request"};
   std::set<std::string> kallsyms{"do_init_module", "do_one_initcall", "free_module",
@@ -27,6 +28,8 @@ struct FakeFeatures : KernelFeatures {
   bool tracepoint_exists(std::string_view, std::string_view) const override { return tracefs; }
   bool tracefs_mounted() const override { return tracefs; }
   bool bpf_privileges() const override { return privileged; }
+  bool cap_sys_admin() const override { return sys_admin; }
+  int perf_event_paranoid() const override { return paranoid; }
   bool bpf_loop_helper() const override { return loop; }
 };
 

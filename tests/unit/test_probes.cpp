@@ -87,6 +87,13 @@ TEST_CASE("preflight names the first thing to fix", "[probes][preflight]") {
   REQUIRE(preflight(unpriv));
   CHECK_THAT(preflight(unpriv)->message, Catch::Contains("CAP_BPF"));
 
+  auto perfmon_only = f;
+  perfmon_only.sys_admin = false;  // CAP_BPF + CAP_PERFMON, Debian's paranoid=3
+  REQUIRE(preflight(perfmon_only));
+  CHECK_THAT(preflight(perfmon_only)->message, Catch::Contains("perf_event_paranoid is 3"));
+  perfmon_only.paranoid = 2;
+  CHECK_FALSE(preflight(perfmon_only).has_value());
+
   auto nobtf = f;
   nobtf.has_btf = false;
   REQUIRE(preflight(nobtf));
