@@ -8,7 +8,7 @@ namespace {
 ParseResult parse(std::vector<std::string> a) { return parse_cli(a); }
 }  // namespace
 
-TEST_CASE("--follow with filters", "[cli]") {
+TEST_CASE("follow with filters", "[cli]") {
   auto r = parse({"--follow", "--json", "--module", "kvm*", "-e", "load_failed", "--event", "live"});
   REQUIRE(r.options);
   CHECK(r.options->command == Command::follow);
@@ -36,7 +36,7 @@ TEST_CASE("bad input gets a clear error and exit code 2-ish, never an exception"
   CHECK_THAT(r.output, Catch::Contains(needle));
 }
 
-TEST_CASE("--help shows examples and --version the version, both exit 0", "[cli]") {
+TEST_CASE("help shows examples and version the version, both exit 0", "[cli]") {
   auto h = parse({"--help"});
   CHECK_FALSE(h.options);
   CHECK(h.exit_code == 0);

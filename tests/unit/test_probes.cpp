@@ -46,7 +46,7 @@ TEST_CASE("without trampolines the kprobe twins are chosen, with the reason", "[
   CHECK_THAT(choice(cs, "do_init_module_enter").reason, Catch::Contains("no BPF trampoline"));
 }
 
-TEST_CASE("--attach=kprobe prefers twins, --attach=fentry never falls back", "[probes]") {
+TEST_CASE("attach=kprobe prefers twins, attach=fentry never falls back", "[probes]") {
   FakeFeatures f;
   auto k = choose_programs(f, AttachMode::kprobe);
   CHECK(chosen(k, "do_init_module_enter") == "do_init_module_kprobe");
