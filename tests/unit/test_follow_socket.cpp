@@ -251,7 +251,7 @@ TEST_CASE("the socket is created 0660, a stale one replaced, a live one refused"
   CHECK(s->clients() == 1);
 }
 
-TEST_CASE("clients get the hello, then every event line; leaving is noticed", "[follow][socket]") {
+TEST_CASE("clients get the hello, then every event line, and leaving is noticed", "[follow][socket]") {
   TempDir d;
   const std::string path = (d.path / "follow.sock").string();
   auto s = listen_at(path);

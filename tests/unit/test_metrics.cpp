@@ -131,7 +131,7 @@ std::string http_get(int port, const std::string& path) {
 
 }  // namespace
 
-TEST_CASE("loads count by language and result; durations go to the histograms", "[metrics]") {
+TEST_CASE("loads count by language and result, and durations go to the histograms", "[metrics]") {
   Metrics m;
   load(m, "qt2025", Language::rust, 0x1000, 30'000, 2'000'000);
   load(m, "ax88796b_rust", Language::rust, 0x2000, 40'000, 3'000'000);
@@ -298,7 +298,7 @@ TEST_CASE("promtool check metrics reports nothing", "[metrics][promtool]") {
   CHECK(out.empty());
 }
 
-TEST_CASE("records through the daemon pipeline reach the metrics; bad ones are counted",
+TEST_CASE("records through the daemon pipeline reach the metrics, and bad ones are counted",
           "[metrics][pipeline]") {
   DaemonPipeline p;
   Metrics m;
