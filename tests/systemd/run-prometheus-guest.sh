@@ -8,8 +8,8 @@
 # The guest is booted by tests/vm/run-guest.sh with tests/systemd/daemon_prometheus.sh. Its NIC
 # (virtio-net, qemu user networking) forwards 127.0.0.1:PORT on the host to the daemon's :9477
 # and another port to the guest's 7000, where the scenario waits until the host is done.
-# run-guest.sh has no option for extra qemu arguments, so a qemu-system-x86_64 wrapper first in
-# PATH appends the -nic option. Results in DIR: those of run-guest.sh, plus prometheus.log,
+# run-guest.sh --qemu-arg adds the -nic option. Results in DIR: those of run-guest.sh, plus
+# prometheus.log,
 # promql.json (the query's answer), metrics.txt (a direct scrape, linted with promtool).
 set -euo pipefail
 
@@ -59,17 +59,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-real_qemu=$(command -v qemu-system-x86_64)
-mkdir -p "$tmp/bin"
-cat >"$tmp/bin/qemu-system-x86_64" <<SHIM
-#!/bin/sh
-exec "$real_qemu" "\$@" -nic "user,model=virtio-net-pci,restrict=on,hostfwd=tcp:127.0.0.1:$metrics_port-:9477,hostfwd=tcp:127.0.0.1:$done_port-:7000"
-SHIM
-chmod +x "$tmp/bin/qemu-system-x86_64"
-
 note "booting sid; daemon's metrics on 127.0.0.1:$metrics_port, Prometheus on 127.0.0.1:$prom_port"
-PATH=$tmp/bin:$PATH "$repo/tests/vm/run-guest.sh" --kernel-env "$out/sid.env" \
+"$repo/tests/vm/run-guest.sh" --kernel-env "$out/sid.env" \
   --scenario "$here/daemon_prometheus.sh" --out "$out" --lifetrace "$lifetrace" \
+  --qemu-arg -nic \
+  --qemu-arg "user,model=virtio-net-pci,restrict=on,hostfwd=tcp:127.0.0.1:$metrics_port-:9477,hostfwd=tcp:127.0.0.1:$done_port-:7000" \
   --timeout "$timeout_s" >"$tmp/guest.log" 2>&1 &
 guest_pid=$!
 

@@ -15,6 +15,7 @@
 #   --extra FILE          a file to put in the guest's /extra (repeatable; e.g. fixture .ko)
 #   --timeout SEC         hard limit for the guest (default 300)
 #   --append ARGS         more kernel command line
+#   --qemu-arg ARG        one more qemu argument (repeatable), e.g. a -nic for a networked guest
 #   --show-console        copy the console to stdout while the guest runs (it is always saved)
 #
 # Results in DIR: lifetrace.ndjson (lifetrace's stdout), lifetrace.stderr, scenario.log (the
@@ -33,6 +34,7 @@ kernel_env="" scenario="" out="" lifetrace="" lt_args="" more_modules="" timeout
 stop_signal=INT
 show_console=0
 extras=()
+qemu_extra=()
 while (($#)); do
   case $1 in
     --kernel-env) kernel_env=${2:?}; shift 2 ;;
@@ -45,6 +47,7 @@ while (($#)); do
     --extra) extras+=("${2:?}"); shift 2 ;;
     --timeout) timeout_s=${2:?}; shift 2 ;;
     --append) append=${2?}; shift 2 ;;
+    --qemu-arg) qemu_extra+=("${2?}"); shift 2 ;;
     --show-console) show_console=1; shift ;;
     -h|--help) usage ;;
     *) die "unknown argument '$1' (see --help)" ;;
@@ -208,20 +211,17 @@ note "initramfs: $nmods module(s), $(du -h "$initrd" | cut -f1); booting $KVER (
 # --- boot -------------------------------------------------------------------------------------
 start=$(date +%s.%N)
 set +e
+qemu=(timeout -k 10 "$timeout_s" qemu-system-x86_64 -accel tcg -m 1G -smp 2 -nographic -no-reboot
+  -kernel "$VMLINUZ" -initrd "$initrd"
+  -append "console=ttyS0 quiet panic=-1 $append"
+  -serial stdio -serial "file:$out/lifetrace.ndjson" -serial "file:$out/lifetrace.stderr"
+  -serial "file:$out/scenario.log" -monitor none "${qemu_extra[@]}")
 if ((show_console)); then
-  timeout -k 10 "$timeout_s" qemu-system-x86_64 -accel tcg -m 1G -smp 2 -nographic -no-reboot \
-    -kernel "$VMLINUZ" -initrd "$initrd" \
-    -append "console=ttyS0 quiet panic=-1 $append" \
-    -serial stdio -serial "file:$out/lifetrace.ndjson" -serial "file:$out/lifetrace.stderr" \
-    -serial "file:$out/scenario.log" -monitor none </dev/null | tee "$out/console.log" \
+  "${qemu[@]}" </dev/null | tee "$out/console.log" \
     | sed -u '/@@LT-DMESG-BEGIN@@/,/@@LT-DMESG-END@@/d'   # saved in dmesg.txt; too long to show
   qrc=${PIPESTATUS[0]}
 else
-  timeout -k 10 "$timeout_s" qemu-system-x86_64 -accel tcg -m 1G -smp 2 -nographic -no-reboot \
-    -kernel "$VMLINUZ" -initrd "$initrd" \
-    -append "console=ttyS0 quiet panic=-1 $append" \
-    -serial stdio -serial "file:$out/lifetrace.ndjson" -serial "file:$out/lifetrace.stderr" \
-    -serial "file:$out/scenario.log" -monitor none </dev/null >"$out/console.log" 2>&1
+  "${qemu[@]}" </dev/null >"$out/console.log" 2>&1
   qrc=$?
 fi
 set -e
