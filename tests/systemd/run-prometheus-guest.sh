@@ -9,8 +9,7 @@
 # (virtio-net, qemu user networking) forwards 127.0.0.1:PORT on the host to the daemon's :9477
 # and another port to the guest's 7000, where the scenario waits until the host is done.
 # run-guest.sh --qemu-arg adds the -nic option. Results in DIR: those of run-guest.sh, plus
-# prometheus.log,
-# promql.json (the query's answer), metrics.txt (a direct scrape, linted with promtool).
+# prometheus.log, promql.json (the query's answer), metrics.txt (a direct scrape, linted with promtool).
 set -euo pipefail
 
 prog=${0##*/}
