@@ -1,8 +1,6 @@
 #include "event.h"
 
 #include <array>
-#include <cerrno>
-#include <cstdlib>
 #include <cstring>
 #include <utility>
 

@@ -1,16 +1,15 @@
 // lifetrace: follow kernel modules through their whole lifecycle.
 // Thin entry point: parsing, then one command from the library.
 #include <cstdio>
+#include <iostream>
 #include <string>
 #include <vector>
 
 #include "classify/cli.h"
 #include "cli.h"
 #include "daemon_mode.h"
-#include "kernel_features.h"
 #include "follow.h"
-
-#include <iostream>
+#include "kernel_features.h"
 
 int main(int argc, char** argv) {
   using namespace lifetrace;
