@@ -17,6 +17,9 @@ TEST_PKGS=(
   qemu-system-x86 busybox-static cpio xz-utils zstd kmod
   rustc
   prometheus debootstrap e2fsprogs
+  # Host tools the service tests call: systemd-analyze (unit checks), curl and ss (the
+  # Prometheus guest test); absent from minimal images and containers.
+  systemd curl iproute2
 )
 
 want=("${BUILD_PKGS[@]}")
