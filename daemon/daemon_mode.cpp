@@ -19,10 +19,12 @@
 
 #include "classify/inventory.h"
 #include "fd.h"
-#include "loop.h"
 #include "follow_server.h"
+#include "format.h"
+#include "inventory_feed.h"
+#include "loop.h"
 #include "metrics.h"
-#include "record.h"
+#include "pipeline.h"
 #include "tracer.h"
 #include "version.h"
 
@@ -50,18 +52,6 @@ std::string civetweb_listen_address(const std::string& address) {
   return address;
 }
 
-void DaemonPipeline::on_record(std::span<const std::byte> data) {
-  auto decoded = decode_record(data);
-  if (auto* err = std::get_if<DecodeError>(&decoded)) {
-    ++undecodable_;
-    if (on_undecodable) on_undecodable(err->message);
-    return;
-  }
-  for (const Event& e : correlator_.feed(std::get<Record>(decoded))) {
-    for (auto& c : consumers_) c(e);
-  }
-}
-
 namespace {
 
 void log(LogLevel l, const std::string& m) { daemon_log(stderr, l, m); }
@@ -70,16 +60,6 @@ void log_problem(const Problem& p) {
   log(LogLevel::err, "error: " + p.message);
   if (!p.hint.empty()) log(LogLevel::err, "HINT: " + p.hint);
   sd_notifyf(0, "STATUS=Failed: %s", p.message.c_str());
-}
-
-std::string flavors(const std::vector<AttachResult>& results) {
-  std::string s;
-  for (const auto& r : results) {
-    if (!r.attached || s.find(r.flavor) != std::string::npos) continue;
-    if (!s.empty()) s += ",";
-    s += r.flavor;
-  }
-  return s;
 }
 
 }  // namespace
@@ -114,7 +94,7 @@ int run_daemon(const Options& o, const KernelFeatures& f) {
   }
 
   const WallClock clock = WallClock::now();
-  DaemonPipeline pipeline;
+  EventPipeline pipeline;
   std::unique_ptr<FollowServer> server;
   pipeline.on_undecodable = [&](const std::string& why) {
     metrics.add_undecodable(1);
@@ -123,8 +103,7 @@ int run_daemon(const Options& o, const KernelFeatures& f) {
   pipeline.add_consumer([&](const Event& e) { metrics.on_event(e); });
   pipeline.add_consumer([&](const Event& e) {
     if (server && server->clients()) {
-      server->broadcast(
-          to_json(e, clock).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+      server->broadcast(json_line(e, clock));
     }
   });
   pipeline.add_consumer([&](const Event& e) {
@@ -153,17 +132,14 @@ int run_daemon(const Options& o, const KernelFeatures& f) {
 
   // The inventory after attaching: a module loaded in between is both in the
   // inventory and in the ring buffer, and the metrics count it once.
-  std::string inv_error, inv_warning;
-  const auto modules = classify::inventory(o.procfs, o.sysfs, &inv_error, &inv_warning);
-  if (!inv_error.empty()) log(LogLevel::warning, "warning: inventory of loaded modules: " + inv_error);
-  if (!inv_warning.empty()) log(LogLevel::warning, "warning: " + inv_warning);
-  for (const auto& m : modules) pipeline.correlator().add_known_module(m.name, m.language);
+  const auto modules = seed_known_modules(pipeline.correlator(), o.procfs, o.sysfs,
+                                          [](const std::string& w) { log(LogLevel::warning, "warning: " + w); });
   const bool signs = std::filesystem::exists(std::filesystem::path(o.sysfs) / "module/module/parameters/sig_enforce");
   metrics.seed_inventory(modules, signs);
 
   const std::string status = std::to_string(tracer->attached_count()) + " of " +
                              std::to_string(tracer->attach_results().size()) + " probes attached (" +
-                             flavors(tracer->attach_results()) + "), " +
+                             attached_flavors(tracer->attach_results()) + "), " +
                              std::to_string(modules.size()) + " modules loaded at start";
   if (!o.follow_socket.empty()) {
     FollowServerOptions so;
@@ -253,13 +229,8 @@ int run_daemon(const Options& o, const KernelFeatures& f) {
   sd_notify(0, "STOPPING=1\nSTATUS=Detaching");
   tracer->consume();  // what arrived before the signal still counts
   if (server) server->stopping();
-  const auto lost = tracer->lost();
-  for (int i = 0; i < LT_LOST_MAX; ++i) {
-    if (const auto v = lost[static_cast<std::size_t>(i)]) {
-      log(LogLevel::warning, "warning: " + std::to_string(v) + " records lost (" +
-                                 std::string(lost_reason_name(i)) + ")");
-    }
-  }
+  LostCounters none{};
+  for (const auto& m : describe_lost(tracer->lost(), none)) log(LogLevel::warning, "warning: " + m);
   metrics.set_bpf_lost_source(nullptr);
   exposer.reset();  // no scrape may run while the programs are detached
   tracer.reset();   // detaches every program and frees the maps

@@ -11,7 +11,9 @@
 #include "fd.h"
 #include "loop.h"
 #include "follow_client.h"
+#include "format.h"
 #include "inventory_feed.h"
+#include "pipeline.h"
 #include "tracer.h"
 
 namespace lifetrace {
@@ -21,53 +23,9 @@ void report_problem(const Problem& p) {
   if (!p.hint.empty()) std::fprintf(stderr, "HINT: %s\n", p.hint.c_str());
 }
 
-void EventPrinter::on_record(std::span<const std::byte> data) {
-  auto decoded = decode_record(data);
-  if (auto* err = std::get_if<DecodeError>(&decoded)) {
-    if (++decode_errors_ <= 5) {
-      std::fprintf(stderr, "lifetrace: warning: undecodable record: %s\n", err->message.c_str());
-    }
-    return;
-  }
-  for (const Event& e : correlator_.feed(std::get<Record>(decoded))) {
-    for (auto& obs : observers_) obs(e);
-    if (!filter_.matches(e)) continue;
-    const std::string line = json_ ? to_json(e, clock_).dump(-1, ' ', false,
-                                                             nlohmann::json::error_handler_t::replace)
-                                   : format_line(e, clock_, utc_);
-    std::fputs(line.c_str(), out_);
-    std::fputc('\n', out_);
-    ++printed_;
-  }
-}
-
 namespace {
 
-std::string flavor_summary(const std::vector<AttachResult>& results) {
-  std::string s;
-  for (const auto& r : results) {
-    if (!r.attached) continue;
-    if (s.find(r.flavor) != std::string::npos) continue;
-    if (!s.empty()) s += ",";
-    s += r.flavor;
-  }
-  return s;
-}
-
-// Warns about records lost since the last call (by reason) and remembers them.
-void warn_lost(const LostCounters& now, LostCounters& reported) {
-  for (std::size_t i = 0; i < now.size(); ++i) {
-    if (now[i] <= reported[i]) continue;
-    std::fprintf(stderr, "lifetrace: warning: %llu records lost (%s), %llu in all%s\n",
-                 static_cast<unsigned long long>(now[i] - reported[i]),
-                 std::string(lost_reason_name(static_cast<int>(i))).c_str(),
-                 static_cast<unsigned long long>(now[i]),
-                 i == LT_LOST_RINGBUF_FULL || i == LT_LOST_SYMBOLS_RINGBUF
-                     ? "; HINT: a larger --ringbuf-size keeps up with bursts"
-                     : "");
-    reported[i] = now[i];
-  }
-}
+void warn(const std::string& m) { std::fprintf(stderr, "lifetrace: warning: %s\n", m.c_str()); }
 
 }  // namespace
 
@@ -87,14 +45,25 @@ int run_follow(const Options& o, const KernelFeatures& f) {
   // races, and SIGINT/SIGTERM drain the ring buffer before exiting.
   Fd sigfd = signal_fd({SIGINT, SIGTERM});
 
-  EventPrinter printer(o, WallClock::now(), stdout);
-  std::size_t known = seed_known_modules(printer.correlator(), o.procfs, o.sysfs);
+  EventPipeline pipeline;
+  pipeline.on_undecodable = [&](const std::string& why) {
+    if (pipeline.undecodable() <= 5) warn("undecodable record: " + why);
+  };
+  const EventFilter filter(o.module_globs, o.events);
+  const WallClock clock = WallClock::now();
+  pipeline.add_consumer([&](const Event& e) {
+    if (!filter.matches(e)) return;
+    const std::string line = o.json ? json_line(e, clock) : format_line(e, clock, o.utc);
+    std::fputs(line.c_str(), stdout);
+    std::fputc('\n', stdout);
+  });
+  const std::size_t known = seed_known_modules(pipeline.correlator(), o.procfs, o.sysfs, warn).size();
 
   TracerOptions topts;
   topts.mode = o.attach;
   topts.strict = o.strict;
   topts.ringbuf_bytes = o.ringbuf_bytes;
-  auto started = Tracer::start(f, topts, [&](std::span<const std::byte> d) { printer.on_record(d); });
+  auto started = Tracer::start(f, topts, [&](std::span<const std::byte> d) { pipeline.on_record(d); });
   if (auto* p = std::get_if<Problem>(&started)) {
     report_problem(*p);
     return 1;
@@ -103,8 +72,7 @@ int run_follow(const Options& o, const KernelFeatures& f) {
 
   for (const auto& r : tracer.attach_results()) {
     if (!r.attached) {
-      std::fprintf(stderr, "lifetrace: warning: probe %s not attached: %s\n", r.probe.c_str(),
-                   r.error.c_str());
+      warn("probe " + r.probe + " not attached: " + r.error);
     } else if (o.verbose) {
       std::fprintf(stderr, "lifetrace: probe %s: %s %s\n", r.probe.c_str(), r.flavor.c_str(),
                    r.program.c_str());
@@ -114,7 +82,7 @@ int run_follow(const Options& o, const KernelFeatures& f) {
                "lifetrace: ready: %zu of %zu probes attached (%s), %zu modules already loaded; "
                "Ctrl-C to stop\n",
                tracer.attached_count(), tracer.attach_results().size(),
-               flavor_summary(tracer.attach_results()).c_str(), known);
+               attached_flavors(tracer.attach_results()).c_str(), known);
 
   Fd ep(epoll_create1(EPOLL_CLOEXEC));
   epoll_watch(ep.get(), tracer.epoll_fd());
@@ -144,14 +112,11 @@ int run_follow(const Options& o, const KernelFeatures& f) {
       break;
     }
     // Say so as soon as the kernel side drops anything, not only at exit.
-    warn_lost(tracer.lost(), reported_lost);
+    for (const auto& m : describe_lost(tracer.lost(), reported_lost)) warn(m);
   }
 
-  warn_lost(tracer.lost(), reported_lost);
-  if (printer.decode_errors()) {
-    std::fprintf(stderr, "lifetrace: warning: %llu undecodable records\n",
-                 static_cast<unsigned long long>(printer.decode_errors()));
-  }
+  for (const auto& m : describe_lost(tracer.lost(), reported_lost)) warn(m);
+  if (pipeline.undecodable()) warn(std::to_string(pipeline.undecodable()) + " undecodable records");
   return rc;
 }
 

@@ -109,6 +109,10 @@ nlohmann::json to_json(const Event& e, const WallClock& clock) {
   return j;
 }
 
+std::string json_line(const Event& e, const WallClock& clock) {
+  return to_json(e, clock).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 std::string format_line(const Event& e, const WallClock& clock, bool utc) {
   std::time_t secs;
   long nanos;

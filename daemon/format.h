@@ -35,6 +35,10 @@ std::string human_bytes(std::uint64_t bytes);
 
 nlohmann::json to_json(const Event& e, const WallClock& clock);
 
+// One NDJSON line (no newline): to_json, with invalid UTF-8 replaced rather
+// than thrown on (module names and parameters are kernel bytes).
+std::string json_line(const Event& e, const WallClock& clock);
+
 // One line, columns: time, event, module, language, pid/comm, details.
 std::string format_line(const Event& e, const WallClock& clock, bool utc = false);
 

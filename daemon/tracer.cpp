@@ -4,6 +4,7 @@
 #include <bpf/libbpf.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
@@ -76,6 +77,34 @@ std::string_view lost_reason_name(int reason) {
     case LT_LOST_PENDING_FULL: return "pending_map_full";
     default: return "unknown";
   }
+}
+
+std::vector<std::string> describe_lost(const LostCounters& now, LostCounters& reported) {
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < now.size(); ++i) {
+    if (now[i] <= reported[i]) continue;
+    std::string m = std::to_string(now[i] - reported[i]) + " records lost (" +
+                    std::string(lost_reason_name(static_cast<int>(i))) + "), " +
+                    std::to_string(now[i]) + " in all";
+    if (i == LT_LOST_RINGBUF_FULL || i == LT_LOST_SYMBOLS_RINGBUF) {
+      m += "; HINT: a larger --ringbuf-size keeps up with bursts";
+    }
+    out.push_back(std::move(m));
+    reported[i] = now[i];
+  }
+  return out;
+}
+
+std::string attached_flavors(const std::vector<AttachResult>& results) {
+  std::vector<std::string> seen;
+  for (const auto& r : results) {
+    if (r.attached && std::find(seen.begin(), seen.end(), r.flavor) == seen.end()) {
+      seen.push_back(r.flavor);
+    }
+  }
+  std::string s;
+  for (const auto& f : seen) s += (s.empty() ? "" : ",") + f;
+  return s;
 }
 
 struct Tracer::Impl {

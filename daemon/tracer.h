@@ -37,6 +37,13 @@ struct AttachResult {
 using LostCounters = std::array<std::uint64_t, LT_LOST_MAX>;
 std::string_view lost_reason_name(int reason);
 
+// One line per reason that lost records since `reported`, which is then
+// brought up to date: "3 records lost (ringbuf_full), 7 in all; HINT: ...".
+std::vector<std::string> describe_lost(const LostCounters& now, LostCounters& reported);
+
+// "tracepoint,fentry,fexit,tp_btf": the flavours that did attach, in order.
+std::string attached_flavors(const std::vector<AttachResult>& results);
+
 class Tracer {
  public:
   using Sink = std::function<void(std::span<const std::byte>)>;

@@ -124,9 +124,6 @@ Event rich_event() {
   return e;
 }
 
-std::string json_line(const Event& e, const WallClock& c) {
-  return to_json(e, c).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
 
 // What the client prints for these daemon lines, with these options.
 std::string client_output(const Options& o, const std::vector<std::string>& in) {
@@ -206,7 +203,7 @@ TEST_CASE("the client's output equals standalone mode's, filters included", "[fo
   o.utc = utc;
   o.module_globs = globs;
   o.events = kinds;
-  // Standalone mode prints exactly this (EventPrinter::on_record).
+  // Standalone mode prints exactly this (run_follow's consumer).
   std::string standalone;
   const EventFilter filter(globs, kinds);
   for (const auto& e : events) {

@@ -18,6 +18,7 @@
 
 #include "cli.h"
 #include "daemon_mode.h"
+#include "pipeline.h"
 #include "fake_features.h"
 #include "fd.h"
 #include "metric_names.h"
@@ -300,7 +301,7 @@ TEST_CASE("promtool check metrics reports nothing", "[metrics][promtool]") {
 
 TEST_CASE("records through the daemon pipeline reach the metrics, and bad ones are counted",
           "[metrics][pipeline]") {
-  DaemonPipeline p;
+  EventPipeline p;
   Metrics m;
   std::vector<std::string> why;
   p.on_undecodable = [&](const std::string& w) {
