@@ -103,12 +103,4 @@ static __always_inline struct mod_kallsyms *lt_module_kallsyms(struct module *mo
 	return BPF_CORE_READ(mod, kallsyms);
 }
 
-/* mod->exit exists only with CONFIG_MODULE_UNLOAD. */
-static __always_inline __u64 lt_module_exit_fn(struct module *mod)
-{
-	if (!bpf_core_field_exists(mod->exit))
-		return 0;
-	return (__u64)BPF_CORE_READ(mod, exit);
-}
-
 #endif /* LIFETRACE_CORE_FIXES_H */

@@ -6,7 +6,8 @@
  * correlator turns them into load/init/live/unload/free events. Programs come
  * in twins: fentry/fexit/tp_btf where the kernel has BPF trampolines and BTF,
  * kprobe/kretprobe/raw_tp otherwise. The loader enables exactly one of each
- * pair before load (feature probes in daemon/features.cpp).
+ * pair before load (the probe table and its chooser in daemon/kernel/probes.cpp,
+ * fed by the feature probes in daemon/kernel/kernel_features.cpp).
  */
 #include "vmlinux_min.h"
 #include <bpf/bpf_helpers.h>
@@ -16,9 +17,6 @@
 #include "core_fixes.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
-
-/* Tunables, set by the loader between open and load. */
-const volatile bool walk_symbols = true;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -138,19 +136,20 @@ struct image_walk {
 	char name[LT_MODNAME_LEN];
 };
 
-/* One section header: returns 1 when the walk is over. A plain bounded
- * loop, not bpf_loop(): tracepoint programs get no BTF func_info for
- * callbacks from libbpf 1.1 ("missing btf func_info"). */
+/* One section header: returns 1 when the walk is over. Called from a plain
+ * bounded loop: this runs in tracepoint programs, and a bpf_loop() callback
+ * there would need BTF func_info that libbpf 1.1 does not give tracepoint
+ * programs ("missing btf func_info"). */
 static __always_inline int image_section(struct image_walk *w, __u32 i)
 {
-	/* A local array, not static: with a static one (a relocation into
-	 * .rodata.str1.1) libbpf 1.1 loaded the programs without BTF
-	 * func_info, which the bpf_loop() callback needs (seen on 7.2:
-	 * "missing btf func_info"). */
+	/* A local array, not a static one: a static string (a relocation into
+	 * .rodata.str1.1) made libbpf 1.1 load every program without BTF
+	 * func_info, which walk_one(), the bpf_loop() callback of the symbol
+	 * walk, needs (seen on 7.2: "missing btf func_info"). */
 	const char want[] = ".gnu.linkonce.this_module";
 	char sec[sizeof(want)];
 	__u32 sh_name = 0;
-	__u64 sh_offset = 0, sh = w->shoff + (__u64)i * 64; /* sizeof(Elf64_Shdr) */
+	__u64 sh_offset = 0, sh = w->shoff + (__u64)i * sizeof(Elf64_Shdr);
 
 	if (i >= w->shnum)
 		return 1;
@@ -161,7 +160,8 @@ static __always_inline int image_section(struct image_walk *w, __u32 i)
 	for (int k = 0; k < sizeof(want); k++)
 		if (sec[k] != want[k])
 			return 0;
-	if (bpf_probe_read_user(&sh_offset, sizeof(sh_offset), w->img + sh + 0x18) ||
+	if (bpf_probe_read_user(&sh_offset, sizeof(sh_offset),
+				w->img + sh + __builtin_offsetof(Elf64_Shdr, sh_offset)) ||
 	    sh_offset >= w->len)
 		return 1;
 	bpf_probe_read_user_str(w->name, sizeof(w->name), w->img + sh_offset + w->name_off);
@@ -174,14 +174,18 @@ static __always_inline void read_image_name(const char *img, __u64 len, char *ds
 	__u16 shnum = 0, shstrndx = 0;
 	__u32 magic = 0;
 
-	if (len < 64 || bpf_probe_read_user(&magic, sizeof(magic), img) || magic != 0x464c457f)
+	if (len < sizeof(Elf64_Ehdr) || bpf_probe_read_user(&magic, sizeof(magic), img) ||
+	    magic != 0x464c457f) /* "\x7fELF" */
 		return;
-	bpf_probe_read_user(&w.shoff, sizeof(w.shoff), img + 0x28);
-	bpf_probe_read_user(&shnum, sizeof(shnum), img + 0x3c);
-	bpf_probe_read_user(&shstrndx, sizeof(shstrndx), img + 0x3e);
+	bpf_probe_read_user(&w.shoff, sizeof(w.shoff), img + __builtin_offsetof(Elf64_Ehdr, e_shoff));
+	bpf_probe_read_user(&shnum, sizeof(shnum), img + __builtin_offsetof(Elf64_Ehdr, e_shnum));
+	bpf_probe_read_user(&shstrndx, sizeof(shstrndx),
+			    img + __builtin_offsetof(Elf64_Ehdr, e_shstrndx));
 	if (!w.shoff || w.shoff >= len || shstrndx >= shnum)
 		return;
-	if (bpf_probe_read_user(&w.stroff, sizeof(w.stroff), img + w.shoff + shstrndx * 64 + 0x18))
+	if (bpf_probe_read_user(&w.stroff, sizeof(w.stroff),
+				img + w.shoff + shstrndx * sizeof(Elf64_Shdr) +
+					__builtin_offsetof(Elf64_Shdr, sh_offset)))
 		return;
 	w.img = img;
 	w.len = len;
@@ -278,7 +282,8 @@ static __always_inline void flush_symbols(struct lt_symbols_event *b)
 	if (len > LT_SYMBUF_LEN)
 		len = LT_SYMBUF_LEN;
 	fill_header(&b->h, LT_REC_SYMBOLS, 0);
-	if (bpf_ringbuf_output(&events, b, sizeof(b->h) + 16 + len, 0))
+	if (bpf_ringbuf_output(&events, b,
+			       sizeof(b->h) + __builtin_offsetof(struct lt_symbols, data) + len, 0))
 		count_lost(LT_LOST_SYMBOLS_RINGBUF);
 	b->s.len = 0;
 	b->s.count = 0;
@@ -374,8 +379,6 @@ static __always_inline int on_mod_init(struct module *mod, __u32 flags)
 	ie->mod_init.init_size = init;
 	bpf_probe_read_kernel_str(ie->mod_init.name, sizeof(ie->mod_init.name), mod->name);
 	flags |= lt_module_sig_flags(mod);
-	if (!p.init_fn)
-		flags |= LT_F_NO_INIT_FN;
 
 	ks = lt_module_kallsyms(mod);
 	if (ks) {
@@ -394,10 +397,8 @@ static __always_inline int on_mod_init(struct module *mod, __u32 flags)
 		}
 		c.mod = (__u64)mod;
 		c.init_fn = p.init_fn;
-		if (walk_symbols) {
-			bpf_loop(c.n, walk_one, &c, 0);
-			flush_symbols(b);
-		}
+		bpf_loop(c.n, walk_one, &c, 0);
+		flush_symbols(b);
 		ie->mod_init.nsyms_sent = c.sent;
 	}
 

@@ -67,8 +67,8 @@ enum lt_lost_reason {
 #define LT_F_PARAMS_TRUNCATED (1u << 0)
 #define LT_F_SIG_KNOWN        (1u << 1) /* kernel has module signature support */
 #define LT_F_SIG_OK           (1u << 2)
-#define LT_F_NO_INIT_FN       (1u << 3) /* module has no init function */
-#define LT_F_NO_KALLSYMS      (1u << 4) /* symbol table unreadable */
+/* (1u << 3) is free: it once flagged a module without init function */
+#define LT_F_NO_KALLSYMS      (1u << 4) /* symbol table unreadable: nothing to classify */
 #define LT_F_KPROBE           (1u << 5) /* emitted by a kprobe/raw_tp twin */
 
 struct lt_header {
@@ -107,7 +107,9 @@ struct lt_mod_init {
 	lt_u64 core_size;  /* bytes kept while the module lives */
 	lt_u64 init_size;  /* bytes freed after init */
 	lt_u32 nsyms;      /* symbols in the module's symbol table */
-	lt_u32 nsyms_sent; /* symbol names sent in LT_REC_SYMBOLS batches */
+	lt_u32 nsyms_sent; /* symbol names sent in LT_REC_SYMBOLS batches (at most
+			    * LT_MAX_SYMBOLS walked); the correlator flags a table
+			    * that did not arrive whole */
 	char name[LT_MODNAME_LEN];
 	char init_sym[LT_SYMNAME_LEN]; /* name of the symbol at mod->init */
 };

@@ -59,6 +59,38 @@ typedef struct {
 	__u64 st_size;
 } Elf64_Sym;
 
+/* The ELF header and section header, for the init_module() image walk:
+ * only offsetof() and sizeof() are used, never a relocated access. */
+typedef struct {
+	unsigned char e_ident[16];
+	__u16 e_type;
+	__u16 e_machine;
+	__u32 e_version;
+	__u64 e_entry;
+	__u64 e_phoff;
+	__u64 e_shoff;
+	__u32 e_flags;
+	__u16 e_ehsize;
+	__u16 e_phentsize;
+	__u16 e_phnum;
+	__u16 e_shentsize;
+	__u16 e_shnum;
+	__u16 e_shstrndx;
+} Elf64_Ehdr;
+
+typedef struct {
+	__u32 sh_name;
+	__u32 sh_type;
+	__u64 sh_flags;
+	__u64 sh_addr;
+	__u64 sh_offset;
+	__u64 sh_size;
+	__u32 sh_link;
+	__u32 sh_info;
+	__u64 sh_addralign;
+	__u64 sh_entsize;
+} Elf64_Shdr;
+
 /*
  * Context of the syscalls:sys_enter_* / sys_exit_* tracepoints: the common
  * trace_entry header (8 bytes), the syscall number, then arguments or the

@@ -1,15 +1,15 @@
 // lifetrace: follow kernel modules through their whole lifecycle.
-// Thin entry point: parsing, then one command from the library.
+// Thin entry point: parsing, then one command from the libraries.
 #include <cstdio>
 #include <iostream>
 #include <string>
 #include <vector>
 
+#include "app/cli.h"
 #include "classify/cli.h"
-#include "cli.h"
-#include "daemon_mode.h"
-#include "follow.h"
-#include "kernel_features.h"
+#include "follow/follow.h"
+#include "kernel/kernel_features.h"
+#include "service/daemon.h"
 
 int main(int argc, char** argv) {
   using namespace lifetrace;

@@ -1,9 +1,9 @@
-#include "metrics.h"
+#include "exporters/metrics.h"
 
 #include <prometheus/metric_family.h>
 #include <prometheus/text_serializer.h>
 
-#include "metric_names.h"
+#include "exporters/metric_names.h"
 
 namespace lifetrace {
 
@@ -189,14 +189,6 @@ void Metrics::on_event(const Event& e) {
   const std::size_t li = idx(e.language) < kLanguages ? idx(e.language) : 0;
 
   switch (e.kind) {
-    case EventKind::init_start:
-      if (e.module_addr) {
-        pending_[e.module_addr] = Pending{e.taints.value_or(""), signed_label(e.sig_ok)};
-        // A feed that lost every closing record must not grow this forever.
-        while (pending_.size() > 4096) pending_.erase(pending_.begin());
-      }
-      break;
-
     case EventKind::init_done:
       if (e.init_ns) {
         init_by_[li]->Observe(seconds(*e.init_ns));
@@ -211,13 +203,8 @@ void Metrics::on_event(const Event& e) {
     case EventKind::live: {
       loads_by_[li][kLive]->Increment();
       if (e.load_ns) load_by_[li]->Observe(seconds(*e.load_ns));
-      Pending p{"", "unknown"};
-      if (auto it = pending_.find(e.module_addr); it != pending_.end()) {
-        p = std::move(it->second);
-        pending_.erase(it);
-      }
       if (!e.module.empty()) {
-        mark_loaded(e.module, e.language, p.taints, p.sig);
+        mark_loaded(e.module, e.language, e.taints.value_or(""), signed_label(e.sig_ok));
         update_loaded_gauges();
       }
       break;
@@ -225,7 +212,6 @@ void Metrics::on_event(const Event& e) {
 
     case EventKind::load_failed:
       loads_by_[li][e.stage == Stage::init ? kInitFailed : kLoadFailed]->Increment();
-      if (e.module_addr) pending_.erase(e.module_addr);
       break;
 
     case EventKind::unload_done:
@@ -244,6 +230,7 @@ void Metrics::on_event(const Event& e) {
       break;
 
     case EventKind::load_start:
+    case EventKind::init_start:
     case EventKind::unload_start:
       break;
   }

@@ -27,8 +27,8 @@
 
 #include "classify/classify.h"
 #include "classify/inventory.h"
-#include "event.h"
-#include "tracer.h"
+#include "core/event.h"
+#include "core/health.h"
 
 namespace lifetrace {
 
@@ -76,11 +76,6 @@ class Metrics {
     prometheus::Gauge* info = nullptr;
     prometheus::Labels info_labels;
   };
-  struct Pending {  // from init_start until live or load_failed
-    std::string taints;
-    std::string sig;
-  };
-
   void mark_loaded(const std::string& module, classify::Language language, const std::string& taints,
                    const std::string& sig);
   void mark_gone(const std::string& module);
@@ -114,7 +109,6 @@ class Metrics {
   std::map<EventKind, prometheus::Counter*> events_by_;
 
   std::map<std::string, Loaded> loaded_;            // by module name
-  std::map<std::uint64_t, Pending> pending_;        // by struct module address
   std::map<std::string, prometheus::Gauge*> init_last_by_;  // by module name
 };
 

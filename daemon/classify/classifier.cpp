@@ -147,12 +147,6 @@ void Classifier::set_init_symbol(std::string_view name) { ev_.init_symbol.assign
 
 void Classifier::set_rustc_comment(bool v) { ev_.rustc_comment = v; }
 
-void Classifier::reset() {
-  ev_ = Evidence{};
-  defined_examples_.clear();
-  undefined_examples_.clear();
-}
-
 Result Classifier::finish() const {
   Result r;
   r.evidence = ev_;
@@ -186,8 +180,21 @@ Result classify_symbols(const std::vector<Symbol>& symbols, bool rustc_comment,
   return c.finish();
 }
 
+SymKind symbol_kind(char nm_type) {
+  switch (nm_type) {
+    case 't': case 'T': case 'w': case 'W':
+      return SymKind::func;
+    case 'd': case 'D': case 'b': case 'B': case 'r': case 'R': case 'v': case 'V':
+      return SymKind::object;
+    default:
+      return SymKind::other;
+  }
+}
+
+bool symbol_defined(char nm_type) { return nm_type != 'U' && nm_type != 'u'; }
+
 nlohmann::json to_json(const Evidence& e) {
-  return nlohmann::json{
+  nlohmann::json j{
       {"symbols", e.symbols},
       {"defined_functions", e.defined_functions},
       {"c_functions", e.c_functions},
@@ -199,6 +206,26 @@ nlohmann::json to_json(const Evidence& e) {
       {"init_symbol", e.init_symbol},
       {"rust_runtime", e.rust_runtime},
   };
+  if (e.symbols_unread) j["symbols_unread"] = e.symbols_unread;
+  if (!e.note.empty()) j["note"] = e.note;
+  return j;
+}
+
+Evidence evidence_from_json(const nlohmann::json& v) {
+  Evidence e;
+  e.symbols = v.value("symbols", std::uint64_t{0});
+  e.defined_functions = v.value("defined_functions", std::uint64_t{0});
+  e.c_functions = v.value("c_functions", std::uint64_t{0});
+  e.rust_v0 = v.value("rust_v0", std::uint64_t{0});
+  e.rust_legacy = v.value("rust_legacy", std::uint64_t{0});
+  e.rust_undefined = v.value("rust_undefined", std::uint64_t{0});
+  e.rustc_comment = v.value("rustc_comment", false);
+  e.examples = v.value("examples", std::vector<std::string>{});
+  e.init_symbol = v.value("init_symbol", "");
+  e.rust_runtime = v.value("rust_runtime", std::uint64_t{0});
+  e.symbols_unread = v.value("symbols_unread", std::uint64_t{0});
+  e.note = v.value("note", "");
+  return e;
 }
 
 nlohmann::json to_json(const Result& r) {

@@ -42,6 +42,14 @@ Mangling rust_mangling(std::string_view symbol, bool truncated = false);
 
 enum class SymKind { func, object, other };
 
+// The kind of a symbol from its nm-style type letter, as /proc/kallsyms and
+// the kernel's per-module typetab give it: t/T/w/W (weak, not tagged as an
+// object) -> func; d/D/b/B/r/R/v/V (weak object) -> object; anything else
+// (a, U, ?, ...) -> other. The one mapping for the live path and kallsyms.
+SymKind symbol_kind(char nm_type);
+// Undefined symbols are 'U' (and 'u', never emitted by the kernel).
+bool symbol_defined(char nm_type);
+
 struct Symbol {
   std::string_view name;
   SymKind kind;
@@ -60,6 +68,10 @@ struct Evidence {
   std::vector<std::string> examples;  // up to 3 Rust symbols (defined first)
   std::string init_symbol;            // the module's entry symbol, if known
   uint64_t rust_runtime = 0;  // defined unmangled Rust runtime symbols (rust_begin_unwind, __rust_alloc...)
+  // Symbols of the module's table that never reached the classifier (the
+  // table was cut short, e.g. over the BPF walk's limit); 0 = all were read.
+  uint64_t symbols_unread = 0;
+  std::string note;  // why the evidence is incomplete or missing, for people; "" = nothing to say
 };
 
 struct Result {
@@ -84,7 +96,6 @@ class Classifier {
   void set_init_symbol(std::string_view);  // e.g. "init_module" or "lt_mixed_init"
   void set_rustc_comment(bool);
   Result finish() const;
-  void reset();
 
  private:
   void remember(std::vector<std::string>& into, std::string_view name);
@@ -101,9 +112,11 @@ Result classify_symbols(const std::vector<Symbol>& symbols, bool rustc_comment =
 // One flat object: {"language": "...", "symbols": N, "defined_functions": N,
 //  "c_functions": N, "rust_v0": N, "rust_legacy": N, "rust_undefined": N,
 //  "rustc_comment": bool, "examples": [...], "init_symbol": "...",
-//  "rust_runtime": N}.
+//  "rust_runtime": N}, plus "symbols_unread": N and "note": "..." when set.
 // to_json(Evidence) is the same without "language".
 nlohmann::json to_json(const Result&);
 nlohmann::json to_json(const Evidence&);
+// The inverse of to_json(Evidence); absent keys keep their defaults.
+Evidence evidence_from_json(const nlohmann::json&);
 
 }  // namespace lifetrace::classify

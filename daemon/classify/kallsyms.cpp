@@ -76,17 +76,6 @@ bool parse_kallsyms_line(std::string_view line, KallsymsEntry& out) {
   return true;
 }
 
-SymKind kallsyms_kind(char type) {
-  switch (type) {
-    case 't': case 'T':
-      return SymKind::func;
-    case 'd': case 'D': case 'b': case 'B': case 'r': case 'R':
-      return SymKind::object;
-    default:
-      return SymKind::other;
-  }
-}
-
 std::map<std::string, Result, std::less<>> classify_kallsyms(std::string_view text) {
   std::map<std::string, Classifier, std::less<>> per_module;
   std::string_view last_module;
@@ -106,7 +95,7 @@ std::map<std::string, Result, std::less<>> classify_kallsyms(std::string_view te
       last_module = e.module;
     }
     // Every kallsyms entry is defined in its module (no undefined symbols).
-    current->add(Symbol{e.name, kallsyms_kind(e.type), true});
+    current->add(Symbol{e.name, symbol_kind(e.type), true});
   }
   std::map<std::string, Result, std::less<>> out;
   for (auto& [name, c] : per_module) out.emplace(name, c.finish());

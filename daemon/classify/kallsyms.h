@@ -22,9 +22,6 @@ struct KallsymsEntry {
 // Parses one line (without the trailing newline). False for a malformed line.
 bool parse_kallsyms_line(std::string_view line, KallsymsEntry& out);
 
-// t/T -> func; d/D/b/B/r/R -> object; everything else -> other.
-SymKind kallsyms_kind(char type);
-
 // Classifies every module that appears in `text` (a whole kallsyms dump).
 // Entries without a module (vmlinux) are skipped. Pseudo-modules such as
 // [bpf] or [__builtin__ftrace] are included; callers match on real names.

@@ -102,10 +102,8 @@ TEST_CASE("evidence counts", "[classifier]") {
   CHECK(e.examples[0] == kRustFn);
   CHECK(e.examples[1] == kRustStatic);
   CHECK(r.language == Language::mixed);
-
-  c.reset();
-  CHECK(c.finish().language == Language::unknown);
-  CHECK(c.finish().evidence.symbols == 0);
+  CHECK(Classifier().finish().language == Language::unknown);
+  CHECK(Classifier().finish().evidence.symbols == 0);
 }
 
 TEST_CASE("examples fall back to imported Rust symbols", "[classifier]") {

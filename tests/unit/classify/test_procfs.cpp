@@ -49,11 +49,6 @@ TEST_CASE("kallsyms lines", "[kallsyms]") {
   CHECK_FALSE(parse_kallsyms_line("zzzz T name", e));
   CHECK_FALSE(parse_kallsyms_line("0000 T ", e));
   CHECK_FALSE(parse_kallsyms_line("0000 T name\t[unterminated", e));
-
-  CHECK(kallsyms_kind('t') == SymKind::func);
-  CHECK(kallsyms_kind('T') == SymKind::func);
-  for (char c : {'d', 'D', 'b', 'B', 'r', 'R'}) CHECK(kallsyms_kind(c) == SymKind::object);
-  for (char c : {'a', 'A', 'U', 'w', 'W', 'n', '?'}) CHECK(kallsyms_kind(c) == SymKind::other);
 }
 
 TEST_CASE("kallsyms grouped per module in one pass", "[kallsyms]") {

@@ -4,11 +4,12 @@
 #   OUTDIR/good/     valid modules, one per language, in every compression
 #   OUTDIR/formats/  the same Rust-shaped module as .ko/.ko.xz/.ko.zst/.ko.gz
 #   OUTDIR/bad/      files that must fail with a clear per-file message
+#   OUTDIR/weak/     a module whose C functions are weak symbols (nm 'W')
 set -eu
 CC=$1 SRC=$2 OUT=$3
 rm -rf "$OUT"
-mkdir -p "$OUT/obj" "$OUT/good/sub" "$OUT/formats" "$OUT/bad"
-for m in rust_mod c_mod mixed_mod legacy_mod data_mod nosymtab; do
+mkdir -p "$OUT/obj" "$OUT/good/sub" "$OUT/formats" "$OUT/bad" "$OUT/weak"
+for m in rust_mod c_mod mixed_mod weak_mod legacy_mod data_mod nosymtab; do
   "$CC" -c -O1 -fno-asynchronous-unwind-tables -I"$SRC" -o "$OUT/obj/$m.ko" "$SRC/$m.c"
 done
 o=$OUT/obj
@@ -21,6 +22,9 @@ gzip -c -n "$o/legacy_mod.ko" > "$OUT/good/legacy_mod.ko.gz"
 cp "$o/data_mod.ko" "$OUT/good/sub/data_mod.ko"
 echo "not a module" > "$OUT/good/modules.order"
 cp "$o/c_mod.ko" "$OUT/good/c_mod.o"
+
+# weak/: C functions that are all weak symbols, beside a Rust one.
+cp "$o/weak_mod.ko" "$OUT/weak/weak_mod.ko"
 
 # formats/: one module in every container.
 cp "$o/rust_mod.ko" "$OUT/formats/rust_mod.ko"

@@ -1,0 +1,46 @@
+// Command-line parsing for the single `lifetrace` binary.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/event.h"
+#include "kernel/probes.h"
+
+namespace lifetrace {
+
+enum class Command { follow, list, classify, daemon, help_only };
+
+struct Options {
+  Command command = Command::help_only;
+  bool json = false;
+  bool verbose = false;
+  bool utc = false;
+  bool strict = false;
+  AttachMode attach = AttachMode::automatic;
+  std::size_t ringbuf_bytes = 4u << 20;
+  std::vector<std::string> module_globs;
+  std::set<EventKind> events;  // empty = all
+  std::vector<std::string> paths;  // classify
+  std::string procfs = "/proc";
+  std::string sysfs = "/sys";
+  // Daemon mode and the follow socket (docs/daemon.md).
+  std::string listen_address = ":9477";  // --web.listen-address; "" = no exporter
+  std::string telemetry_path = "/metrics";
+  std::string follow_socket = "/run/lifetrace/follow.sock";  // "" = none
+  std::string follow_group = "lifetrace";
+  bool standalone = false;  // --follow: load BPF even if a daemon runs
+};
+
+struct ParseResult {
+  std::optional<Options> options;  // nullopt: exit with `exit_code`
+  int exit_code = 0;
+  std::string output;  // --help/--version text or the error message
+};
+
+ParseResult parse_cli(const std::vector<std::string>& args);
+
+}  // namespace lifetrace

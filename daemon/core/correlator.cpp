@@ -1,0 +1,328 @@
+#include "core/correlator.h"
+
+#include <fcntl.h>
+
+#include <type_traits>
+
+namespace lifetrace {
+
+namespace {
+constexpr std::uint64_t since(std::uint64_t start, std::uint64_t now) {
+  return now >= start ? now - start : 0;
+}
+}  // namespace
+
+void Correlator::add_known_module(const std::string& name, classify::Language language,
+                                  std::uint64_t loaded_mono_ns) {
+  Module m;
+  m.name = name;
+  m.language = language;
+  m.load_start_ns = loaded_mono_ns;
+  known_[name] = std::move(m);
+}
+
+classify::Language Correlator::language_of(const std::string& name) const {
+  for (const auto& [addr, m] : modules_)
+    if (m.name == name) return m.language;
+  if (auto it = known_.find(name); it != known_.end()) return it->second.language;
+  return classify::Language::unknown;
+}
+
+Event Correlator::make(EventKind kind, const RecordHeader& h) const {
+  Event e;
+  e.kind = kind;
+  e.mono_ns = h.ts_ns;
+  e.pid = h.pid;
+  e.tid = h.tid;
+  e.uid = h.uid;
+  e.cgroup_id = h.cgroup_id;
+  e.comm = h.comm;
+  e.via_kprobe = (h.flags & LT_F_KPROBE) != 0;
+  return e;
+}
+
+Correlator::Module* Correlator::module_by_name(const std::string& name) {
+  for (auto& [addr, m] : modules_)
+    if (m.name == name) return &m;
+  if (auto it = known_.find(name); it != known_.end()) return &it->second;
+  return nullptr;
+}
+
+template <typename Map>
+void Correlator::bound(Map& m) {
+  // Entries whose closing record was lost (ring buffer full, a probe that
+  // did not attach) must not accumulate forever. Keys are thread ids or
+  // addresses, not ages, so this drops an arbitrary one: good enough for a
+  // limit that only a broken feed reaches.
+  while (m.size() > kMaxInflight) {
+    m.erase(m.begin());
+    ++stats_.evicted;
+  }
+}
+
+std::vector<Event> Correlator::feed(const Record& r) {
+  std::vector<Event> out;
+  ++stats_.records;
+  std::visit([&](const auto& body) { on(r.h, body, out); }, r.body);
+  stats_.events += out.size();
+  return out;
+}
+
+void Correlator::on(const RecordHeader& h, const LoadEnter& b, std::vector<Event>& out) {
+  Load l;
+  l.start_ns = h.ts_ns;
+  l.syscall = b.syscall;
+  l.name_hint = b.name.empty() ? module_name_from_file(b.file) : b.name;
+  l.params = b.params;
+  loads_[h.tid] = l;
+  bound(loads_);
+
+  Event e = make(EventKind::load_start, h);
+  e.module = l.name_hint;
+  e.language = language_of(l.name_hint);
+  e.syscall = b.syscall == LT_SYS_FINIT_MODULE ? "finit_module" : "init_module";
+  e.params = b.params;
+  if (h.flags & LT_F_PARAMS_TRUNCATED) e.params_truncated = true;
+  if (b.syscall == LT_SYS_FINIT_MODULE) {
+    e.file = b.file;
+    e.flags = b.flags;
+  } else {
+    e.size_bytes = b.len;
+  }
+  out.push_back(std::move(e));
+}
+
+void Correlator::on(const RecordHeader& h, const SymbolBatch& b, std::vector<Event>&) {
+  auto& c = symbols_[b.mod];
+  for (const auto& s : b.symbols) {
+    c.add(classify::Symbol{s.name, classify::symbol_kind(s.type), classify::symbol_defined(s.type),
+                           s.truncated});
+  }
+  (void)h;
+  bound(symbols_);
+}
+
+void Correlator::on(const RecordHeader& h, const ModInit& b, std::vector<Event>& out) {
+  Module m;
+  m.name = b.name;
+  m.taints = b.taints;
+  m.size = b.core_size + b.init_size;
+  if (h.flags & LT_F_SIG_KNOWN) m.sig_ok = (h.flags & LT_F_SIG_OK) != 0;
+
+  Event e = make(EventKind::init_start, h);
+  if (h.flags & LT_F_NO_KALLSYMS) {
+    // Nothing to classify from: say so rather than guess.
+    classify::Result r;
+    r.evidence.note = "the module's symbol table was not readable at load time";
+    e.classification = std::move(r);
+  } else if (auto sym = symbols_.find(b.mod); sym != symbols_.end() || b.nsyms > 0) {
+    classify::Classifier empty;
+    classify::Classifier& c = sym != symbols_.end() ? sym->second : empty;
+    if (!b.init_symbol.empty()) c.set_init_symbol(b.init_symbol);
+    auto result = c.finish();
+    // The BPF walk stops at LT_MAX_SYMBOLS, and symbol batches can be lost
+    // on the way: then the language comes from part of the table only.
+    const std::uint64_t received = result.evidence.symbols;
+    const std::uint64_t over_limit = b.nsyms > LT_MAX_SYMBOLS ? b.nsyms - LT_MAX_SYMBOLS : 0;
+    const std::uint64_t lost = b.nsyms_sent > received ? b.nsyms_sent - received : 0;
+    if (over_limit + lost > 0) {
+      result.evidence.symbols_unread = over_limit + lost;
+      result.evidence.note = std::to_string(over_limit + lost) + " of the module's " +
+                             std::to_string(b.nsyms) + " symbols did not reach lifetrace (" +
+                             std::to_string(over_limit) + " over the walk's limit, " +
+                             std::to_string(lost) + " lost)";
+      ++stats_.partial_symbol_tables;
+    }
+    m.language = result.language;
+    e.classification = std::move(result);
+    if (sym != symbols_.end()) symbols_.erase(sym);
+  }
+
+  auto load = loads_.find(h.tid);
+  if (load != loads_.end()) {
+    load->second.mod = b.mod;
+    m.load_start_ns = load->second.start_ns;
+    e.params = load->second.params;
+  } else {
+    ++stats_.orphan_records;  // we started while this load was in flight
+  }
+
+  e.module = m.name;
+  e.module_addr = b.mod;
+  e.language = m.language;
+  e.taints = module_taint_letters(b.taints);
+  e.sig_ok = m.sig_ok;
+  e.size_bytes = m.size;
+  if (!b.init_symbol.empty()) e.init_symbol = b.init_symbol;
+  modules_[b.mod] = std::move(m);
+  bound(modules_);
+  out.push_back(std::move(e));
+}
+
+void Correlator::on(const RecordHeader& h, const InitcallStart& b, std::vector<Event>&) {
+  if (auto it = modules_.find(b.mod); it != modules_.end()) {
+    it->second.initcall_start_ns = h.ts_ns;
+  } else {
+    ++stats_.orphan_records;
+  }
+}
+
+void Correlator::on(const RecordHeader& h, const InitcallDone& b, std::vector<Event>& out) {
+  auto it = modules_.find(b.mod);
+  if (it == modules_.end()) {
+    ++stats_.orphan_records;
+    return;
+  }
+  Event e = make(EventKind::init_done, h);
+  e.module = it->second.name;
+  e.module_addr = b.mod;
+  e.language = it->second.language;
+  e.ret = b.ret;
+  if (it->second.initcall_start_ns) e.init_ns = since(it->second.initcall_start_ns, h.ts_ns);
+  out.push_back(std::move(e));
+}
+
+void Correlator::on(const RecordHeader& h, const ModInitDone& b, std::vector<Event>& out) {
+  auto it = modules_.find(b.mod);
+  if (it == modules_.end()) {
+    ++stats_.orphan_records;
+    return;
+  }
+  const Module& m = it->second;
+  Event e = make(b.ret == 0 ? EventKind::live : EventKind::load_failed, h);
+  e.module = m.name;
+  e.module_addr = b.mod;
+  e.language = m.language;
+  e.ret = b.ret;
+  if (m.load_start_ns) e.load_ns = since(m.load_start_ns, h.ts_ns);
+  if (b.ret != 0) e.stage = Stage::init;
+  // What a consumer of `live` needs to know about the module now loaded.
+  e.taints = module_taint_letters(m.taints);
+  e.sig_ok = m.sig_ok;
+  out.push_back(std::move(e));
+  if (auto load = loads_.find(h.tid); load != loads_.end()) {
+    (b.ret == 0 ? load->second.live_reported : load->second.failure_reported) = true;
+    flush_deferred_free(load->second, out);
+  }
+}
+
+void Correlator::flush_deferred_free(Load& l, std::vector<Event>& out) {
+  if (!l.deferred_freed) return;
+  out.push_back(std::move(*l.deferred_freed));
+  l.deferred_freed.reset();
+  modules_.erase(l.mod);
+}
+
+void Correlator::on(const RecordHeader& h, const LoadExit& b, std::vector<Event>& out) {
+  auto it = loads_.find(h.tid);
+  if (it == loads_.end()) {
+    // The syscall started before we did. Only a failure is worth telling.
+    if (b.ret < 0) {
+      Event e = make(EventKind::load_failed, h);
+      e.ret = b.ret;
+      e.syscall = b.syscall == LT_SYS_FINIT_MODULE ? "finit_module" : "init_module";
+      out.push_back(std::move(e));
+    }
+    ++stats_.orphan_records;
+    return;
+  }
+  Load l = std::move(it->second);
+  loads_.erase(it);
+  const Module* m = nullptr;
+  if (l.mod) {
+    if (auto mi = modules_.find(l.mod); mi != modules_.end()) m = &mi->second;
+  }
+  if (b.ret < 0 && !l.failure_reported) {
+    // Failed before do_init_module (bad parameter, unknown symbol, duplicate,
+    // signature...), or in init when the do_init_module exit probe is missing.
+    Event e = make(EventKind::load_failed, h);
+    e.module = m ? m->name : l.name_hint;
+    e.language = m ? m->language : language_of(e.module);
+    e.module_addr = l.mod;
+    e.ret = b.ret;
+    e.stage = l.mod ? Stage::init : Stage::before_init;
+    e.load_ns = since(l.start_ns, h.ts_ns);
+    e.syscall = b.syscall == LT_SYS_FINIT_MODULE ? "finit_module" : "init_module";
+    out.push_back(std::move(e));
+    flush_deferred_free(l, out);
+  } else if (b.ret == 0 && m && !l.live_reported) {
+    // do_init_module's exit probe did not report: the syscall's success is
+    // the next best proof that the module is live.
+    Event e = make(EventKind::live, h);
+    e.module = m->name;
+    e.module_addr = l.mod;
+    e.language = m->language;
+    e.ret = 0;
+    e.load_ns = since(l.start_ns, h.ts_ns);
+    e.taints = module_taint_letters(m->taints);
+    e.sig_ok = m->sig_ok;
+    out.push_back(std::move(e));
+  }
+}
+
+void Correlator::on(const RecordHeader& h, const UnloadEnter& b, std::vector<Event>& out) {
+  Unload u;
+  u.start_ns = h.ts_ns;
+  u.name = b.name;
+  u.language = language_of(b.name);
+  unloads_[h.tid] = u;
+  bound(unloads_);
+
+  Event e = make(EventKind::unload_start, h);
+  e.module = b.name;
+  e.language = u.language;
+  e.flags = b.flags;
+  e.forced = (b.flags & O_TRUNC) != 0;
+  out.push_back(std::move(e));
+}
+
+void Correlator::on(const RecordHeader& h, const ModFree& b, std::vector<Event>& out) {
+  Event e = make(EventKind::freed, h);
+  e.module = b.name;
+  e.module_addr = b.mod;
+  e.size_bytes = b.size;
+  e.taints = module_taint_letters(b.taints);
+  auto it = modules_.find(b.mod);
+  const Module* m = it != modules_.end() ? &it->second : module_by_name(b.name);
+  if (m) {
+    e.language = m->language;
+    if (m->load_start_ns) e.lifetime_ns = since(m->load_start_ns, h.ts_ns);
+  }
+  if (auto load = loads_.find(h.tid);
+      load != loads_.end() && load->second.mod == b.mod && !load->second.failure_reported) {
+    // Freed inside a failing do_init_module: report after load_failed.
+    load->second.deferred_freed = std::move(e);
+    return;
+  }
+  if (auto u = unloads_.find(h.tid); u != unloads_.end()) u->second.freed_ns = h.ts_ns;
+  if (it != modules_.end()) {
+    modules_.erase(it);
+  } else {
+    known_.erase(b.name);
+  }
+  out.push_back(std::move(e));
+}
+
+void Correlator::on(const RecordHeader& h, const UnloadExit& b, std::vector<Event>& out) {
+  Event e = make(EventKind::unload_done, h);
+  e.ret = b.ret;
+  auto it = unloads_.find(h.tid);
+  if (it == unloads_.end()) {
+    ++stats_.orphan_records;
+  } else {
+    e.module = it->second.name;
+    e.language = it->second.language;  // the module itself is gone by now
+    if (it->second.freed_ns) e.exit_ns = since(it->second.start_ns, it->second.freed_ns);
+    unloads_.erase(it);
+  }
+  out.push_back(std::move(e));
+}
+
+void Correlator::on(const RecordHeader& h, const Request& b, std::vector<Event>& out) {
+  Event e = make(EventKind::request, h);
+  e.module = b.name;
+  e.wait = b.wait;
+  out.push_back(std::move(e));
+}
+
+}  // namespace lifetrace

@@ -1,0 +1,81 @@
+#include "core/event.h"
+
+#include <array>
+#include <cstring>
+#include <utility>
+
+namespace lifetrace {
+
+namespace {
+constexpr std::array<std::pair<EventKind, std::string_view>, 9> kNames{{
+    {EventKind::load_start, "load_start"},
+    {EventKind::init_start, "init_start"},
+    {EventKind::init_done, "init_done"},
+    {EventKind::live, "live"},
+    {EventKind::load_failed, "load_failed"},
+    {EventKind::unload_start, "unload_start"},
+    {EventKind::unload_done, "unload_done"},
+    {EventKind::freed, "freed"},
+    {EventKind::request, "request"},
+}};
+}  // namespace
+
+std::string_view to_string(EventKind k) {
+  for (const auto& [kind, name] : kNames)
+    if (kind == k) return name;
+  return "unknown";
+}
+
+std::optional<EventKind> event_kind_from_string(std::string_view s) {
+  for (const auto& [kind, name] : kNames)
+    if (name == s) return kind;
+  return std::nullopt;
+}
+
+std::string_view to_string(Stage s) { return s == Stage::init ? "init" : "before_init"; }
+
+std::optional<Stage> stage_from_string(std::string_view s) {
+  for (Stage st : {Stage::before_init, Stage::init})
+    if (to_string(st) == s) return st;
+  return std::nullopt;
+}
+
+std::string module_taint_letters(std::uint64_t taints) {
+  // Bit numbers and letters of the taint flags the kernel prints per module
+  // (include/linux/panic.h TAINT_*, kernel/panic.c taint_flags[].module).
+  static constexpr std::array<std::pair<int, char>, 7> kModuleTaints{{
+      {0, 'P'},   // TAINT_PROPRIETARY_MODULE
+      {12, 'O'},  // TAINT_OOT_MODULE
+      {13, 'E'},  // TAINT_UNSIGNED_MODULE
+      {10, 'C'},  // TAINT_CRAP (staging)
+      {15, 'K'},  // TAINT_LIVEPATCH
+      {16, 'X'},  // TAINT_AUX
+      {18, 'T'},  // TAINT_TEST
+  }};
+  std::string out;
+  for (const auto& [bit, letter] : kModuleTaints)
+    if (taints & (1ULL << bit)) out.push_back(letter);
+  return out;
+}
+
+std::string errno_name(std::int64_t ret) {
+  const int e = static_cast<int>(ret < 0 ? -ret : ret);
+  if (const char* name = strerrorname_np(e)) return name;
+  return "E" + std::to_string(e);
+}
+
+std::string module_name_from_file(std::string_view file) {
+  if (auto slash = file.rfind('/'); slash != std::string_view::npos) file.remove_prefix(slash + 1);
+  for (std::string_view ext : {".ko.xz", ".ko.zst", ".ko.gz", ".ko"}) {
+    if (file.size() > ext.size() && file.substr(file.size() - ext.size()) == ext) {
+      file.remove_suffix(ext.size());
+      std::string name(file);
+      for (char& c : name)
+        if (c == '-') c = '_';
+      return name;
+    }
+  }
+  return {};
+}
+
+}  // namespace lifetrace

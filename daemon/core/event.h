@@ -1,0 +1,103 @@
+// The user-visible lifecycle events lifetrace reports.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "classify/classify.h"
+
+namespace lifetrace {
+
+enum class EventKind {
+  load_start,    // init_module/finit_module entered
+  init_start,    // module laid out, do_init_module() about to run its init
+  init_done,     // the module's init function returned
+  live,          // do_init_module() returned 0
+  load_failed,   // the load syscall failed (before init, or in init)
+  unload_start,  // delete_module entered
+  unload_done,   // delete_module returned
+  freed,         // free_module(): the module's memory is released
+  request,       // the kernel asked for a module (request_module)
+};
+inline constexpr EventKind kAllEventKinds[] = {
+    EventKind::load_start,  EventKind::init_start,   EventKind::init_done,
+    EventKind::live,        EventKind::load_failed,  EventKind::unload_start,
+    EventKind::unload_done, EventKind::freed,        EventKind::request};
+
+std::string_view to_string(EventKind k);
+std::optional<EventKind> event_kind_from_string(std::string_view s);
+
+enum class Stage { before_init, init };
+std::string_view to_string(Stage s);
+std::optional<Stage> stage_from_string(std::string_view s);
+
+struct Event {
+  EventKind kind = EventKind::load_start;
+  std::uint64_t mono_ns = 0;  // CLOCK_MONOTONIC of the kernel record
+  std::string module;         // empty when not knowable (see docs)
+  std::uint64_t module_addr = 0;
+  std::uint32_t pid = 0;
+  std::uint32_t tid = 0;
+  std::uint32_t uid = 0;
+  std::uint64_t cgroup_id = 0;
+  std::string comm;
+  classify::Language language = classify::Language::unknown;
+
+  std::optional<std::int64_t> ret;
+  std::optional<Stage> stage;
+  std::optional<std::uint64_t> init_ns;
+  std::optional<std::uint64_t> load_ns;
+  std::optional<std::uint64_t> exit_ns;
+  std::optional<std::uint64_t> lifetime_ns;
+  std::optional<std::string> taints;  // letters, as in /proc/modules ("" = none)
+  std::optional<bool> sig_ok;         // absent when the kernel has no signing
+  std::optional<std::uint64_t> size_bytes;
+  std::optional<std::string> params;
+  std::optional<bool> params_truncated;
+  std::optional<std::string> syscall;  // "init_module" or "finit_module"
+  std::optional<std::string> file;     // finit_module's file (basename)
+  std::optional<std::uint32_t> flags;  // finit_module or delete_module flags
+  std::optional<bool> forced;          // delete_module with O_TRUNC
+  std::optional<bool> wait;            // request: caller waits for the load
+  std::optional<std::string> init_symbol;
+  std::optional<classify::Result> classification;  // init_start only
+  bool via_kprobe = false;  // produced by a kprobe/raw_tp twin
+};
+
+// Every optional field of Event with its JSON key, in one list: the JSON
+// codec (output/event_json.cpp) walks it in both directions, so a new
+// optional field is added here, in the struct above, and nowhere else.
+// `f(key, member)` is called with each std::optional member of `e`.
+template <typename E, typename F>
+void for_each_optional_field(E& e, F&& f) {
+  f("ret", e.ret);
+  f("stage", e.stage);
+  f("init_ns", e.init_ns);
+  f("load_ns", e.load_ns);
+  f("exit_ns", e.exit_ns);
+  f("lifetime_ns", e.lifetime_ns);
+  f("taints", e.taints);
+  f("signed", e.sig_ok);
+  f("size_bytes", e.size_bytes);
+  f("params", e.params);
+  f("params_truncated", e.params_truncated);
+  f("syscall", e.syscall);
+  f("file", e.file);
+  f("flags", e.flags);
+  f("forced", e.forced);
+  f("wait", e.wait);
+  f("init_symbol", e.init_symbol);
+}
+
+// Kernel taint bits that apply to modules, as letters (kernel/panic.c).
+std::string module_taint_letters(std::uint64_t taints);
+
+// "EEXIST" for -17 or 17; "E<n>" when unknown.
+std::string errno_name(std::int64_t ret);
+
+// "kvm-intel.ko.xz" -> "kvm_intel": what modprobe calls the module.
+std::string module_name_from_file(std::string_view file);
+
+}  // namespace lifetrace

@@ -1,0 +1,203 @@
+#include "kernel/kernel_features.h"
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include "util/fd.h"
+
+namespace lifetrace {
+
+namespace fs = std::filesystem;
+
+struct HostFeatures::Btf {
+  std::unique_ptr<struct ::btf, decltype(&btf__free)> ptr{nullptr, &btf__free};
+};
+
+HostFeatures::HostFeatures(fs::path procfs, fs::path sysfs)
+    : procfs_(std::move(procfs)), sysfs_(std::move(sysfs)) {}
+HostFeatures::~HostFeatures() = default;
+
+std::string HostFeatures::kernel_release() const {
+  std::ifstream in(procfs_ / "sys/kernel/osrelease");
+  std::string r;
+  if (std::getline(in, r) && !r.empty()) return r;
+  utsname u{};
+  if (uname(&u) == 0) return u.release;
+  return "unknown";
+}
+
+bool HostFeatures::module_support() const {
+  std::error_code ec;
+  return fs::exists(procfs_ / "modules", ec);
+}
+
+bool HostFeatures::btf() const {
+  std::error_code ec;
+  return fs::exists(sysfs_ / "kernel/btf/vmlinux", ec);
+}
+
+const HostFeatures::Btf* HostFeatures::vmlinux_btf() const {
+  if (!btf_tried_) {
+    btf_tried_ = true;
+    auto b = std::make_unique<Btf>();
+    const std::string path = (sysfs_ / "kernel/btf/vmlinux").string();
+    b->ptr.reset(btf__parse_raw(path.c_str()));
+    if (b->ptr) btf_ = std::move(b);
+  }
+  return btf_.get();
+}
+
+bool HostFeatures::btf_has_func(std::string_view name) const {
+  const Btf* b = vmlinux_btf();
+  return b && btf__find_by_name_kind(b->ptr.get(), std::string(name).c_str(), BTF_KIND_FUNC) > 0;
+}
+
+bool HostFeatures::btf_has_tracepoint(std::string_view name) const {
+  const Btf* b = vmlinux_btf();
+  const std::string tname = "btf_trace_" + std::string(name);
+  return b && btf__find_by_name_kind(b->ptr.get(), tname.c_str(), BTF_KIND_TYPEDEF) > 0;
+}
+
+bool HostFeatures::fentry_attachable(std::string_view func) const {
+  // Load "return 0" as fentry on `func` and attach it for a moment: succeeds
+  // only where BTF has the function and the arch has BPF trampolines.
+  const Btf* b = vmlinux_btf();
+  if (!b) return false;
+  const int id = btf__find_by_name_kind(b->ptr.get(), std::string(func).c_str(), BTF_KIND_FUNC);
+  if (id <= 0) return false;
+  const bpf_insn insns[] = {
+      {BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0},
+      {BPF_JMP | BPF_EXIT, 0, 0, 0, 0},
+  };
+  LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_FENTRY,
+              .attach_btf_id = static_cast<__u32>(id));
+  util::Fd prog(bpf_prog_load(BPF_PROG_TYPE_TRACING, "lt_probe", "GPL", insns, 2, &opts));
+  if (!prog) return false;
+  util::Fd link(bpf_raw_tracepoint_open(nullptr, prog.get()));
+  return static_cast<bool>(link);
+}
+
+bool HostFeatures::kprobes() const {
+  std::error_code ec;
+  return fs::exists(sysfs_ / "bus/event_source/devices/kprobe/type", ec);
+}
+
+bool HostFeatures::kallsyms_has(std::string_view name) const {
+  if (!kallsyms_read_) {
+    kallsyms_read_ = true;
+    std::ifstream in(procfs_ / "kallsyms");
+    std::string line;
+    // Keep only core-kernel text symbols: module symbols carry a "\t[mod]".
+    while (std::getline(in, line)) {
+      if (line.find('\t') != std::string::npos) continue;
+      auto sp = line.rfind(' ');
+      if (sp == std::string::npos || sp < 2) continue;
+      kallsyms_cache_.emplace_back(line.substr(sp + 1));
+    }
+    std::sort(kallsyms_cache_.begin(), kallsyms_cache_.end());
+  }
+  return std::binary_search(kallsyms_cache_.begin(), kallsyms_cache_.end(), std::string(name));
+}
+
+std::optional<fs::path> HostFeatures::tracefs() const {
+  std::error_code ec;
+  for (const char* p : {"kernel/tracing", "kernel/debug/tracing"}) {
+    if (fs::exists(sysfs_ / p / "events", ec)) return sysfs_ / p;
+  }
+  return std::nullopt;
+}
+
+bool HostFeatures::tracefs_mounted() const { return tracefs().has_value(); }
+
+bool HostFeatures::tracepoint_exists(std::string_view category, std::string_view name) const {
+  auto t = tracefs();
+  std::error_code ec;
+  return t && fs::exists(*t / "events" / category / name / "id", ec);
+}
+
+namespace {
+constexpr int kCapSysAdmin = 21, kCapPerfmon = 38, kCapBpf = 39;
+bool has_cap(std::uint64_t caps, int c) { return (caps >> c) & 1ULL; }
+}  // namespace
+
+std::uint64_t HostFeatures::effective_caps() const {
+  std::ifstream in(procfs_ / "self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("CapEff:", 0) == 0) return std::stoull(line.substr(7), nullptr, 16);
+  }
+  return geteuid() == 0 ? ~0ULL : 0;
+}
+
+bool HostFeatures::bpf_privileges() const {
+  const auto caps = effective_caps();
+  return has_cap(caps, kCapSysAdmin) || (has_cap(caps, kCapBpf) && has_cap(caps, kCapPerfmon));
+}
+
+bool HostFeatures::cap_sys_admin() const { return has_cap(effective_caps(), kCapSysAdmin); }
+
+int HostFeatures::perf_event_paranoid() const {
+  std::ifstream in(procfs_ / "sys/kernel/perf_event_paranoid");
+  int v = -1;
+  if (!(in >> v)) return -1;
+  return v;
+}
+
+bool HostFeatures::bpf_loop_helper() const {
+  return libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE, BPF_FUNC_loop, nullptr) > 0 ||
+         libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACING, BPF_FUNC_loop, nullptr) > 0;
+}
+
+std::optional<Problem> preflight(const KernelFeatures& f) {
+  if (!f.module_support()) {
+    return Problem{
+        "this kernel (" + f.kernel_release() +
+            ") was built without loadable module support (CONFIG_MODULES is not set): "
+            "/proc/modules does not exist, and no module can be loaded, so there is no "
+            "lifecycle to trace",
+        "run lifetrace on a kernel with CONFIG_MODULES=y (every distribution kernel has it); "
+        "on a container or CI host, `scripts/demo.sh` boots a Debian kernel in qemu and "
+        "shows lifetrace following real C and Rust modules"};
+  }
+  if (!f.bpf_privileges()) {
+    return Problem{"lifetrace needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN) to load and "
+                   "attach its BPF programs, and this process has neither",
+                   "run it as root (sudo lifetrace --follow), or follow the daemon's socket as "
+                   "a member of the lifetrace group"};
+  }
+  if (!f.cap_sys_admin() && f.perf_event_paranoid() > 2) {
+    return Problem{"kernel.perf_event_paranoid is " + std::to_string(f.perf_event_paranoid()) +
+                       " (Debian's default), so attaching tracepoints and kprobes needs "
+                       "CAP_SYS_ADMIN, which this process lacks (CAP_BPF and CAP_PERFMON are "
+                       "not enough)",
+                   "run as root with CAP_SYS_ADMIN, or lower it: sysctl kernel.perf_event_paranoid=2"};
+  }
+  if (!f.btf()) {
+    return Problem{"kernel BTF (/sys/kernel/btf/vmlinux) is missing, so lifetrace's CO-RE "
+                   "programs cannot be relocated for kernel " + f.kernel_release(),
+                   "use a kernel built with CONFIG_DEBUG_INFO_BTF=y (Debian, Ubuntu, Fedora "
+                   "and RHEL kernels have it)"};
+  }
+  if (!f.btf_has_func("do_init_module") && !f.kallsyms_has("do_init_module")) {
+    return Problem{"kernel " + f.kernel_release() +
+                       " has module support but no traceable do_init_module() function",
+                   "please report this kernel version; lifetrace cannot follow module "
+                   "initialisation on it"};
+  }
+  if (!f.bpf_loop_helper()) {
+    return Problem{"this kernel lacks the bpf_loop() helper (Linux 5.17+) that lifetrace uses "
+                   "to read a module's symbol table at load time",
+                   "use Linux 5.17 or newer"};
+  }
+  return std::nullopt;
+}
+
+}  // namespace lifetrace

@@ -1,0 +1,162 @@
+#include "kernel/probes.h"
+
+namespace lifetrace {
+
+std::string_view to_string(Flavor f) {
+  switch (f) {
+    case Flavor::tracepoint: return "tracepoint";
+    case Flavor::fentry: return "fentry";
+    case Flavor::fexit: return "fexit";
+    case Flavor::tp_btf: return "tp_btf";
+    case Flavor::kprobe: return "kprobe";
+    case Flavor::kretprobe: return "kretprobe";
+    case Flavor::raw_tp: return "raw_tp";
+  }
+  return "unknown";
+}
+
+std::optional<AttachMode> attach_mode_from_string(std::string_view s) {
+  if (s == "auto") return AttachMode::automatic;
+  if (s == "fentry") return AttachMode::fentry;
+  if (s == "kprobe") return AttachMode::kprobe;
+  return std::nullopt;
+}
+
+const std::vector<ProbeSpec>& probe_table() {
+  static const std::vector<ProbeSpec> table = {
+      {"init_module_enter", "sys_enter_init_module", "syscalls",
+       {"sys_enter_init_module", Flavor::tracepoint}, std::nullopt, true},
+      {"init_module_exit", "sys_exit_init_module", "syscalls",
+       {"sys_exit_init_module", Flavor::tracepoint}, std::nullopt, true},
+      {"finit_module_enter", "sys_enter_finit_module", "syscalls",
+       {"sys_enter_finit_module", Flavor::tracepoint}, std::nullopt, true},
+      {"finit_module_exit", "sys_exit_finit_module", "syscalls",
+       {"sys_exit_finit_module", Flavor::tracepoint}, std::nullopt, true},
+      {"do_init_module_enter", "do_init_module", nullptr,
+       {"do_init_module_fentry", Flavor::fentry}, ProgramSpec{"do_init_module_kprobe", Flavor::kprobe}, true},
+      {"do_one_initcall_enter", "do_one_initcall", nullptr,
+       {"do_one_initcall_fentry", Flavor::fentry}, ProgramSpec{"do_one_initcall_kprobe", Flavor::kprobe}, false},
+      {"do_one_initcall_exit", "do_one_initcall", nullptr,
+       {"do_one_initcall_fexit", Flavor::fexit}, ProgramSpec{"do_one_initcall_kretprobe", Flavor::kretprobe}, false},
+      {"do_init_module_exit", "do_init_module", nullptr,
+       {"do_init_module_fexit", Flavor::fexit}, ProgramSpec{"do_init_module_kretprobe", Flavor::kretprobe}, false},
+      {"delete_module_enter", "sys_enter_delete_module", "syscalls",
+       {"sys_enter_delete_module", Flavor::tracepoint}, std::nullopt, false},
+      {"delete_module_exit", "sys_exit_delete_module", "syscalls",
+       {"sys_exit_delete_module", Flavor::tracepoint}, std::nullopt, false},
+      {"free_module", "free_module", nullptr,
+       {"free_module_fentry", Flavor::fentry}, ProgramSpec{"free_module_kprobe", Flavor::kprobe}, false},
+      {"module_request", "module_request", nullptr,
+       {"module_request_btf", Flavor::tp_btf}, ProgramSpec{"module_request_raw", Flavor::raw_tp}, false},
+  };
+  return table;
+}
+
+std::vector<std::string> all_program_names() {
+  std::vector<std::string> names;
+  for (const auto& p : probe_table()) {
+    names.emplace_back(p.primary.program);
+    if (p.twin) names.emplace_back(p.twin->program);
+  }
+  return names;
+}
+
+namespace {
+
+// Whether `prog` can attach to its target here; sets `why` when it cannot.
+bool usable(const KernelFeatures& f, const ProbeSpec& p, const ProgramSpec& prog,
+            const std::set<std::string>& rejected, std::string& why) {
+  if (rejected.count(prog.program)) {
+    why = std::string("the kernel's verifier rejected ") + prog.program;
+    return false;
+  }
+  switch (prog.flavor) {
+    case Flavor::tracepoint:
+      if (!f.tracefs_mounted()) {
+        why = "tracefs is not mounted (mount -t tracefs nodev /sys/kernel/tracing)";
+        return false;
+      }
+      if (!f.tracepoint_exists(p.category, p.target)) {
+        why = std::string("tracepoint ") + p.category + "/" + p.target +
+              " does not exist (CONFIG_FTRACE_SYSCALLS?)";
+        return false;
+      }
+      return true;
+    case Flavor::fentry:
+    case Flavor::fexit:
+      if (!f.fentry_attachable(p.target)) {
+        why = std::string("no BPF trampoline for ") + p.target;
+        return false;
+      }
+      return true;
+    case Flavor::tp_btf:
+      if (!f.btf_has_tracepoint(p.target)) {
+        why = std::string("BTF has no btf_trace_") + p.target;
+        return false;
+      }
+      return true;
+    case Flavor::kprobe:
+    case Flavor::kretprobe:
+      if (!f.kprobes()) {
+        why = "kernel has no kprobes (CONFIG_KPROBES)";
+        return false;
+      }
+      if (!f.kallsyms_has(p.target)) {
+        why = std::string(p.target) + " is not in /proc/kallsyms";
+        return false;
+      }
+      return true;
+    case Flavor::raw_tp:
+      if (!f.kallsyms_has(std::string("__tracepoint_") + p.target)) {
+        why = std::string("tracepoint ") + p.target + " does not exist";
+        return false;
+      }
+      return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::vector<ProbeChoice> choose_programs(const KernelFeatures& f, AttachMode mode,
+                                         const std::set<std::string>& rejected) {
+  std::vector<ProbeChoice> out;
+  for (const auto& p : probe_table()) {
+    ProbeChoice c;
+    c.spec = &p;
+    std::string why_primary, why_twin;
+    const bool prefer_twin = mode == AttachMode::kprobe && p.twin;
+    const bool allow_twin = mode != AttachMode::fentry;
+    if (prefer_twin && usable(f, p, *p.twin, rejected, why_twin)) {
+      c.chosen = p.twin;
+      c.reason = "forced by --attach=kprobe";
+    } else if (usable(f, p, p.primary, rejected, why_primary)) {
+      c.chosen = p.primary;
+      c.reason = prefer_twin ? "twin unusable: " + why_twin : "preferred";
+    } else if (p.twin && allow_twin && !prefer_twin &&
+               usable(f, p, *p.twin, rejected, why_twin)) {
+      c.chosen = p.twin;
+      c.reason = std::string(to_string(p.primary.flavor)) + " unusable: " + why_primary;
+    } else {
+      c.reason = why_primary;
+      if (p.twin && allow_twin) {
+        if (why_twin.empty()) usable(f, p, *p.twin, rejected, why_twin);
+        c.reason += "; " + why_twin;
+      }
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+std::optional<std::string> failed_program(const std::string& log) {
+  static constexpr std::string_view kPrefix = "prog '";
+  static constexpr std::string_view kSuffix = "': failed to load";
+  const auto end = log.rfind(kSuffix);
+  if (end == std::string::npos) return std::nullopt;
+  const auto start = log.rfind(kPrefix, end);
+  if (start == std::string::npos) return std::nullopt;
+  return log.substr(start + kPrefix.size(), end - start - kPrefix.size());
+}
+
+}  // namespace lifetrace

@@ -1,0 +1,56 @@
+// The probe table: every logical probe lifetrace attaches, its preferred
+// program and its twin, and the pure decision of which one to load.
+#pragma once
+
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kernel/kernel_features.h"
+
+namespace lifetrace {
+
+enum class Flavor { tracepoint, fentry, fexit, tp_btf, kprobe, kretprobe, raw_tp };
+std::string_view to_string(Flavor f);
+
+enum class AttachMode { automatic, fentry, kprobe };
+std::optional<AttachMode> attach_mode_from_string(std::string_view s);
+
+struct ProgramSpec {
+  const char* program;  // name of the BPF program (function) in lifetrace.bpf.c
+  Flavor flavor;
+};
+
+struct ProbeSpec {
+  const char* probe;    // logical name: used in messages and metrics
+  const char* target;   // kernel function or tracepoint
+  const char* category; // tracefs category for Flavor::tracepoint
+  ProgramSpec primary;
+  std::optional<ProgramSpec> twin;
+  bool required;        // without it lifetrace cannot say anything useful
+};
+
+// Every probe, in attach order.
+const std::vector<ProbeSpec>& probe_table();
+
+// Every program name in lifetrace.bpf.c (both twins), for autoload control.
+std::vector<std::string> all_program_names();
+
+struct ProbeChoice {
+  const ProbeSpec* spec = nullptr;
+  std::optional<ProgramSpec> chosen;  // nullopt: neither twin can work here
+  std::string reason;                 // why this one (or why none)
+};
+
+// Picks, for each probe, the program to load on this kernel. Programs in
+// `rejected` (refused by this kernel's verifier on an earlier attempt) are
+// never chosen again.
+std::vector<ProbeChoice> choose_programs(const KernelFeatures& f, AttachMode mode,
+                                         const std::set<std::string>& rejected = {});
+
+// The program libbpf named in "prog 'NAME': failed to load", if any.
+std::optional<std::string> failed_program(const std::string& libbpf_log);
+
+}  // namespace lifetrace

@@ -1,0 +1,208 @@
+#include "kernel/tracer.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <set>
+
+#include "lifetrace_bpf.skel.h"
+
+namespace lifetrace {
+
+namespace {
+
+bool g_verbose = false;
+std::mutex g_log_mu;
+std::deque<std::string> g_log;
+
+int libbpf_print(enum libbpf_print_level, const char* fmt, va_list args) {
+  // Verifier logs arrive as one long message: size it, don't cut it.
+  va_list copy;
+  va_copy(copy, args);
+  const int n = std::vsnprintf(nullptr, 0, fmt, copy);
+  va_end(copy);
+  if (n <= 0) return 0;
+  std::string msg(static_cast<std::size_t>(n) + 1, '\0');
+  std::vsnprintf(msg.data(), msg.size(), fmt, args);
+  msg.resize(static_cast<std::size_t>(n));
+  if (g_verbose) std::fprintf(stderr, "libbpf: %s", msg.c_str());
+  std::lock_guard lock(g_log_mu);
+  g_log.push_back(std::move(msg));
+  if (g_log.size() > 40) g_log.pop_front();
+  return 0;
+}
+
+struct SkelDeleter {
+  void operator()(struct lifetrace_bpf* s) const { lifetrace_bpf__destroy(s); }
+};
+struct LinkDeleter {
+  void operator()(bpf_link* l) const { bpf_link__destroy(l); }
+};
+struct RingDeleter {
+  void operator()(ring_buffer* r) const { ring_buffer__free(r); }
+};
+
+std::string errstr(int err) {
+  if (err < 0) err = -err;
+  return std::string(std::strerror(err)) + " (" + std::to_string(err) + ")";
+}
+
+}  // namespace
+
+void set_libbpf_verbose(bool verbose) {
+  g_verbose = verbose;
+  libbpf_set_print(libbpf_print);
+}
+
+std::string libbpf_last_messages() {
+  std::lock_guard lock(g_log_mu);
+  std::string out;
+  for (const auto& l : g_log) out += "  " + l;
+  return out;
+}
+
+struct Tracer::Impl {
+  std::unique_ptr<struct lifetrace_bpf, SkelDeleter> skel;
+  // Links are destroyed before the ring buffer and the skeleton (declared
+  // after them, destroyed first).
+  std::unique_ptr<ring_buffer, RingDeleter> rb;
+  std::vector<std::unique_ptr<bpf_link, LinkDeleter>> links;
+  Sink sink;
+
+  static int on_record(void* ctx, void* data, size_t size) {
+    auto* self = static_cast<Impl*>(ctx);
+    self->sink(std::span<const std::byte>(static_cast<const std::byte*>(data), size));
+    return 0;
+  }
+};
+
+Tracer::Tracer() : impl_(std::make_unique<Impl>()) {}
+
+Tracer::~Tracer() {
+  if (!impl_) return;
+  impl_->links.clear();  // detach first: no new records while tearing down
+  impl_->rb.reset();
+  impl_->skel.reset();
+}
+
+std::size_t Tracer::attached_count() const {
+  std::size_t n = 0;
+  for (const auto& r : results_) n += r.attached ? 1 : 0;
+  return n;
+}
+
+int Tracer::epoll_fd() const { return ring_buffer__epoll_fd(impl_->rb.get()); }
+
+int Tracer::consume() { return ring_buffer__consume(impl_->rb.get()); }
+
+LostCounters Tracer::lost() const {
+  LostCounters out{};
+  const int ncpu = libbpf_num_possible_cpus();
+  if (ncpu <= 0) return out;
+  std::vector<std::uint64_t> values(static_cast<std::size_t>(ncpu));
+  const int fd = bpf_map__fd(impl_->skel->maps.lost);
+  for (std::uint32_t k = 0; k < LT_LOST_MAX; ++k) {
+    if (bpf_map_lookup_elem(fd, &k, values.data()) != 0) continue;
+    for (auto v : values) out[k] += v;
+  }
+  return out;
+}
+
+std::variant<std::unique_ptr<Tracer>, Problem> Tracer::start(const KernelFeatures& f,
+                                                             const TracerOptions& opts,
+                                                             Sink sink) {
+  std::unique_ptr<Tracer> t(new Tracer());
+  Impl& im = *t->impl_;
+  im.sink = std::move(sink);
+
+  // A kernel's verifier may refuse a program the feature probes allowed
+  // (helpers or argument types differ across versions). Then that program's
+  // twin is tried, or the probe is dropped if it is optional: one attempt
+  // per program at most.
+  std::set<std::string> rejected;
+  std::vector<ProbeChoice> choices;
+  for (;;) {
+    im.skel.reset(lifetrace_bpf__open());
+    if (!im.skel) {
+      return Problem{"cannot open lifetrace's BPF object: " + errstr(errno),
+                     "run with -v to see libbpf's messages"};
+    }
+    if (int err = bpf_map__set_max_entries(im.skel->maps.events,
+                                           static_cast<__u32>(opts.ringbuf_bytes))) {
+      return Problem{"invalid ring buffer size " + std::to_string(opts.ringbuf_bytes) + ": " +
+                         errstr(err),
+                     "--ringbuf-size must be a power of two and a multiple of the page size"};
+    }
+
+    // Choose one program per probe before load; everything else stays unloaded.
+    choices = choose_programs(f, opts.mode, rejected);
+    bpf_program* prog = nullptr;
+    bpf_object__for_each_program(prog, im.skel->obj) { bpf_program__set_autoload(prog, false); }
+    for (const auto& c : choices) {
+      if (!c.chosen) continue;
+      bpf_program* p = bpf_object__find_program_by_name(im.skel->obj, c.chosen->program);
+      if (p) bpf_program__set_autoload(p, true);
+    }
+
+    const int err = lifetrace_bpf__load(im.skel.get());
+    if (!err) break;
+    const std::string log = libbpf_last_messages();
+    const auto culprit = failed_program(log);
+    if (!culprit || rejected.count(*culprit)) {
+      return Problem{"the kernel rejected lifetrace's BPF programs: " + errstr(err) + "\n" + log,
+                     "run with -v for the verifier log, and report it with `uname -r`"};
+    }
+    t->warnings_.push_back("the kernel rejected program " + *culprit + "; retrying without it");
+    rejected.insert(*culprit);
+  }
+
+  for (const auto& c : choices) {
+    AttachResult r;
+    r.probe = c.spec->probe;
+    r.required = c.spec->required;
+    r.reason = c.reason;
+    if (!c.chosen) {
+      r.error = c.reason;
+      t->results_.push_back(std::move(r));
+      continue;
+    }
+    r.program = c.chosen->program;
+    r.flavor = std::string(to_string(c.chosen->flavor));
+    bpf_program* p = bpf_object__find_program_by_name(im.skel->obj, c.chosen->program);
+    bpf_link* link = p ? bpf_program__attach(p) : nullptr;
+    if (!link) {
+      r.error = "attaching " + r.flavor + " " + r.program + " failed: " + errstr(errno);
+    } else {
+      im.links.emplace_back(link);
+      r.attached = true;
+    }
+    t->results_.push_back(std::move(r));
+  }
+
+  for (const auto& r : t->results_) {
+    if (r.attached) continue;
+    if (r.required || opts.strict) {
+      return Problem{"probe " + r.probe + " could not be attached: " + r.error,
+                     r.required ? "lifetrace cannot follow module loads without it; run with "
+                                  "-v for libbpf's messages"
+                                : "drop --strict to run with the probes that did attach"};
+    }
+  }
+
+  im.rb.reset(ring_buffer__new(bpf_map__fd(im.skel->maps.events), &Impl::on_record, &im,
+                               nullptr));
+  if (!im.rb) {
+    return Problem{"cannot set up the BPF ring buffer: " + errstr(errno),
+                   "check RLIMIT_MEMLOCK or the memory cgroup limit"};
+  }
+  return t;
+}
+
+}  // namespace lifetrace

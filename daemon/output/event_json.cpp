@@ -1,0 +1,96 @@
+#include "output/event_json.h"
+
+#include <array>
+#include <cinttypes>
+#include <cstdio>
+#include <type_traits>
+
+namespace lifetrace {
+
+nlohmann::json to_json(const Event& e, const WallClock& clock) {
+  nlohmann::json j;
+  j["time"] = rfc3339_ns(clock.to_realtime_ns(e.mono_ns));
+  j["event"] = to_string(e.kind);
+  j["module"] = e.module;
+  j["language"] = classify::to_string(e.language);
+  j["pid"] = e.pid;
+  j["tid"] = e.tid;
+  j["comm"] = e.comm;
+  j["uid"] = e.uid;
+  j["cgroup_id"] = e.cgroup_id;
+  for_each_optional_field(e, [&j](const char* key, const auto& field) {
+    if (!field) return;
+    if constexpr (std::is_same_v<std::decay_t<decltype(*field)>, Stage>) {
+      j[key] = to_string(*field);
+    } else {
+      j[key] = *field;
+    }
+  });
+  if (e.ret && *e.ret < 0) j["errno"] = errno_name(*e.ret);
+  if (e.module_addr) {
+    std::array<char, 24> buf{};
+    std::snprintf(buf.data(), buf.size(), "0x%016" PRIx64, e.module_addr);
+    j["module_addr"] = buf.data();
+  }
+  if (e.classification) j["evidence"] = classify::to_json(e.classification->evidence);
+  if (e.via_kprobe) j["probe"] = "kprobe";
+  return j;
+}
+
+std::string json_line(const Event& e, const WallClock& clock) {
+  return to_json(e, clock).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::optional<Event> event_from_json(const nlohmann::json& j, std::string* error) {
+  const auto fail = [error](std::string why) -> std::optional<Event> {
+    if (error) *error = std::move(why);
+    return std::nullopt;
+  };
+  try {
+    if (!j.is_object() || !j.contains("event") || !j.contains("time")) return fail("not an event");
+    Event e;
+    auto kind = event_kind_from_string(j.at("event").get<std::string>());
+    if (!kind) return fail("unknown event kind " + j.at("event").dump());
+    e.kind = *kind;
+    auto t = parse_rfc3339_ns(j.at("time").get<std::string>());
+    if (!t || *t < 0) return fail("bad time " + j.at("time").dump());
+    e.mono_ns = static_cast<std::uint64_t>(*t);
+    e.module = j.value("module", "");
+    if (!classify::parse_language(j.value("language", "unknown"), e.language)) {
+      return fail("unknown language " + j.value("language", ""));
+    }
+    e.pid = j.value("pid", 0u);
+    e.tid = j.value("tid", 0u);
+    e.comm = j.value("comm", "");
+    e.uid = j.value("uid", 0u);
+    e.cgroup_id = j.value("cgroup_id", std::uint64_t{0});
+    std::string bad;
+    for_each_optional_field(e, [&j, &bad](const char* key, auto& field) {
+      auto it = j.find(key);
+      if (it == j.end() || it->is_null()) return;
+      using T = typename std::decay_t<decltype(field)>::value_type;
+      if constexpr (std::is_same_v<T, Stage>) {
+        field = stage_from_string(it->template get<std::string>());
+        if (!field) bad = "unknown stage " + it->dump();
+      } else {
+        field = it->template get<T>();
+      }
+    });
+    if (!bad.empty()) return fail(bad);
+    if (auto it = j.find("module_addr"); it != j.end()) {
+      e.module_addr = std::stoull(it->get<std::string>(), nullptr, 16);
+    }
+    if (auto it = j.find("evidence"); it != j.end()) {
+      classify::Result r;
+      r.language = e.language;
+      r.evidence = classify::evidence_from_json(*it);
+      e.classification = std::move(r);
+    }
+    e.via_kprobe = j.value("probe", "") == "kprobe";
+    return e;
+  } catch (const std::exception& ex) {
+    return fail(ex.what());
+  }
+}
+
+}  // namespace lifetrace

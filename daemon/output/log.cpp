@@ -1,0 +1,57 @@
+#include "output/log.h"
+
+namespace lifetrace {
+
+void Logger::problem(const Problem& p) {
+  write(LogLevel::err, p.message);
+  if (!p.hint.empty()) write_hint(p.hint);
+}
+
+std::string_view Logger::level_word(LogLevel level) {
+  switch (level) {
+    case LogLevel::err: return "error: ";
+    case LogLevel::warning: return "warning: ";
+    default: return "";
+  }
+}
+
+std::string Logger::inert(std::string_view m, bool keep_newlines) {
+  std::string out;
+  out.reserve(m.size());
+  for (unsigned char c : m) {
+    if ((c < 0x20 && !(keep_newlines && c == '\n')) || c == 0x7f) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 0xf];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+void TerminalLogger::write(LogLevel level, std::string_view message) {
+  if (level == LogLevel::debug && !verbose_) return;
+  std::fprintf(out_, "lifetrace: %.*s%s\n", static_cast<int>(level_word(level).size()),
+               level_word(level).data(), inert(message, /*keep_newlines=*/true).c_str());
+}
+
+void TerminalLogger::write_hint(std::string_view hint) {
+  std::fprintf(out_, "HINT: %s\n", inert(hint, /*keep_newlines=*/true).c_str());
+}
+
+void JournalLogger::write(LogLevel level, std::string_view message) {
+  std::fprintf(out_, "<%d>lifetrace: %.*s%s\n", static_cast<int>(level),
+               static_cast<int>(level_word(level).size()), level_word(level).data(),
+               inert(message, /*keep_newlines=*/false).c_str());
+  std::fflush(out_);
+}
+
+void JournalLogger::write_hint(std::string_view hint) {
+  std::fprintf(out_, "<%d>lifetrace: HINT: %s\n", static_cast<int>(LogLevel::err),
+               inert(hint, /*keep_newlines=*/false).c_str());
+  std::fflush(out_);
+}
+
+}  // namespace lifetrace

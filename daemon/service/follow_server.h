@@ -1,0 +1,94 @@
+// The daemon's follow socket: `lifetrace --follow` connects here instead of
+// loading BPF programs again, so members of the socket's group can follow
+// without root. The lines it sends are defined in output/follow_protocol.h.
+//
+// A slow or stuck client never stalls the daemon or other clients: writes
+// are non-blocking, each client has a bounded queue, and what does not fit
+// is dropped, counted and announced to the client once there is room again.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <variant>
+
+#include "core/problem.h"
+#include "util/fd.h"
+
+namespace lifetrace {
+
+struct FollowServerOptions {
+  std::string path = "/run/lifetrace/follow.sock";
+  std::string group = "lifetrace";      // owner group of the socket; "" = leave as is
+  mode_t mode = 0660;
+  std::size_t max_queue_bytes = 1u << 20;  // per client
+  std::size_t max_clients = 64;
+};
+
+class FollowServer {
+ public:
+  // Binds and listens. A stale socket file at `path` (nobody listening) is
+  // replaced; a live one is an error (another daemon runs).
+  static std::variant<std::unique_ptr<FollowServer>, Problem> listen(const FollowServerOptions& o,
+                                                                     std::string hello_line);
+  ~FollowServer();  // closes every client and removes the socket file
+  FollowServer(const FollowServer&) = delete;
+  FollowServer& operator=(const FollowServer&) = delete;
+
+  // An epoll fd to put in the caller's epoll set: readable when handle()
+  // has work (a new client, a client that can take more, one that left).
+  int fd() const { return ep_.get(); }
+  void handle();
+
+  // Queues one line (without '\n') to every client and writes what it can.
+  void broadcast(const std::string& line);
+  // Tells every client the daemon is stopping and writes what fits now.
+  void stopping();
+
+  std::size_t clients() const { return clients_.size(); }
+  std::uint64_t dropped() const { return dropped_; }
+  const std::string& path() const { return path_; }
+  // A warning the caller should log (e.g. the group does not exist); empty if none.
+  const std::string& warning() const { return warning_; }
+
+  // Called with the number of events dropped and when the client count changes.
+  std::function<void(std::uint64_t)> on_drop;
+  std::function<void(std::size_t)> on_clients;
+
+ private:
+  struct Client {
+    util::Fd fd;
+    std::deque<std::string> queue;  // each entry ends with '\n'
+    std::size_t queued_bytes = 0;
+    std::size_t offset = 0;          // bytes of queue.front() already written
+    std::uint64_t unreported_drops = 0;
+    bool want_out = false;
+  };
+
+  FollowServer() = default;
+  void accept_clients();
+  void enqueue(Client& c, std::string line);
+  // False when the client is gone and must be removed.
+  bool flush(Client& c);
+  void watch_out(Client& c, bool on);
+  void remove(int fd);
+
+  util::Fd listen_fd_;
+  util::Fd ep_;
+  std::string path_;
+  std::string hello_;
+  std::string warning_;
+  std::size_t max_queue_bytes_ = 0;
+  std::size_t max_clients_ = 0;
+  std::uint64_t dropped_ = 0;
+  ino_t bound_ino_ = 0;
+  std::map<int, std::unique_ptr<Client>> clients_;
+};
+
+}  // namespace lifetrace

@@ -1,0 +1,82 @@
+#include <catch2/catch.hpp>
+#include <cstring>
+
+#include "core/records.h"
+
+using namespace lifetrace;
+
+TEST_CASE("decode: every fixed-size record round-trips its fields", "[record]") {
+  auto e = test::raw(LT_REC_LOAD_ENTER, 123, 42, "modprobe");
+  e.h.tgid = 40;
+  e.h.uid = 1000;
+  e.h.cgroup_id = 77;
+  e.load_enter.syscall = LT_SYS_FINIT_MODULE;
+  e.load_enter.fd = 5;
+  e.load_enter.flags = 4;
+  std::strcpy(e.load_enter.params, "numdummies=2");
+  std::strcpy(e.load_enter.file, "dummy.ko");
+  auto r = std::get<Record>(decode_record(encode_event(e)));
+  CHECK(r.h.ts_ns == 123);
+  CHECK(r.h.tid == 42);
+  CHECK(r.h.pid == 40);
+  CHECK(r.h.uid == 1000);
+  CHECK(r.h.cgroup_id == 77);
+  CHECK(r.h.comm == "modprobe");
+  const auto& b = std::get<LoadEnter>(r.body);
+  CHECK(b.syscall == LT_SYS_FINIT_MODULE);
+  CHECK(b.fd == 5);
+  CHECK(b.flags == 4);
+  CHECK(b.params == "numdummies=2");
+  CHECK(b.file == "dummy.ko");
+}
+
+TEST_CASE("decode: strings without a NUL stay inside their field", "[record]") {
+  auto e = test::raw(LT_REC_MOD_FREE, 1, 1);
+  std::memset(e.mod_free.name, 'x', sizeof(e.mod_free.name));
+  std::memset(e.h.comm, 'y', sizeof(e.h.comm));
+  auto r = std::get<Record>(decode_record(encode_event(e)));
+  CHECK(std::get<ModFree>(r.body).name == std::string(LT_MODNAME_LEN, 'x'));
+  CHECK(r.h.comm == std::string(LT_COMM_LEN, 'y'));
+}
+
+TEST_CASE("decode: short, unknown and inconsistent records are errors, not crashes", "[record]") {
+  const std::vector<std::byte> tiny(4);
+  CHECK(std::holds_alternative<DecodeError>(decode_record(tiny)));
+
+  auto e = test::raw(999, 1, 1);
+  CHECK(std::holds_alternative<DecodeError>(decode_record(encode_event(e))));
+
+  auto ok = encode_event(test::raw(LT_REC_LOAD_EXIT, 1, 1));
+  ok.resize(ok.size() - 1);
+  CHECK(std::holds_alternative<DecodeError>(decode_record(ok)));
+
+  lt_header h{};
+  auto sym = encode_symbols(h, 0x1000, {{'t', false, "dummy_init"}});
+  sym.resize(sym.size() - 3);  // cut inside the name: claimed length exceeds data
+  CHECK(std::holds_alternative<DecodeError>(decode_record(sym)));
+}
+
+TEST_CASE("decode: symbol batches keep type letters, truncation and order", "[record]") {
+  lt_header h{};
+  const std::vector<SymbolEntry> in = {
+      {'t', false, "dummy_init_module"},
+      {'U', false, "_RNvNtCs1234_6kernel5print11call_printk"},
+      {'T', true, std::string(LT_SYMNAME_LEN - 1, 'a')},
+  };
+  auto r = std::get<Record>(decode_record(encode_symbols(h, 0xffffffffc0001000ULL, in)));
+  const auto& b = std::get<SymbolBatch>(r.body);
+  CHECK(b.mod == 0xffffffffc0001000ULL);
+  REQUIRE(b.symbols.size() == 3);
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    CAPTURE(i);
+    CHECK(b.symbols[i].type == in[i].type);
+    CHECK(b.symbols[i].truncated == in[i].truncated);
+    CHECK(b.symbols[i].name == in[i].name);
+  }
+}
+
+TEST_CASE("encode_symbols refuses a batch that does not fit", "[record]") {
+  lt_header h{};
+  std::vector<SymbolEntry> many(40, SymbolEntry{'t', false, std::string(200, 'z')});
+  CHECK_THROWS_AS(encode_symbols(h, 1, many), std::length_error);
+}

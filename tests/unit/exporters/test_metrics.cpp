@@ -1,0 +1,433 @@
+// The daemon's Prometheus metrics, driven with Events and encoded records
+// (no root, no BPF), linted with promtool, and served by a real Exposer.
+#include <catch2/catch.hpp>
+
+#include <arpa/inet.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+
+#include <prometheus/exposer.h>
+
+#include "app/cli.h"
+#include "service/daemon.h"
+#include "core/pipeline.h"
+#include "kernel/fake_features.h"
+#include "util/fd.h"
+#include "exporters/metric_names.h"
+#include "exporters/metrics.h"
+#include "core/records.h"
+
+using namespace lifetrace;
+using classify::Language;
+
+namespace {
+
+// The value of one sample in a text exposition, e.g.
+// value_of(text, R"(lifetrace_modules_loaded{language="rust"})"); NaN if absent.
+double value_of(const std::string& text, const std::string& series) {
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
+  }
+  return std::nan("");
+}
+
+Event ev(EventKind k, const std::string& module, Language l, std::uint64_t addr = 0) {
+  Event e;
+  e.kind = k;
+  e.module = module;
+  e.language = l;
+  e.module_addr = addr;
+  e.pid = 1;
+  e.comm = "modprobe";
+  return e;
+}
+
+// A whole successful load: init_start, init_done, live (which carries the
+// taints and the signature state, as the correlator sends it).
+void load(Metrics& m, const std::string& module, Language l, std::uint64_t addr,
+          std::uint64_t init_ns, std::uint64_t load_ns, std::string taints = "",
+          std::optional<bool> sig = std::nullopt) {
+  m.on_event(ev(EventKind::init_start, module, l, addr));
+  Event d = ev(EventKind::init_done, module, l, addr);
+  d.ret = 0;
+  d.init_ns = init_ns;
+  m.on_event(d);
+  Event live = ev(EventKind::live, module, l, addr);
+  live.ret = 0;
+  live.load_ns = load_ns;
+  live.taints = std::move(taints);
+  live.sig_ok = sig;
+  m.on_event(live);
+}
+
+classify::ModuleInfo info(const std::string& name, Language l, std::string taints = "") {
+  classify::ModuleInfo mi;
+  mi.name = name;
+  mi.language = l;
+  mi.taints = std::move(taints);
+  return mi;
+}
+
+Metrics& populated(Metrics& m) {
+  m.set_build_info("0.1.0", "1.1", "7.2.13+deb14-amd64");
+  std::vector<AttachResult> attach(2);
+  attach[0].probe = "do_init_module";
+  attach[0].program = "fentry_do_init_module";
+  attach[0].attached = true;
+  attach[1].probe = "module_request";
+  attach[1].error = "no tracepoint";
+  m.set_attach_results(attach);
+  m.seed_inventory({info("e1000", Language::c), info("drm", Language::mixed, "OE")}, true);
+  load(m, "qt2025", Language::rust, 0x1000, 30'000, 2'000'000, "", true);
+  load(m, "ax88796b_rust", Language::rust, 0x2000, 40'000, 3'000'000);
+  Event failed = ev(EventKind::load_failed, "kvm_intel", Language::c, 0x3000);
+  failed.ret = -95;
+  failed.stage = Stage::init;
+  m.on_event(failed);
+  m.on_event(ev(EventKind::request, "veth", Language::unknown));
+  m.set_bpf_lost_source([] {
+    LostCounters c{};
+    c[LT_LOST_RINGBUF_FULL] = 3;
+    return c;
+  });
+  m.add_undecodable(2);
+  m.add_follow_client_drops(5);
+  m.set_follow_clients(1);
+  return m;
+}
+
+std::string run(const std::string& cmd, int* status) {
+  std::string out;
+  FILE* p = popen(cmd.c_str(), "r");
+  REQUIRE(p);
+  char buf[4096];
+  while (std::size_t n = std::fread(buf, 1, sizeof(buf), p)) out.append(buf, n);
+  *status = pclose(p);
+  return out;
+}
+
+std::string http_get(int port, const std::string& path) {
+  util::Fd s(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<std::uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(connect(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0);
+  const std::string req = "GET " + path + " HTTP/1.0\r\nHost: localhost\r\n\r\n";
+  REQUIRE(write(s.get(), req.data(), req.size()) == static_cast<ssize_t>(req.size()));
+  std::string resp;
+  char buf[4096];
+  for (ssize_t n; (n = read(s.get(), buf, sizeof(buf))) > 0;) resp.append(buf, static_cast<std::size_t>(n));
+  return resp;
+}
+
+}  // namespace
+
+TEST_CASE("loads count by language and result, and durations go to the histograms", "[metrics]") {
+  Metrics m;
+  load(m, "qt2025", Language::rust, 0x1000, 30'000, 2'000'000);
+  load(m, "ax88796b_rust", Language::rust, 0x2000, 40'000, 3'000'000);
+  Event init_failed = ev(EventKind::load_failed, "kvm_intel", Language::c, 0x3000);
+  init_failed.stage = Stage::init;
+  init_failed.ret = -95;
+  m.on_event(init_failed);
+  Event before_init = ev(EventKind::load_failed, "dummy", Language::c);
+  before_init.stage = Stage::before_init;
+  before_init.ret = -17;
+  m.on_event(before_init);
+  Event orphan = ev(EventKind::load_failed, "", Language::unknown);  // no stage known
+  orphan.ret = -2;
+  m.on_event(orphan);
+
+  const std::string t = m.serialize();
+  CHECK(value_of(t, R"(lifetrace_module_loads_total{language="rust",result="live"})") == 2);
+  CHECK(value_of(t, R"(lifetrace_module_loads_total{language="c",result="init_failed"})") == 1);
+  CHECK(value_of(t, R"(lifetrace_module_loads_total{language="c",result="load_failed"})") == 1);
+  CHECK(value_of(t, R"(lifetrace_module_loads_total{language="unknown",result="load_failed"})") == 1);
+  CHECK(value_of(t, R"(lifetrace_module_loads_total{language="mixed",result="live"})") == 0);
+  CHECK(value_of(t, R"(lifetrace_module_init_duration_seconds_count{language="rust"})") == 2);
+  CHECK(value_of(t, R"(lifetrace_module_init_duration_seconds_sum{language="rust"})") ==
+        Approx(70e-6));
+  CHECK(value_of(t, R"(lifetrace_module_load_duration_seconds_count{language="rust"})") == 2);
+  CHECK(value_of(t, R"(lifetrace_module_load_duration_seconds_sum{language="rust"})") ==
+        Approx(5e-3));
+  CHECK(value_of(t, R"(lifetrace_module_init_last_duration_seconds{module="qt2025"})") ==
+        Approx(30e-6));
+  CHECK(value_of(t, R"(lifetrace_events_total{event="live"})") == 2);
+  CHECK(value_of(t, R"(lifetrace_events_total{event="load_failed"})") == 3);
+  CHECK(value_of(t, R"(lifetrace_events_total{event="request"})") == 0);
+}
+
+TEST_CASE("histogram buckets run from 10 us to 60 s", "[metrics]") {
+  Metrics m;
+  load(m, "slow", Language::c, 0x1000, 59'000'000'000ULL, 59'500'000'000ULL);
+  const std::string t = m.serialize();
+  CAPTURE(t.substr(0, 2000));
+  CHECK(t.find(R"(lifetrace_module_init_duration_seconds_bucket{language="c",le="1e-05"} 0)") !=
+        std::string::npos);
+  CHECK(value_of(t, R"(lifetrace_module_init_duration_seconds_bucket{language="c",le="25"})") == 0);
+  CHECK(value_of(t, R"(lifetrace_module_init_duration_seconds_bucket{language="c",le="60"})") == 1);
+  CHECK(value_of(t, R"(lifetrace_module_init_duration_seconds_bucket{language="c",le="+Inf"})") == 1);
+  CHECK(std::size(metrics::kDurationBuckets) == 21);
+}
+
+TEST_CASE("the loaded gauge starts from the inventory and follows live and freed", "[metrics]") {
+  Metrics m;
+  m.seed_inventory({info("e1000", Language::c), info("drm", Language::mixed, "E"),
+                    info("ax88796b_rust", Language::rust)},
+                   /*kernel_signs_modules=*/true);
+  std::string t = m.serialize();
+  CHECK(value_of(t, R"(lifetrace_modules_loaded{language="c"})") == 1);
+  CHECK(value_of(t, R"(lifetrace_modules_loaded{language="mixed"})") == 1);
+  CHECK(value_of(t, R"(lifetrace_modules_loaded{language="rust"})") == 1);
+  CHECK(value_of(t, R"(lifetrace_module_info{language="mixed",module="drm",signed="false",taints="E"})") == 1);
+  CHECK(value_of(t, R"(lifetrace_module_info{language="c",module="e1000",signed="true",taints=""})") == 1);
+
+  // A module in the inventory and in the ring buffer (loaded while we
+  // started) is counted once.
+  load(m, "ax88796b_rust", Language::rust, 0x2000, 1000, 2000);
+  load(m, "qt2025", Language::rust, 0x1000, 1000, 2000, "O", true);
+  t = m.serialize();
+  CHECK(value_of(t, R"(lifetrace_modules_loaded{language="rust"})") == 2);
+  CHECK(value_of(t, R"(lifetrace_module_info{language="rust",module="qt2025",signed="true",taints="O"})") == 1);
+  // The inventory said "unknown" for the signature of a kernel without
+  // signing; the event knows nothing either, so the labels stay.
+  CHECK(value_of(t, R"(lifetrace_module_info{language="rust",module="ax88796b_rust",signed="unknown",taints=""})") == 1);
+
+  Event un = ev(EventKind::unload_done, "qt2025", Language::rust);
+  un.ret = 0;
+  m.on_event(ev(EventKind::unload_start, "qt2025", Language::rust));
+  m.on_event(ev(EventKind::freed, "qt2025", Language::rust, 0x1000));
+  m.on_event(un);
+  Event busy = ev(EventKind::unload_done, "drm", Language::mixed);
+  busy.ret = -16;  // EBUSY: still loaded
+  m.on_event(busy);
+  t = m.serialize();
+  CHECK(value_of(t, R"(lifetrace_modules_loaded{language="rust"})") == 1);
+  CHECK(value_of(t, R"(lifetrace_module_unloads_total{language="rust"})") == 1);
+  CHECK(value_of(t, R"(lifetrace_module_unloads_total{language="mixed"})") == 0);
+  CHECK(t.find(R"(module="qt2025",signed)") == std::string::npos);
+  CHECK_FALSE(m.is_loaded("qt2025"));
+
+  // A module whose init failed is freed without ever having been live.
+  Event s = ev(EventKind::init_start, "kvm_intel", Language::c, 0x3000);
+  m.on_event(s);
+  Event f = ev(EventKind::load_failed, "kvm_intel", Language::c, 0x3000);
+  f.stage = Stage::init;
+  m.on_event(f);
+  m.on_event(ev(EventKind::freed, "kvm_intel", Language::c, 0x3000));
+  CHECK(m.loaded_count(Language::c) == 1);
+  CHECK(value_of(m.serialize(), R"(lifetrace_modules_loaded{language="c"})") == 1);
+}
+
+TEST_CASE("health: attached programs, lost records read at scrape time, build info", "[metrics]") {
+  Metrics m;
+  populated(m);
+  std::string t = m.serialize();
+  CHECK(value_of(t, R"(lifetrace_bpf_program_attached{probe="do_init_module",program="fentry_do_init_module"})") == 1);
+  CHECK(value_of(t, R"(lifetrace_bpf_program_attached{probe="module_request",program="none"})") == 0);
+  CHECK(value_of(t, R"(lifetrace_events_lost_total{reason="ringbuf_full"})") == 3);
+  CHECK(value_of(t, R"(lifetrace_events_lost_total{reason="pending_map_full"})") == 0);
+  CHECK(value_of(t, R"(lifetrace_events_lost_total{reason="undecodable"})") == 2);
+  CHECK(value_of(t, R"(lifetrace_events_lost_total{reason="follow_client_queue_full"})") == 5);
+  CHECK(value_of(t, R"(lifetrace_build_info{kernel_release="7.2.13+deb14-amd64",libbpf_version="1.1",version="0.1.0"})") == 1);
+  CHECK(value_of(t, "lifetrace_follow_clients") == 1);
+  CHECK(value_of(t, "lifetrace_module_requests_total") == 1);
+
+  // The source is read on every scrape; once cleared, the last values stay.
+  int calls = 0;
+  m.set_bpf_lost_source([&calls] {
+    LostCounters c{};
+    c[LT_LOST_RINGBUF_FULL] = static_cast<std::uint64_t>(++calls * 10);
+    return c;
+  });
+  m.serialize();
+  t = m.serialize();
+  CHECK(value_of(t, R"(lifetrace_events_lost_total{reason="ringbuf_full"})") == 20);
+  m.set_bpf_lost_source(nullptr);
+  CHECK(value_of(m.serialize(), R"(lifetrace_events_lost_total{reason="ringbuf_full"})") == 20);
+}
+
+TEST_CASE("every family has HELP and TYPE, names follow the conventions", "[metrics]") {
+  Metrics m;
+  const std::string t = populated(m).serialize();
+  std::regex help(R"(^# HELP (lifetrace_[a-z_]+) [A-Z].*\.$)");
+  std::regex type(R"(^# TYPE (lifetrace_[a-z_]+) (counter|gauge|histogram)$)");
+  std::istringstream in(t);
+  int helps = 0, types = 0;
+  for (std::string line; std::getline(in, line);) {
+    std::smatch sm;
+    if (line.rfind("# HELP", 0) == 0) {
+      CAPTURE(line);
+      CHECK(std::regex_match(line, sm, help));
+      ++helps;
+    } else if (line.rfind("# TYPE", 0) == 0) {
+      CAPTURE(line);
+      REQUIRE(std::regex_match(line, sm, type));
+      const std::string name = sm[1], kind = sm[2];
+      CHECK((kind == "counter") == (name.size() > 6 && name.substr(name.size() - 6) == "_total"));
+      if (kind == "histogram") CHECK(name.substr(name.size() - 8) == "_seconds");
+      ++types;
+    }
+  }
+  CHECK(helps == 13);
+  CHECK(types == 13);
+}
+
+TEST_CASE("promtool check metrics reports nothing", "[metrics][promtool]") {
+  int status = 0;
+  run("command -v promtool >/dev/null 2>&1", &status);
+  if (status != 0) {
+    FAIL("promtool not found: install Debian's prometheus package (scripts/install-deps.sh --tests)");
+  }
+  Metrics m;
+  const std::string path = "/tmp/lifetrace-metrics-" + std::to_string(getpid()) + ".prom";
+  std::ofstream(path) << populated(m).serialize();
+  const std::string out = run("promtool check metrics < " + path + " 2>&1", &status);
+  std::remove(path.c_str());
+  INFO(out);
+  CHECK(status == 0);
+  CHECK(out.empty());
+}
+
+TEST_CASE("records through the daemon pipeline reach the metrics, and bad ones are counted",
+          "[metrics][pipeline]") {
+  EventPipeline p;
+  Metrics m;
+  std::vector<std::string> why;
+  p.on_undecodable = [&](const std::string& w) {
+    m.add_undecodable(1);
+    why.push_back(w);
+  };
+  p.add_consumer([&](const Event& e) { m.on_event(e); });
+  p.correlator().add_known_module("e1000", Language::c);
+
+  const auto bytes = [](const lt_event& e) { return encode_event(e); };
+  using test::raw;
+  auto enter = raw(LT_REC_LOAD_ENTER, 100, 7);
+  enter.load_enter.syscall = LT_SYS_FINIT_MODULE;
+  std::strcpy(enter.load_enter.file, "dummy.ko");
+  auto init = raw(LT_REC_MOD_INIT, 200, 7);
+  init.h.flags = LT_F_SIG_KNOWN | LT_F_SIG_OK;
+  init.mod_init.mod = 0xabc;
+  std::strcpy(init.mod_init.name, "dummy");
+  auto ic0 = raw(LT_REC_INITCALL_START, 300, 7);
+  ic0.initcall.mod = 0xabc;
+  auto ic1 = raw(LT_REC_INITCALL_DONE, 800, 7);
+  ic1.initcall.mod = 0xabc;
+  auto done = raw(LT_REC_MOD_INIT_DONE, 900, 7);
+  done.mod_init_done.mod = 0xabc;
+  auto exit = raw(LT_REC_LOAD_EXIT, 1000, 7);
+  exit.load_exit.syscall = LT_SYS_FINIT_MODULE;
+  for (const auto& r : {enter, init, ic0, ic1, done, exit}) p.on_record(bytes(r));
+  const std::byte junk[3] = {std::byte{1}, std::byte{2}, std::byte{3}};
+  p.on_record(junk);
+
+  const std::string t = m.serialize();
+  CHECK(value_of(t, R"(lifetrace_module_loads_total{language="unknown",result="live"})") == 1);
+  CHECK(value_of(t, R"(lifetrace_module_init_last_duration_seconds{module="dummy"})") == Approx(500e-9));
+  CHECK(value_of(t, R"(lifetrace_module_info{language="unknown",module="dummy",signed="true",taints=""})") == 1);
+  CHECK(value_of(t, R"(lifetrace_events_lost_total{reason="undecodable"})") == 1);
+  CHECK(p.undecodable() == 1);
+  REQUIRE(why.size() == 1);
+}
+
+TEST_CASE("the daemon logs events at their level", "[daemon]") {
+  CHECK(event_log_level(ev(EventKind::live, "x", Language::c)) == LogLevel::info);
+  CHECK(event_log_level(ev(EventKind::load_failed, "x", Language::c)) == LogLevel::warning);
+  CHECK(event_log_level(ev(EventKind::init_start, "x", Language::c)) == LogLevel::debug);
+}
+
+TEST_CASE("listen addresses in Prometheus style become civetweb's", "[daemon]") {
+  CHECK(civetweb_listen_address(":9477") == "9477");
+  CHECK(civetweb_listen_address("127.0.0.1:9477") == "127.0.0.1:9477");
+  CHECK(civetweb_listen_address("[::1]:9477") == "[::1]:9477");
+}
+
+TEST_CASE("the exposer serves the metrics on the telemetry path of a port chosen by the kernel",
+          "[metrics][http]") {
+  Metrics m;
+  populated(m);
+  prometheus::Exposer exposer("127.0.0.1:0", 1);
+  for (const auto& c : m.collectables()) exposer.RegisterCollectable(c, "/custom");
+  const auto ports = exposer.GetListeningPorts();
+  REQUIRE(ports.size() == 1);
+  REQUIRE(ports[0] > 0);
+  const std::string resp = http_get(ports[0], "/custom");
+  CHECK(resp.rfind("HTTP/1.1 200", 0) == 0);
+  CHECK(resp.find(R"(lifetrace_events_lost_total{reason="ringbuf_full"} 3)") != std::string::npos);
+  CHECK(http_get(ports[0], "/metrics").find(" 404") != std::string::npos);
+}
+
+TEST_CASE("a port that cannot be bound is a clear error, not a crash", "[metrics][http]") {
+  prometheus::Exposer first("127.0.0.1:0", 1);
+  const int port = first.GetListeningPorts().at(0);
+
+  test::FakeFeatures f;  // passes preflight; the exporter fails before any BPF
+  Options o;
+  o.command = Command::daemon;
+  o.listen_address = "127.0.0.1:" + std::to_string(port);
+  o.follow_socket = "";
+  char tmpl[] = "/tmp/lifetrace-stderr-XXXXXX";
+  util::Fd log(mkstemp(tmpl));
+  REQUIRE(log);
+  std::fflush(stderr);
+  util::Fd saved(dup(STDERR_FILENO));
+  dup2(log.get(), STDERR_FILENO);
+  sigset_t old;
+  sigprocmask(SIG_SETMASK, nullptr, &old);
+  const int rc = run_daemon(o, f);
+  sigprocmask(SIG_SETMASK, &old, nullptr);
+  std::fflush(stderr);
+  dup2(saved.get(), STDERR_FILENO);
+  std::ifstream in(tmpl);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  unlink(tmpl);
+  INFO(text);
+  CHECK(rc == 1);
+  CHECK(text.find("<3>lifetrace: error: cannot serve metrics on 127.0.0.1:" + std::to_string(port)) !=
+        std::string::npos);
+  CHECK(text.find("<3>lifetrace: HINT: ") != std::string::npos);
+}
+
+TEST_CASE("the daemon subcommand's flags, and its default port in --help", "[daemon][cli]") {
+  auto r = parse_cli({"daemon"});
+  REQUIRE(r.options);
+  CHECK(r.options->command == Command::daemon);
+  CHECK(r.options->listen_address == ":9477");
+  CHECK(r.options->telemetry_path == "/metrics");
+  CHECK(r.options->follow_socket == "/run/lifetrace/follow.sock");
+  CHECK(r.options->follow_group == "lifetrace");
+
+  r = parse_cli({"daemon", "--web.listen-address", "127.0.0.1:19477", "--web.telemetry-path", "/m",
+                 "--follow-socket", "", "--attach", "kprobe", "--strict"});
+  REQUIRE(r.options);
+  CHECK(r.options->listen_address == "127.0.0.1:19477");
+  CHECK(r.options->telemetry_path == "/m");
+  CHECK(r.options->follow_socket.empty());
+  CHECK(r.options->attach == AttachMode::kprobe);
+  CHECK(r.options->strict);
+
+  r = parse_cli({"daemon", "--web.telemetry-path", "metrics"});
+  CHECK_FALSE(r.options);
+  CHECK(r.exit_code != 0);
+  CHECK(r.output.find("must start with '/'") != std::string::npos);
+
+  r = parse_cli({"daemon", "--help"});
+  CHECK(r.exit_code == 0);
+  CHECK(r.output.find("9477") != std::string::npos);
+
+  r = parse_cli({"--follow", "--standalone", "--follow-socket", "/tmp/x.sock"});
+  REQUIRE(r.options);
+  CHECK(r.options->standalone);
+  CHECK(r.options->follow_socket == "/tmp/x.sock");
+}

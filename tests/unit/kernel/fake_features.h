@@ -1,0 +1,36 @@
+// A KernelFeatures whose answers a test sets.
+#pragma once
+
+#include <set>
+#include <string>
+
+#include "kernel/kernel_features.h"
+
+namespace lifetrace::test {
+
+struct FakeFeatures : KernelFeatures {
+  bool modules = true, has_btf = true, kprobe_pmu = true, tracefs = true, privileged = true,
+       loop = true, trampolines = true, sys_admin = true;
+  int paranoid = 3;
+  std::set<std::string> btf_funcs{"do_init_module", "do_one_initcall", "free_module"};
+  std::set<std::string> btf_tps{"module_request"};
+  std::set<std::string> kallsyms{"do_init_module", "do_one_initcall", "free_module",
+                                 "__tracepoint_module_request"};
+
+  std::string kernel_release() const override { return "6.1.0-test"; }
+  bool module_support() const override { return modules; }
+  bool btf() const override { return has_btf; }
+  bool btf_has_func(std::string_view n) const override { return btf_funcs.count(std::string(n)); }
+  bool btf_has_tracepoint(std::string_view n) const override { return btf_tps.count(std::string(n)); }
+  bool fentry_attachable(std::string_view n) const override { return trampolines && btf_has_func(n); }
+  bool kprobes() const override { return kprobe_pmu; }
+  bool kallsyms_has(std::string_view n) const override { return kallsyms.count(std::string(n)); }
+  bool tracepoint_exists(std::string_view, std::string_view) const override { return tracefs; }
+  bool tracefs_mounted() const override { return tracefs; }
+  bool bpf_privileges() const override { return privileged; }
+  bool cap_sys_admin() const override { return sys_admin; }
+  int perf_event_paranoid() const override { return paranoid; }
+  bool bpf_loop_helper() const override { return loop; }
+};
+
+}  // namespace lifetrace::test

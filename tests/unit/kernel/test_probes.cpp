@@ -1,0 +1,119 @@
+#include <catch2/catch.hpp>
+
+#include "kernel/fake_features.h"
+#include "kernel/probes.h"
+
+using namespace lifetrace;
+using lifetrace::test::FakeFeatures;
+
+namespace {
+const ProbeChoice& choice(const std::vector<ProbeChoice>& cs, const std::string& probe) {
+  for (const auto& c : cs)
+    if (probe == c.spec->probe) return c;
+  throw std::logic_error("no probe " + probe);
+}
+std::string chosen(const std::vector<ProbeChoice>& cs, const std::string& probe) {
+  const auto& c = choice(cs, probe);
+  return c.chosen ? c.chosen->program : "";
+}
+}  // namespace
+
+TEST_CASE("every program in the table is distinct and every probe has a primary", "[probes]") {
+  auto names = all_program_names();
+  std::set<std::string> unique(names.begin(), names.end());
+  CHECK(unique.size() == names.size());
+  CHECK(names.size() == 18);
+}
+
+TEST_CASE("fentry and tp_btf are preferred where the kernel has them", "[probes]") {
+  FakeFeatures f;
+  auto cs = choose_programs(f, AttachMode::automatic);
+  CHECK(chosen(cs, "do_init_module_enter") == "do_init_module_fentry");
+  CHECK(chosen(cs, "do_init_module_exit") == "do_init_module_fexit");
+  CHECK(chosen(cs, "free_module") == "free_module_fentry");
+  CHECK(chosen(cs, "module_request") == "module_request_btf");
+  CHECK(chosen(cs, "init_module_enter") == "sys_enter_init_module");
+}
+
+TEST_CASE("without trampolines the kprobe twins are chosen, with the reason", "[probes]") {
+  FakeFeatures f;
+  f.trampolines = false;
+  f.btf_tps.clear();
+  auto cs = choose_programs(f, AttachMode::automatic);
+  CHECK(chosen(cs, "do_init_module_enter") == "do_init_module_kprobe");
+  CHECK(chosen(cs, "do_one_initcall_exit") == "do_one_initcall_kretprobe");
+  CHECK(chosen(cs, "module_request") == "module_request_raw");
+  CHECK_THAT(choice(cs, "do_init_module_enter").reason, Catch::Contains("no BPF trampoline"));
+}
+
+TEST_CASE("attach=kprobe prefers twins, attach=fentry never falls back", "[probes]") {
+  FakeFeatures f;
+  auto k = choose_programs(f, AttachMode::kprobe);
+  CHECK(chosen(k, "do_init_module_enter") == "do_init_module_kprobe");
+  CHECK(chosen(k, "free_module") == "free_module_kprobe");
+  CHECK(chosen(k, "init_module_exit") == "sys_exit_init_module");  // no twin: primary
+
+  f.trampolines = false;
+  auto e = choose_programs(f, AttachMode::fentry);
+  CHECK(chosen(e, "do_init_module_enter").empty());
+  CHECK_THAT(choice(e, "do_init_module_enter").reason, Catch::Contains("trampoline"));
+}
+
+TEST_CASE("a host like the CI machine: no kprobes and no module functions", "[probes]") {
+  FakeFeatures f;
+  f.kprobe_pmu = false;
+  f.btf_funcs.clear();
+  f.kallsyms.clear();
+  auto cs = choose_programs(f, AttachMode::automatic);
+  const auto& c = choice(cs, "do_init_module_enter");
+  CHECK_FALSE(c.chosen.has_value());
+  CHECK_THAT(c.reason, Catch::Contains("no BPF trampoline") && Catch::Contains("no kprobes"));
+}
+
+TEST_CASE("preflight names the first thing to fix", "[probes][preflight]") {
+  FakeFeatures f;
+  CHECK_FALSE(preflight(f).has_value());
+
+  auto modules_off = f;
+  modules_off.modules = false;
+  modules_off.privileged = false;  // module support is reported first
+  auto p = preflight(modules_off);
+  REQUIRE(p);
+  CHECK_THAT(p->message, Catch::Contains("CONFIG_MODULES is not set"));
+  CHECK_THAT(p->hint, Catch::Contains("scripts/demo.sh"));
+
+  auto unpriv = f;
+  unpriv.privileged = false;
+  REQUIRE(preflight(unpriv));
+  CHECK_THAT(preflight(unpriv)->message, Catch::Contains("CAP_BPF"));
+
+  auto perfmon_only = f;
+  perfmon_only.sys_admin = false;  // CAP_BPF + CAP_PERFMON, Debian's paranoid=3
+  REQUIRE(preflight(perfmon_only));
+  CHECK_THAT(preflight(perfmon_only)->message, Catch::Contains("perf_event_paranoid is 3"));
+  perfmon_only.paranoid = 2;
+  CHECK_FALSE(preflight(perfmon_only).has_value());
+
+  auto nobtf = f;
+  nobtf.has_btf = false;
+  REQUIRE(preflight(nobtf));
+  CHECK_THAT(preflight(nobtf)->message, Catch::Contains("BTF"));
+}
+
+TEST_CASE("a program the verifier rejected gives way to its twin, or to nothing", "[probes]") {
+  FakeFeatures f;
+  auto cs = choose_programs(f, AttachMode::automatic, {"do_one_initcall_fentry"});
+  CHECK(chosen(cs, "do_one_initcall_enter") == "do_one_initcall_kprobe");
+  CHECK(chosen(cs, "do_one_initcall_exit") == "do_one_initcall_fexit");
+
+  cs = choose_programs(f, AttachMode::automatic, {"sys_enter_delete_module"});
+  CHECK(chosen(cs, "delete_module_enter").empty());
+  CHECK_THAT(choice(cs, "delete_module_enter").reason, Catch::Contains("verifier rejected"));
+}
+
+TEST_CASE("the failing program is read from libbpf's messages", "[probes]") {
+  CHECK(failed_program("libbpf: prog 'do_one_initcall_fentry': BPF program load failed: Invalid argument\n"
+                       "libbpf: prog 'do_one_initcall_fentry': failed to load: -22\n"
+                       "libbpf: failed to load object 'lifetrace_bpf'\n") == "do_one_initcall_fentry");
+  CHECK_FALSE(failed_program("libbpf: failed to load object 'lifetrace_bpf'\n").has_value());
+}

@@ -1,0 +1,92 @@
+#include <catch2/catch.hpp>
+
+#include "output/event_json.h"
+#include "output/text.h"
+
+using namespace lifetrace;
+
+TEST_CASE("RFC 3339 with nanoseconds, in UTC", "[format]") {
+  CHECK(rfc3339_ns(0) == "1970-01-01T00:00:00.000000000Z");
+  CHECK(rfc3339_ns(1'795'000'000'123'456'789LL) == "2026-11-18T11:06:40.123456789Z");
+  CHECK(rfc3339_ns(-1) == "1969-12-31T23:59:59.999999999Z");
+}
+
+TEST_CASE("errno names and taint letters", "[format]") {
+  auto [ret, name] = GENERATE(table<long, std::string>({
+      {-17, "EEXIST"}, {-22, "EINVAL"}, {-2, "ENOENT"}, {-19, "ENODEV"},
+      {-95, "EOPNOTSUPP"}, {-1, "EPERM"}, {-61, "ENODATA"}, {-100000, "E100000"}}));
+  CAPTURE(ret);
+  CHECK(errno_name(ret) == name);
+  CHECK(module_taint_letters(0) == "");
+  CHECK(module_taint_letters((1ULL << 12) | (1ULL << 13)) == "OE");
+  CHECK(module_taint_letters(1ULL) == "P");
+}
+
+TEST_CASE("module names from file names, as modprobe spells them", "[format]") {
+  CHECK(module_name_from_file("/lib/modules/x/kvm-intel.ko.xz") == "kvm_intel");
+  CHECK(module_name_from_file("dummy.ko") == "dummy");
+  CHECK(module_name_from_file("qt2025.ko.zst") == "qt2025");
+  CHECK(module_name_from_file("memfd:x") == "");
+  CHECK(module_name_from_file(".ko") == "");
+}
+
+TEST_CASE("JSON carries the documented field names", "[format][json]") {
+  Event e;
+  e.kind = EventKind::load_failed;
+  e.mono_ns = 5;
+  e.module = "dummy";
+  e.pid = 42;
+  e.comm = "insmod";
+  e.uid = 0;
+  e.ret = -17;
+  e.stage = Stage::before_init;
+  e.load_ns = 1234;
+  e.params = "numdummies=1";
+  auto j = to_json(e, WallClock(1'000'000'000));
+  CHECK(j["time"] == "1970-01-01T00:00:01.000000005Z");
+  CHECK(j["event"] == "load_failed");
+  CHECK(j["module"] == "dummy");
+  CHECK(j["pid"] == 42);
+  CHECK(j["comm"] == "insmod");
+  CHECK(j["uid"] == 0);
+  CHECK(j["ret"] == -17);
+  CHECK(j["errno"] == "EEXIST");
+  CHECK(j["stage"] == "before_init");
+  CHECK(j["load_ns"] == 1234);
+  CHECK(j["language"] == "unknown");
+  CHECK(j["params"] == "numdummies=1");
+  CHECK_FALSE(j.contains("init_ns"));
+  CHECK_FALSE(j.contains("exit_ns"));
+}
+
+TEST_CASE("JSON survives bytes that are not UTF-8", "[format][json]") {
+  Event e;
+  e.module = "bad\xff";
+  e.params = std::string("x=\xc3", 3);
+  const std::string s = to_json(e, WallClock(0)).dump(-1, ' ', false,
+                                                      nlohmann::json::error_handler_t::replace);
+  CHECK(s.find("bad") != std::string::npos);
+}
+
+TEST_CASE("one readable line per event", "[format]") {
+  Event e;
+  e.kind = EventKind::init_done;
+  e.mono_ns = 0;
+  e.module = "lt_slow";
+  e.language = classify::Language::c;
+  e.pid = 7;
+  e.comm = "insmod";
+  e.ret = 0;
+  e.init_ns = 200'345'000;
+  const std::string line = format_line(e, WallClock(0), true);
+  CHECK_THAT(line, Catch::StartsWith("00:00:00.000000 init_done    lt_slow"));
+  CHECK_THAT(line, Catch::Contains(" c "));
+  CHECK_THAT(line, Catch::Contains("7/insmod"));
+  CHECK_THAT(line, Catch::Contains("ret=0"));
+  CHECK_THAT(line, Catch::Contains("init=200.345 ms"));
+
+  e.kind = EventKind::load_failed;
+  e.ret = -17;
+  e.stage = Stage::before_init;
+  CHECK_THAT(format_line(e, WallClock(0), true), Catch::Contains("ret=-17 (EEXIST) stage=before_init"));
+}

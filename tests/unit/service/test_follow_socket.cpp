@@ -1,0 +1,415 @@
+// The follow socket with real Unix sockets: what clients receive, that a
+// client that never reads cannot stall the daemon or the others, and that
+// the client's output is the same as standalone mode's.
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/wait.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "core/filter.h"
+#include "follow/client.h"
+#include "output/event_json.h"
+#include "output/follow_protocol.h"
+#include "output/text.h"
+#include "service/follow_server.h"
+#include "util/fd.h"
+
+using namespace lifetrace;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    char tmpl[] = "/tmp/lifetrace-follow-XXXXXX";
+    path = mkdtemp(tmpl);
+  }
+  ~TempDir() { fs::remove_all(path); }
+};
+
+util::Fd connect_to(const std::string& path) {
+  util::Fd s(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  std::strncpy(a.sun_path, path.c_str(), sizeof(a.sun_path) - 1);
+  REQUIRE(connect(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0);
+  return s;
+}
+
+// Reads whatever is available within `ms`; appends to buf.
+void drain(int fd, std::string& buf, int ms = 0) {
+  char chunk[65536];
+  for (;;) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, ms) <= 0) return;
+    const ssize_t n = read(fd, chunk, sizeof(chunk));  // sockets and pipes
+    if (n <= 0) return;
+    buf.append(chunk, static_cast<std::size_t>(n));
+  }
+}
+
+std::vector<std::string> lines(const std::string& buf) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  for (std::size_t nl; (nl = buf.find('\n', start)) != std::string::npos; start = nl + 1) {
+    out.push_back(buf.substr(start, nl - start));
+  }
+  return out;
+}
+
+std::unique_ptr<FollowServer> listen_at(const std::string& path, std::size_t queue = 1u << 20) {
+  FollowServerOptions o;
+  o.path = path;
+  o.group = "";
+  o.max_queue_bytes = queue;
+  auto r = FollowServer::listen(o, R"({"lifetrace_follow":1,"version":"test"})");
+  if (auto* p = std::get_if<Problem>(&r)) FAIL(p->message);
+  return std::move(std::get<std::unique_ptr<FollowServer>>(r));
+}
+
+Event rich_event() {
+  Event e;
+  e.kind = EventKind::init_start;
+  e.mono_ns = 1'234'567'891'234;
+  e.module = "ax88796b_rust";
+  e.module_addr = 0xffffffffc0a00000ULL;
+  e.pid = 321;
+  e.tid = 322;
+  e.uid = 0;
+  e.cgroup_id = 77;
+  e.comm = "modprobe";
+  e.language = classify::Language::rust;
+  e.ret = -95;
+  e.stage = Stage::init;
+  e.init_ns = 12'345;
+  e.load_ns = 2'345'678;
+  e.exit_ns = 999;
+  e.lifetime_ns = 5'000'000'000ULL;
+  e.taints = "OE";
+  e.sig_ok = false;
+  e.size_bytes = 20480;
+  e.params = "a=1 b=\"x y\"";
+  e.params_truncated = true;
+  e.syscall = "finit_module";
+  e.file = "ax88796b_rust.ko";
+  e.flags = 4;
+  e.forced = true;
+  e.wait = false;
+  e.init_symbol = "_RNvCs1_13ax88796b_rust4init";
+  classify::Result r;
+  r.language = classify::Language::rust;
+  r.evidence.symbols = 40;
+  r.evidence.defined_functions = 12;
+  r.evidence.c_functions = 2;
+  r.evidence.rust_v0 = 9;
+  r.evidence.rust_legacy = 1;
+  r.evidence.rust_undefined = 5;
+  r.evidence.rustc_comment = true;
+  r.evidence.examples = {"_RNvCs1_13ax88796b_rust4init"};
+  r.evidence.init_symbol = "init_module";
+  r.evidence.rust_runtime = 1;
+  e.classification = r;
+  e.via_kprobe = true;
+  return e;
+}
+
+
+// What the client prints for these daemon lines, with these options.
+std::string client_output(const Options& o, const std::vector<std::string>& in) {
+  char* out = nullptr;
+  std::size_t len = 0;
+  FILE* f = open_memstream(&out, &len);
+  FILE* err = std::fopen("/dev/null", "w");
+  FollowClientPrinter p(o, f, err);
+  for (const auto& l : in) p.on_line(l);
+  std::fclose(f);
+  std::fclose(err);
+  std::string s(out, len);
+  std::free(out);
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("events survive the trip through JSON", "[follow][json]") {
+  const WallClock clock(1'700'000'000'000'000'000LL);
+  Event base = rich_event();
+  auto kind = GENERATE(from_range(std::begin(kAllEventKinds), std::end(kAllEventKinds)));
+  base.kind = kind;
+  CAPTURE(to_string(kind));
+  const nlohmann::json j = to_json(base, clock);
+  auto back = event_from_json(j);
+  REQUIRE(back);
+  CHECK(to_json(*back, WallClock(0)) == j);
+  for (bool utc : {true, false}) {
+    CHECK(format_line(*back, WallClock(0), utc) == format_line(base, clock, utc));
+  }
+
+  Event sparse;  // every optional field absent
+  sparse.kind = kind;
+  sparse.mono_ns = 5;
+  auto back2 = event_from_json(to_json(sparse, clock));
+  REQUIRE(back2);
+  CHECK(to_json(*back2, WallClock(0)) == to_json(sparse, clock));
+  CHECK(format_line(*back2, WallClock(0), true) == format_line(sparse, clock, true));
+}
+
+TEST_CASE("lines that are not events are refused", "[follow][json]") {
+  std::string why;
+  CHECK_FALSE(event_from_json(nlohmann::json{{"lifetrace_dropped", 3}}, &why));
+  CHECK_FALSE(event_from_json(nlohmann::json{{"event", "nope"}, {"time", "1970-01-01T00:00:00.000000000Z"}}, &why));
+  CHECK(why.find("unknown event") != std::string::npos);
+  CHECK_FALSE(event_from_json(nlohmann::json{{"event", "live"}, {"time", "yesterday"}}, &why));
+  CHECK(parse_rfc3339_ns("2026-11-18T11:06:40.123456789Z") == 1'795'000'000'123'456'789LL);
+}
+
+TEST_CASE("the client's output equals standalone mode's, filters included", "[follow]") {
+  const WallClock clock(1'700'000'000'000'000'000LL);
+  std::vector<Event> events;
+  for (auto [kind, module] : {std::pair{EventKind::load_start, "kvm_intel"},
+                              std::pair{EventKind::live, "qt2025"},
+                              std::pair{EventKind::load_failed, "kvm_intel"},
+                              std::pair{EventKind::freed, "dummy"}}) {
+    Event e = rich_event();
+    e.kind = kind;
+    e.module = module;
+    e.mono_ns += events.size() * 1000;
+    events.push_back(e);
+  }
+  std::vector<std::string> wire{R"({"lifetrace_follow":1,"version":"test"})"};
+  for (const auto& e : events) wire.push_back(json_line(e, clock));
+
+  const auto [json, utc, globs, kinds] = GENERATE(table<bool, bool, std::vector<std::string>, std::set<EventKind>>({
+      {false, false, {}, {}},
+      {false, true, {}, {}},
+      {true, false, {}, {}},
+      {true, false, {"kvm*"}, {}},
+      {false, true, {}, {EventKind::live, EventKind::freed}},
+      {true, false, {"kvm*", "dummy"}, {EventKind::load_failed}},
+  }));
+  Options o;
+  o.json = json;
+  o.utc = utc;
+  o.module_globs = globs;
+  o.events = kinds;
+  // Standalone mode prints exactly this (run_follow's consumer).
+  std::string standalone;
+  const EventFilter filter(globs, kinds);
+  for (const auto& e : events) {
+    if (!filter.matches(e)) continue;
+    standalone += (json ? json_line(e, clock) : format_line(e, clock, utc)) + "\n";
+  }
+  CAPTURE(json, utc, globs.size(), kinds.size());
+  CHECK(client_output(o, wire) == standalone);
+}
+
+TEST_CASE("the socket is created 0660, a stale one replaced, a live one refused", "[follow][socket]") {
+  TempDir d;
+  const std::string path = (d.path / "sub" / "follow.sock").string();
+  {
+    auto s = listen_at(path);
+    struct stat st{};
+    REQUIRE(stat(path.c_str(), &st) == 0);
+    CHECK(S_ISSOCK(st.st_mode));
+    CHECK((st.st_mode & 0777) == 0660);
+
+    FollowServerOptions o;
+    o.path = path;
+    o.group = "";
+    auto second = FollowServer::listen(o, "{}");
+    REQUIRE(std::holds_alternative<Problem>(second));
+    CHECK(std::get<Problem>(second).message.find("another lifetrace daemon") != std::string::npos);
+  }
+  CHECK_FALSE(fs::exists(path));  // removed on destruction
+
+  // A file left behind by a daemon that died.
+  {
+    util::Fd stale(socket(AF_UNIX, SOCK_STREAM, 0));
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::strncpy(a.sun_path, path.c_str(), sizeof(a.sun_path) - 1);
+    REQUIRE(bind(stale.get(), reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0);
+  }
+  REQUIRE(fs::exists(path));
+  auto s = listen_at(path);
+  util::Fd c = connect_to(path);
+  s->handle();
+  CHECK(s->clients() == 1);
+}
+
+TEST_CASE("clients get the hello, then every event line, and leaving is noticed", "[follow][socket]") {
+  TempDir d;
+  const std::string path = (d.path / "follow.sock").string();
+  auto s = listen_at(path);
+  std::vector<std::size_t> counts;
+  s->on_clients = [&](std::size_t n) { counts.push_back(n); };
+  util::Fd a = connect_to(path);
+  util::Fd b = connect_to(path);
+  s->handle();
+  REQUIRE(s->clients() == 2);
+  s->broadcast(R"({"event":"live","module":"x"})");
+  s->broadcast(R"({"event":"freed","module":"x"})");
+  std::string got_a, got_b;
+  drain(a.get(), got_a, 100);
+  drain(b.get(), got_b, 100);
+  const std::vector<std::string> want{R"({"lifetrace_follow":1,"version":"test"})",
+                                      R"({"event":"live","module":"x"})",
+                                      R"({"event":"freed","module":"x"})"};
+  CHECK(lines(got_a) == want);
+  CHECK(lines(got_b) == want);
+
+  a.reset();
+  s->handle();
+  CHECK(s->clients() == 1);
+  s->stopping();
+  got_b.clear();
+  drain(b.get(), got_b, 100);
+  CHECK(lines(got_b) == std::vector<std::string>{R"({"lifetrace_stopping":true})"});
+  CHECK(counts == std::vector<std::size_t>{1, 2, 1});
+}
+
+TEST_CASE("a client that never reads cannot stall the daemon or the other clients",
+          "[follow][socket][slow]") {
+  TempDir d;
+  const std::string path = (d.path / "follow.sock").string();
+  const std::size_t queue = 64 * 1024;
+  auto s = listen_at(path, queue);
+  std::uint64_t drops_seen = 0;
+  s->on_drop = [&](std::uint64_t n) { drops_seen += n; };
+  util::Fd stuck = connect_to(path);  // never reads until the end
+  util::Fd reader = connect_to(path);
+  s->handle();
+  REQUIRE(s->clients() == 2);
+
+  // Far more than the stuck client's socket buffer and queue can hold.
+  const int kEvents = 20000;
+  const std::string pad(400, 'x');
+  std::string got;
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < kEvents; ++i) {
+    s->broadcast(R"({"event":"live","n":)" + std::to_string(i) + R"(,"pad":")" + pad + "\"}");
+    if (i % 64 == 0) {
+      s->handle();
+      drain(reader.get(), got);
+    }
+  }
+  const auto elapsed = std::chrono::steady_clock::now() - t0;
+  CHECK(elapsed < std::chrono::seconds(5));  // never blocked on the stuck client
+  for (int i = 0; i < 50 && lines(got).size() < kEvents + 1; ++i) {
+    s->handle();
+    drain(reader.get(), got, 20);
+  }
+  // The reading client got everything, in order, nothing dropped.
+  const auto rl = lines(got);
+  REQUIRE(rl.size() == kEvents + 1);
+  CHECK(rl.back().find(R"("n":)" + std::to_string(kEvents - 1) + ",") != std::string::npos);
+  for (const auto& l : rl) CHECK_FALSE(l.find("lifetrace_dropped") != std::string::npos);
+
+  // The stuck one lost events, counted by the server...
+  CHECK(s->dropped() > 0);
+  CHECK(drops_seen == s->dropped());
+  CHECK(s->clients() == 2);
+
+  // ...and is told how many once it reads again.
+  std::string late;
+  for (int i = 0; i < 200; ++i) {
+    drain(stuck.get(), late, 10);
+    s->handle();
+  }
+  drain(stuck.get(), late, 50);
+  std::uint64_t told = 0, received = 0;
+  for (const auto& l : lines(late)) {
+    const auto j = nlohmann::json::parse(l);
+    if (j.contains("lifetrace_dropped")) told += j["lifetrace_dropped"].get<std::uint64_t>();
+    if (j.contains("event")) ++received;
+  }
+  CHECK(told == s->dropped());
+  CHECK(received + told == kEvents);
+}
+
+TEST_CASE("without a daemon, --follow runs standalone", "[follow]") {
+  Options o;
+  o.follow_socket = "/nonexistent/lifetrace/follow.sock";
+  CHECK_FALSE(follow_via_daemon(o).has_value());
+  o.follow_socket = "";
+  CHECK_FALSE(follow_via_daemon(o).has_value());
+}
+
+TEST_CASE("lifetrace --follow through a daemon's socket prints what standalone mode prints",
+          "[follow][socket][client]") {
+  TempDir d;
+  const std::string path = (d.path / "follow.sock").string();
+  auto s = listen_at(path);
+  const WallClock clock(1'700'000'000'000'000'000LL);
+  std::vector<Event> events;
+  for (auto kind : {EventKind::load_start, EventKind::init_start, EventKind::live,
+                    EventKind::unload_start, EventKind::freed}) {
+    Event e = rich_event();
+    e.kind = kind;
+    e.mono_ns += events.size() * 1'000'000;
+    e.module = events.size() % 2 ? "qt2025" : "dummy";
+    events.push_back(e);
+  }
+  const bool json = GENERATE(false, true);
+  Options o;
+  o.json = json;
+  o.utc = true;
+  o.module_globs = {"qt*"};
+  o.follow_socket = path;
+
+  int out[2];
+  REQUIRE(pipe(out) == 0);
+  std::fflush(stdout);
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    dup2(out[1], STDOUT_FILENO);
+    close(out[0]);
+    close(out[1]);
+    const int null = open("/dev/null", O_WRONLY);
+    dup2(null, STDERR_FILENO);
+    const auto rc = follow_via_daemon(o);
+    std::fflush(stdout);
+    _exit(rc ? *rc : 99);
+  }
+  close(out[1]);
+  // Wait for the client, then send the events and say goodbye.
+  for (int i = 0; i < 200 && s->clients() == 0; ++i) {
+    s->handle();
+    usleep(10'000);
+  }
+  REQUIRE(s->clients() == 1);
+  for (const auto& e : events) s->broadcast(json_line(e, clock));
+  s->stopping();
+  std::string got;
+  drain(out[0], got, 2000);
+  for (int i = 0; i < 50 && got.find('\n') == std::string::npos; ++i) drain(out[0], got, 100);
+  int status = 0;
+  REQUIRE(waitpid(child, &status, 0) == child);
+  drain(out[0], got, 100);
+  close(out[0]);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);  // the daemon said it was stopping
+
+  std::string standalone;
+  const EventFilter filter(o.module_globs, o.events);
+  for (const auto& e : events) {
+    if (filter.matches(e)) standalone += (json ? json_line(e, clock) : format_line(e, clock, true)) + "\n";
+  }
+  CAPTURE(json);
+  CHECK(got == standalone);
+}
