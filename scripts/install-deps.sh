@@ -13,7 +13,7 @@ BUILD_PKGS=(
 # Tests: unit tests, the real-kernel tier (qemu + Debian kernels) and fixtures; prometheus
 # (promtool, and a real server scraping the daemon), debootstrap + e2fsprogs (the systemd guest).
 TEST_PKGS=(
-  catch2
+  catch2 clang-format
   qemu-system-x86 busybox-static cpio xz-utils zstd kmod
   rustc
   prometheus debootstrap e2fsprogs

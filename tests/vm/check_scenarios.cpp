@@ -536,128 +536,154 @@ TEST_CASE("event sequences follow the scenario", "[sequence]") {
     WARN(tag() << "a request the scenario did not cause (tolerated): " << r);
 }
 
-TEST_CASE("fields, errnos and durations are plausible", "[fields]") {
+// One step's events, with the checks the [fields] cases share.
+struct StepCheck {
+  const StepEvents& se;
+  const Step& s;
+  const std::string at;
+  static constexpr std::int64_t kSlack = 100 * kMs;
+
+  explicit StepCheck(const StepEvents& e) : se(e), s(*e.step), at(step_tag(*e.step)) {}
+
+  const Event* get(const char* type) const {
+    auto it = se.by_type.find(type);
+    return it == se.by_type.end() ? nullptr : it->second;
+  }
+  void comm_is(const Event* e, const std::string& want) const {
+    if (!e || !e->j.contains("comm") || !e->j["comm"].is_string()) return;
+    EXPECT(e->j["comm"].get<std::string>() == want,
+           at << e->type << " has comm '" << e->j["comm"].get<std::string>() << "', expected '"
+              << want << "': " << show(*e));
+  }
+  std::optional<std::int64_t> in_range(const Event* e, const char* key, std::int64_t lo,
+                                       std::int64_t hi) const {
+    if (!e) return std::nullopt;
+    auto v = int_field(*e, key);
+    EXPECT((v && *v >= lo && *v <= hi),
+           at << e->type << " '" << key << "' is " << (v ? std::to_string(*v) : std::string("missing"))
+              << ", expected " << lo << ".." << hi << " ns: " << show(*e));
+    return v;
+  }
+  // Wall-clock span between two events, for cross-checking durations.
+  static std::optional<std::int64_t> span(const Event* a, const Event* b) {
+    if (!a || !b || !a->time_ns || !b->time_ns) return std::nullopt;
+    return *b->time_ns - *a->time_ns;
+  }
+};
+
+TEST_CASE("who loaded: comm, module name and parameters of every step", "[fields]") {
   for (const auto& se : step_events()) {
-    const Step& s = *se.step;
-    const std::string at = step_tag(s);
-    auto get = [&](const char* type) -> const Event* {
-      auto it = se.by_type.find(type);
-      return it == se.by_type.end() ? nullptr : it->second;
-    };
-    auto comm_is = [&](const Event* e, const std::string& want) {
-      if (!e || !e->j.contains("comm") || !e->j["comm"].is_string()) return;
-      EXPECT(e->j["comm"].get<std::string>() == want,
-                    at << e->type << " has comm '" << e->j["comm"].get<std::string>() << "', expected '"
-                       << want << "': " << show(*e));
-    };
-    auto in_range = [&](const Event* e, const char* key, std::int64_t lo, std::int64_t hi) -> std::optional<std::int64_t> {
-      if (!e) return std::nullopt;
-      auto v = int_field(*e, key);
-      EXPECT((v && *v >= lo && *v <= hi),
-                    at << e->type << " '" << key << "' is " << (v ? std::to_string(*v) : std::string("missing"))
-                       << ", expected " << lo << ".." << hi << " ns: " << show(*e));
-      return v;
-    };
-    // Wall-clock span between two events, for cross-checking durations.
-    auto span = [](const Event* a, const Event* b) -> std::optional<std::int64_t> {
-      if (!a || !b || !a->time_ns || !b->time_ns) return std::nullopt;
-      return *b->time_ns - *a->time_ns;
-    };
-    const std::int64_t slack = 100 * kMs;
+    const StepCheck c(se);
+    const Event* start = c.get("load_start");
+    if (c.s.kind != Kind::Unload) c.comm_is(start, c.s.loader);
+    if (start && c.s.via == Via::Finit)
+      EXPECT(norm(start->module) == norm(c.s.module),
+             c.at << "load_start through finit_module should name the module from its file: " << show(*start));
+    if (start && !c.s.params.empty() && start->j.contains("params") && start->j["params"].is_string())
+      EXPECT(start->j["params"].get<std::string>() == c.s.params,
+             c.at << "load_start 'params' should be \"" << c.s.params << "\": " << show(*start));
+    if (c.s.kind == Kind::Request) c.comm_is(c.get("request"), c.s.requester);
+    if (c.s.kind == Kind::LoadOk || c.s.kind == Kind::Request || c.s.kind == Kind::FailInInit)
+      c.comm_is(c.get("init_start"), c.s.loader);
+    if (c.s.kind == Kind::FailBeforeInit || c.s.kind == Kind::FailInInit)
+      c.comm_is(c.get("load_failed"), c.s.loader);
+  }
+}
 
-    const Event* start = get("load_start");
-    const Event* init_done = get("init_done");
-    const Event* failed = get("load_failed");
-    const Event* live = get("live");
-    const Event* freed = get("freed");
-
-    if (s.kind != Kind::Unload) comm_is(start, s.loader);
-    if (start && s.via == Via::Finit)
-      EXPECT(norm(start->module) == norm(s.module),
-                    at << "load_start through finit_module should name the module from its file: " << show(*start));
-    if (start && !s.params.empty() && start->j.contains("params") && start->j["params"].is_string())
-      EXPECT(start->j["params"].get<std::string>() == s.params,
-                    at << "load_start 'params' should be \"" << s.params << "\": " << show(*start));
-
-    // Debian signs its in-tree modules; the fixtures are out of tree and unsigned (taints O, E).
-    const bool fixture = s.module.rfind("lt_", 0) == 0;
+TEST_CASE("signature and taints say where a module comes from", "[fields]") {
+  // Debian signs its in-tree modules; the fixtures are out of tree and unsigned (taints O, E).
+  for (const auto& se : step_events()) {
+    const StepCheck c(se);
+    const bool fixture = c.s.module.rfind("lt_", 0) == 0;
     for (const auto& [type, e] : se.by_type) {
       if (e->j.contains("signed") && e->j["signed"].is_boolean())
         EXPECT(e->j["signed"].get<bool>() == !fixture,
-               at << type << " 'signed' should be " << (fixture ? "false (a fixture built here)" : "true (Debian signs its modules)")
-                  << ": " << show(*e));
+               c.at << type << " 'signed' should be "
+                    << (fixture ? "false (a fixture built here)" : "true (Debian signs its modules)")
+                    << ": " << show(*e));
       if (fixture && e->j.contains("taints") && e->j["taints"].is_string()) {
         auto t = e->j["taints"].get<std::string>();
         EXPECT((t.find('O') != std::string::npos && t.find('E') != std::string::npos),
-               at << type << " 'taints' should contain O and E (out-of-tree, unsigned): " << show(*e));
+               c.at << type << " 'taints' should contain O and E (out-of-tree, unsigned): " << show(*e));
       }
     }
+  }
+}
 
-    if (s.kind == Kind::Request) {
-      const Event* req = get("request");
-      comm_is(req, s.requester);
+TEST_CASE("loads that ran init: return code, init and load durations agree", "[fields]") {
+  for (const auto& se : step_events()) {
+    const StepCheck c(se);
+    if (c.s.kind != Kind::LoadOk && c.s.kind != Kind::Request && c.s.kind != Kind::FailInInit) continue;
+    const Event* init_done = c.get("init_done");
+    const Event* live = c.get("live");
+    auto init_ns = c.in_range(init_done, "init_ns", c.s.no_init ? 0 : 1, 30 * kSec);
+    if (init_done) {
+      auto ret = int_field(*init_done, "ret");
+      std::int64_t want = c.s.kind == Kind::FailInInit ? -kErrno.at(c.s.err) : 0;
+      EXPECT((ret && *ret == want), c.at << "init_done 'ret' should be " << want << ": " << show(*init_done));
+      if (auto sp = StepCheck::span(c.get("init_start"), init_done); sp && init_ns)
+        EXPECT(*init_ns <= *sp + StepCheck::kSlack,
+               c.at << "init_done 'init_ns' " << *init_ns
+                    << " is longer than the time between init_start and init_done (" << *sp
+                    << " ns): " << show(*init_done));
     }
-    if (s.kind == Kind::LoadOk || s.kind == Kind::Request || s.kind == Kind::FailInInit) {
-      comm_is(get("init_start"), s.loader);
-      auto init_ns = in_range(init_done, "init_ns", s.no_init ? 0 : 1, 30 * kSec);
-      if (init_done) {
-        auto ret = int_field(*init_done, "ret");
-        std::int64_t want = s.kind == Kind::FailInInit ? -kErrno.at(s.err) : 0;
-        EXPECT((ret && *ret == want), at << "init_done 'ret' should be " << want << ": " << show(*init_done));
-        if (auto sp = span(get("init_start"), init_done); sp && init_ns)
-          EXPECT(*init_ns <= *sp + slack,
-                        at << "init_done 'init_ns' " << *init_ns << " is longer than the time between init_start and init_done ("
-                           << *sp << " ns): " << show(*init_done));
-      }
-      if (s.kind != Kind::FailInInit) {
-        auto load_ns = in_range(live, "load_ns", 1, 60 * kSec);
-        if (load_ns && init_ns)
-          EXPECT(*load_ns >= *init_ns,
-                        at << "live 'load_ns' " << *load_ns << " is shorter than init_ns " << *init_ns << ": " << show(*live));
-        if (auto sp = span(start, live); sp && load_ns)
-          EXPECT(*load_ns <= *sp + slack,
-                        at << "live 'load_ns' " << *load_ns << " exceeds the time from load_start to live (" << *sp
-                           << " ns): " << show(*live));
-      }
+    if (c.s.kind == Kind::FailInInit) continue;
+    auto load_ns = c.in_range(live, "load_ns", 1, 60 * kSec);
+    if (load_ns && init_ns)
+      EXPECT(*load_ns >= *init_ns,
+             c.at << "live 'load_ns' " << *load_ns << " is shorter than init_ns " << *init_ns << ": " << show(*live));
+    if (auto sp = StepCheck::span(c.get("load_start"), live); sp && load_ns)
+      EXPECT(*load_ns <= *sp + StepCheck::kSlack,
+             c.at << "live 'load_ns' " << *load_ns << " exceeds the time from load_start to live (" << *sp
+                  << " ns): " << show(*live));
+  }
+}
+
+TEST_CASE("failed loads: stage, errno, return code and duration", "[fields]") {
+  for (const auto& se : step_events()) {
+    const StepCheck c(se);
+    if (c.s.kind != Kind::FailBeforeInit && c.s.kind != Kind::FailInInit) continue;
+    if (const Event* failed = c.get("load_failed")) {
+      const std::string stage = c.s.kind == Kind::FailInInit ? "init" : "before_init";
+      EXPECT((failed->j.contains("stage") && failed->j["stage"] == stage),
+             c.at << "load_failed 'stage' should be \"" << stage << "\": " << show(*failed));
+      EXPECT((failed->j.contains("errno") && failed->j["errno"] == c.s.err),
+             c.at << "load_failed 'errno' should be \"" << c.s.err << "\": " << show(*failed));
+      auto ret = int_field(*failed, "ret");
+      EXPECT((ret && *ret == -kErrno.at(c.s.err)),
+             c.at << "load_failed 'ret' should be " << -kErrno.at(c.s.err) << ": " << show(*failed));
+      auto load_ns = c.in_range(failed, "load_ns", 1, 60 * kSec);
+      if (auto sp = StepCheck::span(c.get("load_start"), failed); sp && load_ns)
+        EXPECT(*load_ns <= *sp + StepCheck::kSlack,
+               c.at << "load_failed 'load_ns' " << *load_ns << " exceeds the time from load_start (" << *sp
+                    << " ns): " << show(*failed));
     }
-    if (s.kind == Kind::FailBeforeInit || s.kind == Kind::FailInInit) {
-      if (failed) {
-        const std::string stage = s.kind == Kind::FailInInit ? "init" : "before_init";
-        EXPECT((failed->j.contains("stage") && failed->j["stage"] == stage),
-                      at << "load_failed 'stage' should be \"" << stage << "\": " << show(*failed));
-        EXPECT((failed->j.contains("errno") && failed->j["errno"] == s.err),
-                      at << "load_failed 'errno' should be \"" << s.err << "\": " << show(*failed));
-        auto ret = int_field(*failed, "ret");
-        EXPECT((ret && *ret == -kErrno.at(s.err)),
-                      at << "load_failed 'ret' should be " << -kErrno.at(s.err) << ": " << show(*failed));
-        auto load_ns = in_range(failed, "load_ns", 1, 60 * kSec);
-        if (auto sp = span(start, failed); sp && load_ns)
-          EXPECT(*load_ns <= *sp + slack,
-                        at << "load_failed 'load_ns' " << *load_ns << " exceeds the time from load_start (" << *sp
-                           << " ns): " << show(*failed));
-        comm_is(failed, s.loader);
-      }
-      if (s.kind == Kind::FailInInit) in_range(freed, "lifetime_ns", 1, 60 * kSec);
+    if (c.s.kind == Kind::FailInInit) c.in_range(c.get("freed"), "lifetime_ns", 1, 60 * kSec);
+  }
+}
+
+TEST_CASE("unloads: who, teardown and lifetime", "[fields]") {
+  for (const auto& se : step_events()) {
+    const StepCheck c(se);
+    if (c.s.kind != Kind::Unload) continue;
+    const Event* ustart = c.get("unload_start");
+    const Event* udone = c.get("unload_done");
+    const Event* freed = c.get("freed");
+    c.comm_is(ustart, "rmmod");
+    c.comm_is(udone, "rmmod");
+    c.in_range(udone, "exit_ns", 1, 30 * kSec);
+    auto life = c.in_range(freed, "lifetime_ns", 1, 3600 * kSec);
+    // The module lived at least from its 'live' to the start of its unload.
+    const Event* was_live = nullptr;
+    for (const auto& other : step_events()) {
+      if (other.step->kind != Kind::Unload && other.step->module == c.s.module && other.by_type.count("live") &&
+          other.by_type.at("live")->line < (ustart ? ustart->line : SIZE_MAX))
+        was_live = other.by_type.at("live");
     }
-    if (s.kind == Kind::Unload) {
-      const Event* ustart = get("unload_start");
-      const Event* udone = get("unload_done");
-      comm_is(ustart, "rmmod");
-      comm_is(udone, "rmmod");
-      in_range(udone, "exit_ns", 1, 30 * kSec);
-      auto life = in_range(freed, "lifetime_ns", 1, 3600 * kSec);
-      // The module lived at least from its 'live' to the start of its unload.
-      const Event* was_live = nullptr;
-      for (const auto& other : step_events()) {
-        if (other.step->kind != Kind::Unload && other.step->module == s.module && other.by_type.count("live") &&
-            other.by_type.at("live")->line < (ustart ? ustart->line : SIZE_MAX))
-          was_live = other.by_type.at("live");
-      }
-      if (auto sp = span(was_live, ustart); sp && life)
-        EXPECT(*life + slack >= *sp,
-                      at << "freed 'lifetime_ns' " << *life << " is shorter than the time from live to unload_start ("
-                         << *sp << " ns): " << show(*freed));
-    }
+    if (auto sp = StepCheck::span(was_live, ustart); sp && life)
+      EXPECT(*life + StepCheck::kSlack >= *sp,
+             c.at << "freed 'lifetime_ns' " << *life << " is shorter than the time from live to unload_start ("
+                  << *sp << " ns): " << show(*freed));
   }
 }
 
