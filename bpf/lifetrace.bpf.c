@@ -18,6 +18,8 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+#define LT_EPERM 1 /* include/uapi/asm-generic/errno-base.h */
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 4 << 20); /* resized by the loader (--ringbuf-size) */
@@ -45,6 +47,44 @@ struct {
 	__type(key, __u32);
 	__type(value, struct pending_init);
 } pending SEC(".maps");
+
+/*
+ * Load and unload syscalls are held back until they are past the kernel's
+ * permission check. The init_module, finit_module and delete_module
+ * tracepoints fire before the kernel checks CAP_SYS_MODULE, so anyone can
+ * make them fire, with strings of their choosing. Their entry records wait
+ * here, per thread, and reach the lifecycle ring buffer only once the call is
+ * past that check: when the module is laid out (do_init_module) or freed
+ * (free_module), or when the call returns anything but -EPERM. A call refused
+ * with -EPERM is a denied attempt: counted per uid and syscall in "denied",
+ * and reported through its own small ring buffer at most once every
+ * LT_DENIED_REPORT_NS per key, so a flood of them costs the lifecycle records
+ * nothing. LRU: an entry whose exit was never seen cannot pin the map.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct lt_event);
+} held SEC(".maps");
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct lt_denied_key);
+	__type(value, struct lt_denied_count);
+} denied SEC(".maps");
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 64 << 10);
+} denied_events SEC(".maps");
+/* Where a syscall's entry record is built before it is held: only the
+ * syscall tracepoint programs use it, and they do not nest on a CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lt_event);
+} heldbuf SEC(".maps");
 
 /* Per-CPU scratch: a symbol batch being filled and the LT_REC_MOD_INIT
  * record that follows the walk (both too big for the 512-byte stack). */
@@ -97,6 +137,89 @@ static __always_inline struct lt_event *reserve(__u32 type, __u32 flags)
 	__builtin_memset(e, 0, sizeof(*e));
 	fill_header(&e->h, type, flags);
 	return e;
+}
+
+/* A zeroed entry record to fill and then hold(); 0 if the scratch is gone. */
+static __always_inline struct lt_event *entry_record(__u32 type)
+{
+	__u32 zero = 0;
+	struct lt_event *e = bpf_map_lookup_elem(&heldbuf, &zero);
+
+	if (!e)
+		return 0;
+	__builtin_memset(e, 0, sizeof(*e));
+	fill_header(&e->h, type, 0);
+	return e;
+}
+
+/* Holds this thread's entry record until release_held() or the exit. A full
+ * map cannot happen with LRU; if the update fails anyway, the record goes out
+ * at once, as before holding existed. */
+static __always_inline void hold(struct lt_event *e)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	if (bpf_map_update_elem(&held, &tid, e, BPF_ANY) &&
+	    bpf_ringbuf_output(&events, e, sizeof(*e), 0))
+		count_lost(LT_LOST_RINGBUF_FULL);
+}
+
+/* The call is past its permission check: its entry record goes out now,
+ * before anything the call itself causes. */
+static __always_inline void release_held(void)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct lt_event *e = bpf_map_lookup_elem(&held, &tid);
+
+	if (!e)
+		return;
+	if (bpf_ringbuf_output(&events, e, sizeof(*e), 0))
+		count_lost(LT_LOST_RINGBUF_FULL);
+	bpf_map_delete_elem(&held, &tid);
+}
+
+/* At the syscall's exit: true when it was refused at its permission check
+ * (then counted and maybe reported as denied, and nothing else goes out);
+ * otherwise the held entry record is released. */
+static __always_inline bool settle_held(__u32 syscall, long ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct lt_denied_key key = {};
+	struct lt_denied_count one = { .attempts = 1 }, *c;
+	struct lt_event *e;
+	__u64 now, total;
+
+	if (ret != -LT_EPERM || !bpf_map_lookup_elem(&held, &tid)) {
+		release_held();
+		return false;
+	}
+	bpf_map_delete_elem(&held, &tid);
+	key.uid = (__u32)bpf_get_current_uid_gid();
+	key.syscall = syscall;
+	now = bpf_ktime_get_ns();
+	c = bpf_map_lookup_elem(&denied, &key);
+	if (!c) {
+		bpf_map_update_elem(&denied, &key, &one, BPF_NOEXIST);
+		c = bpf_map_lookup_elem(&denied, &key);
+		if (!c)
+			return true;
+	} else {
+		__sync_fetch_and_add(&c->attempts, 1);
+		if (c->reported_ns && now - c->reported_ns < LT_DENIED_REPORT_NS)
+			return true;
+	}
+	total = c->attempts;
+	c->reported_ns = now;
+	e = bpf_ringbuf_reserve(&denied_events, sizeof(*e), 0);
+	if (!e)
+		return true; /* still counted in "denied" */
+	__builtin_memset(e, 0, sizeof(*e));
+	fill_header(&e->h, LT_REC_DENIED, 0);
+	e->denied.syscall = syscall;
+	e->denied.ret = ret;
+	e->denied.attempts = total;
+	bpf_ringbuf_submit(e, 0);
+	return true;
 }
 
 /* ---- load syscalls --------------------------------------------------- */
@@ -201,7 +324,7 @@ static __always_inline void read_image_name(const char *img, __u64 len, char *ds
 static __always_inline int on_load_enter(__u32 syscall, const char *image, const void *uargs,
 					 int fd, __u32 flags, __u64 len)
 {
-	struct lt_event *e = reserve(LT_REC_LOAD_ENTER, 0);
+	struct lt_event *e = entry_record(LT_REC_LOAD_ENTER);
 	long n;
 
 	if (!e)
@@ -217,14 +340,17 @@ static __always_inline int on_load_enter(__u32 syscall, const char *image, const
 		read_fd_name(fd, e->load_enter.file, sizeof(e->load_enter.file));
 	else
 		read_image_name(image, len, e->load_enter.name);
-	bpf_ringbuf_submit(e, 0);
+	hold(e);
 	return 0;
 }
 
 static __always_inline int on_load_exit(__u32 syscall, long ret)
 {
-	struct lt_event *e = reserve(LT_REC_LOAD_EXIT, 0);
+	struct lt_event *e;
 
+	if (settle_held(syscall, ret))
+		return 0;
+	e = reserve(LT_REC_LOAD_EXIT, 0);
 	if (!e)
 		return 0;
 	e->load_exit.syscall = syscall;
@@ -357,6 +483,7 @@ static __always_inline int on_mod_init(struct module *mod, __u32 flags)
 	struct walk_ctx c = {};
 	__u64 core, init;
 
+	release_held(); /* past the permission check: load_start goes first */
 	ie = bpf_map_lookup_elem(&initbuf, &zero);
 	b = bpf_map_lookup_elem(&symbuf, &zero);
 	if (!ie || !b)
@@ -536,22 +663,25 @@ SEC("tracepoint/syscalls/sys_enter_delete_module")
 int sys_enter_delete_module(struct lt_sys_enter_ctx *ctx)
 {
 	/* delete_module(const char __user *name_user, unsigned int flags) */
-	struct lt_event *e = reserve(LT_REC_UNLOAD_ENTER, 0);
+	struct lt_event *e = entry_record(LT_REC_UNLOAD_ENTER);
 
 	if (!e)
 		return 0;
 	e->unload_enter.flags = (__u32)ctx->args[1];
 	bpf_probe_read_user_str(e->unload_enter.name, sizeof(e->unload_enter.name),
 				(const void *)ctx->args[0]);
-	bpf_ringbuf_submit(e, 0);
+	hold(e);
 	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_exit_delete_module")
 int sys_exit_delete_module(struct lt_sys_exit_ctx *ctx)
 {
-	struct lt_event *e = reserve(LT_REC_UNLOAD_EXIT, 0);
+	struct lt_event *e;
 
+	if (settle_held(LT_SYS_DELETE_MODULE, ctx->ret))
+		return 0;
+	e = reserve(LT_REC_UNLOAD_EXIT, 0);
 	if (!e)
 		return 0;
 	e->unload_exit.ret = ctx->ret;
@@ -561,9 +691,11 @@ int sys_exit_delete_module(struct lt_sys_exit_ctx *ctx)
 
 static __always_inline int on_free(struct module *mod, __u32 flags)
 {
-	struct lt_event *e = reserve(LT_REC_MOD_FREE, flags);
+	struct lt_event *e;
 	__u64 core, init;
 
+	release_held(); /* an unload past its permission check: unload_start first */
+	e = reserve(LT_REC_MOD_FREE, flags);
 	if (!e)
 		return 0;
 	lt_module_sizes(mod, &core, &init);

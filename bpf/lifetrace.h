@@ -46,12 +46,30 @@ enum lt_record_type {
 	LT_REC_UNLOAD_EXIT,     /* ... returned */
 	LT_REC_MOD_FREE,        /* free_module entered */
 	LT_REC_REQUEST,         /* the kernel asked for a module (request_module) */
+	LT_REC_DENIED,          /* a load/unload syscall refused at its permission check
+				 * (EPERM): in the "denied" ring buffer, at most one per
+				 * uid and syscall every LT_DENIED_REPORT_NS */
 	LT_REC_MAX
 };
 
 enum lt_load_syscall {
 	LT_SYS_INIT_MODULE = 0,
 	LT_SYS_FINIT_MODULE = 1,
+	LT_SYS_DELETE_MODULE = 2, /* only in LT_REC_DENIED and the denied map */
+};
+
+/* Denied attempts: counted per uid and syscall in the "denied" map; a record
+ * goes to the small "denied" ring buffer (never the lifecycle one) at most
+ * once per key in this many ns. */
+#define LT_DENIED_REPORT_NS 5000000000ull
+
+struct lt_denied_key {
+	lt_u32 uid;
+	lt_u32 syscall; /* enum lt_load_syscall */
+};
+struct lt_denied_count {
+	lt_u64 attempts;    /* every denied call of this uid and syscall */
+	lt_u64 reported_ns; /* when the last LT_REC_DENIED went out */
 };
 
 /* Why a record was lost. Indexes the per-CPU "lost" array map. */
@@ -162,6 +180,13 @@ struct lt_request {
 	char name[LT_MODNAME_LEN + 8];
 };
 
+struct lt_denied {
+	lt_u32 syscall;  /* enum lt_load_syscall */
+	lt_u32 _pad;
+	lt_s64 ret;      /* -EPERM */
+	lt_u64 attempts; /* the key's running total (struct lt_denied_count) */
+};
+
 /* Every record except LT_REC_SYMBOLS has exactly this size. */
 struct lt_event {
 	struct lt_header h;
@@ -175,6 +200,7 @@ struct lt_event {
 		struct lt_unload_exit unload_exit;
 		struct lt_mod_free mod_free;
 		struct lt_request request;
+		struct lt_denied denied;
 	};
 };
 

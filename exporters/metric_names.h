@@ -42,6 +42,10 @@ inline constexpr Spec kModulesLoaded{
 inline constexpr Spec kModuleInfo{
     "lifetrace_module_info",
     "Loaded module, with its language, taint letters and signature state as labels; always 1."};
+// {syscall, uid}; syscall is init_module, finit_module or delete_module. Read at scrape time.
+inline constexpr Spec kSyscallsDenied{
+    "lifetrace_module_syscalls_denied_total",
+    "Module load and unload calls the kernel refused at its permission check, by syscall and uid."};
 // {module}
 inline constexpr Spec kInitLastDuration{
     "lifetrace_module_init_last_duration_seconds",

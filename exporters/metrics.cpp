@@ -28,26 +28,43 @@ std::string signed_label(std::optional<bool> sig_ok) {
   return *sig_ok ? "true" : "false";
 }
 
-// Reads the lost counters when Prometheus scrapes, so nothing has to poll the
-// BPF map: the BPF side's per-CPU counters plus the daemon's own drops.
+namespace {
+
+// Something read from the BPF side when Prometheus scrapes, so nothing has to
+// poll the maps. Called from the exporter's threads; after the source is
+// cleared (the tracer is gone), the last values read stay.
+template <typename T>
+class ScrapeSource {
+ public:
+  void set(std::function<T()> source) {
+    std::lock_guard lock(mu_);
+    source_ = std::move(source);
+  }
+  T read() const {
+    std::lock_guard lock(mu_);
+    if (source_) last_ = source_();
+    return last_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::function<T()> source_;
+  mutable T last_{};
+};
+
+}  // namespace
+
+// The lost counters: the BPF side's per-CPU counters plus the daemon's own drops.
 class Metrics::LostCollector final : public prometheus::Collectable {
  public:
   LostCollector(const std::atomic<std::uint64_t>& undecodable,
                 const std::atomic<std::uint64_t>& client_drops)
       : undecodable_(undecodable), client_drops_(client_drops) {}
 
-  void set_source(std::function<LostCounters()> source) {
-    std::lock_guard lock(mu_);
-    source_ = std::move(source);
-  }
+  void set_source(std::function<LostCounters()> source) { source_.set(std::move(source)); }
 
   std::vector<prometheus::MetricFamily> Collect() const override {
-    LostCounters bpf{};
-    {
-      std::lock_guard lock(mu_);
-      if (source_) last_ = source_();
-      bpf = last_;  // after the tracer is gone, the last values read stay
-    }
+    const LostCounters bpf = source_.read();
     prometheus::MetricFamily f;
     f.name = m::kEventsLost.name;
     f.help = m::kEventsLost.help;
@@ -69,14 +86,37 @@ class Metrics::LostCollector final : public prometheus::Collectable {
  private:
   const std::atomic<std::uint64_t>& undecodable_;
   const std::atomic<std::uint64_t>& client_drops_;
-  mutable std::mutex mu_;
-  std::function<LostCounters()> source_;
-  mutable LostCounters last_{};
+  ScrapeSource<LostCounters> source_;
+};
+
+// Denied load/unload attempts, per syscall and uid, as the BPF side counts them.
+class Metrics::DeniedCollector final : public prometheus::Collectable {
+ public:
+  void set_source(std::function<DeniedCounts()> source) { source_.set(std::move(source)); }
+
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    prometheus::MetricFamily f;
+    f.name = m::kSyscallsDenied.name;
+    f.help = m::kSyscallsDenied.help;
+    f.type = prometheus::MetricType::Counter;
+    for (const auto& d : source_.read()) {
+      prometheus::ClientMetric c;
+      c.label.push_back({"syscall", syscall_name(d.syscall)});
+      c.label.push_back({"uid", std::to_string(d.uid)});
+      c.counter.value = static_cast<double>(d.attempts);
+      f.metric.push_back(std::move(c));
+    }
+    return {std::move(f)};
+  }
+
+ private:
+  ScrapeSource<DeniedCounts> source_;
 };
 
 Metrics::Metrics()
     : registry_(std::make_shared<prometheus::Registry>()),
-      lost_(std::make_shared<LostCollector>(undecodable_, client_drops_)) {
+      lost_(std::make_shared<LostCollector>(undecodable_, client_drops_)),
+      denied_(std::make_shared<DeniedCollector>()) {
   auto& reg = *registry_;
   loads_ = &prometheus::BuildCounter().Name(m::kModuleLoads.name).Help(m::kModuleLoads.help).Register(reg);
   unloads_ = &prometheus::BuildCounter().Name(m::kModuleUnloads.name).Help(m::kModuleUnloads.help).Register(reg);
@@ -111,12 +151,13 @@ Metrics::Metrics()
 Metrics::~Metrics() = default;
 
 std::vector<std::weak_ptr<prometheus::Collectable>> Metrics::collectables() const {
-  return {registry_, lost_};
+  return {registry_, lost_, denied_};
 }
 
 std::string Metrics::serialize() const {
   auto families = registry_->Collect();
   for (auto& f : lost_->Collect()) families.push_back(std::move(f));
+  for (auto& f : denied_->Collect()) families.push_back(std::move(f));
   return prometheus::TextSerializer().Serialize(families);
 }
 
@@ -137,6 +178,10 @@ void Metrics::set_attach_results(const std::vector<AttachResult>& results) {
 
 void Metrics::set_bpf_lost_source(std::function<LostCounters()> source) {
   lost_->set_source(std::move(source));
+}
+
+void Metrics::set_denied_source(std::function<DeniedCounts()> source) {
+  denied_->set_source(std::move(source));
 }
 
 void Metrics::set_follow_clients(std::size_t n) { follow_clients_->Set(static_cast<double>(n)); }
@@ -232,6 +277,7 @@ void Metrics::on_event(const Event& e) {
     case EventKind::load_start:
     case EventKind::init_start:
     case EventKind::unload_start:
+    case EventKind::denied:  // counted exactly at scrape time (DeniedCollector)
       break;
   }
 }

@@ -80,7 +80,7 @@ void Correlator::on(const RecordHeader& h, const LoadEnter& b, std::vector<Event
   Event e = make(EventKind::load_start, h);
   e.module = l.name_hint;
   e.language = language_of(l.name_hint);
-  e.syscall = b.syscall == LT_SYS_FINIT_MODULE ? "finit_module" : "init_module";
+  e.syscall = syscall_name(b.syscall);
   e.params = b.params;
   if (h.flags & LT_F_PARAMS_TRUNCATED) e.params_truncated = true;
   if (b.syscall == LT_SYS_FINIT_MODULE) {
@@ -220,7 +220,7 @@ void Correlator::on(const RecordHeader& h, const LoadExit& b, std::vector<Event>
     if (b.ret < 0) {
       Event e = make(EventKind::load_failed, h);
       e.ret = b.ret;
-      e.syscall = b.syscall == LT_SYS_FINIT_MODULE ? "finit_module" : "init_module";
+      e.syscall = syscall_name(b.syscall);
       out.push_back(std::move(e));
     }
     ++stats_.orphan_records;
@@ -242,7 +242,7 @@ void Correlator::on(const RecordHeader& h, const LoadExit& b, std::vector<Event>
     e.ret = b.ret;
     e.stage = l.mod ? Stage::init : Stage::before_init;
     e.load_ns = since(l.start_ns, h.ts_ns);
-    e.syscall = b.syscall == LT_SYS_FINIT_MODULE ? "finit_module" : "init_module";
+    e.syscall = syscall_name(b.syscall);
     out.push_back(std::move(e));
     flush_deferred_free(l, out);
   } else if (b.ret == 0 && m && !l.live_reported) {
@@ -315,6 +315,19 @@ void Correlator::on(const RecordHeader& h, const UnloadExit& b, std::vector<Even
     if (it->second.freed_ns) e.exit_ns = since(it->second.start_ns, it->second.freed_ns);
     unloads_.erase(it);
   }
+  out.push_back(std::move(e));
+}
+
+void Correlator::on(const RecordHeader& h, const Denied& b, std::vector<Event>& out) {
+  // The BPF side reports a key at most every LT_DENIED_REPORT_NS with its
+  // running total; the event says how many attempts this report covers.
+  auto& seen = denied_seen_[{h.uid, b.syscall}];
+  Event e = make(EventKind::denied, h);
+  e.syscall = syscall_name(b.syscall);
+  e.ret = b.ret;
+  e.attempts = b.attempts > seen ? b.attempts - seen : 1;
+  seen = b.attempts;
+  bound(denied_seen_);
   out.push_back(std::move(e));
 }
 

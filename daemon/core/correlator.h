@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <utility>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -100,12 +101,14 @@ class Correlator {
   void on(const RecordHeader& h, const UnloadExit& b, std::vector<Event>& out);
   void on(const RecordHeader& h, const ModFree& b, std::vector<Event>& out);
   void on(const RecordHeader& h, const Request& b, std::vector<Event>& out);
+  void on(const RecordHeader& h, const Denied& b, std::vector<Event>& out);
 
   std::map<std::uint32_t, Load> loads_;        // by thread
   std::map<std::uint32_t, Unload> unloads_;    // by thread
   std::map<std::uint64_t, Module> modules_;    // by struct module address
   std::map<std::uint64_t, classify::Classifier> symbols_;  // by address, until MOD_INIT
   std::unordered_map<std::string, Module> known_;  // loaded before we started, by name
+  std::map<std::pair<std::uint32_t, std::uint32_t>, std::uint64_t> denied_seen_;  // (uid, syscall) -> total
   CorrelatorStats stats_;
 };
 

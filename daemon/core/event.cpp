@@ -1,5 +1,7 @@
 #include "core/event.h"
 
+#include "lifetrace.h"
+
 #include <array>
 #include <cstring>
 #include <utility>
@@ -7,7 +9,7 @@
 namespace lifetrace {
 
 namespace {
-constexpr std::array<std::pair<EventKind, std::string_view>, 9> kNames{{
+constexpr std::array<std::pair<EventKind, std::string_view>, 10> kNames{{
     {EventKind::load_start, "load_start"},
     {EventKind::init_start, "init_start"},
     {EventKind::init_done, "init_done"},
@@ -17,6 +19,7 @@ constexpr std::array<std::pair<EventKind, std::string_view>, 9> kNames{{
     {EventKind::unload_done, "unload_done"},
     {EventKind::freed, "freed"},
     {EventKind::request, "request"},
+    {EventKind::denied, "denied"},
 }};
 }  // namespace
 
@@ -62,6 +65,15 @@ std::string errno_name(std::int64_t ret) {
   const int e = static_cast<int>(ret < 0 ? -ret : ret);
   if (const char* name = strerrorname_np(e)) return name;
   return "E" + std::to_string(e);
+}
+
+std::string syscall_name(std::uint32_t lt_syscall) {
+  switch (lt_syscall) {
+    case LT_SYS_INIT_MODULE: return "init_module";
+    case LT_SYS_FINIT_MODULE: return "finit_module";
+    case LT_SYS_DELETE_MODULE: return "delete_module";
+    default: return "syscall_" + std::to_string(lt_syscall);
+  }
 }
 
 std::string module_name_from_file(std::string_view file) {

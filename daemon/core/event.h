@@ -20,11 +20,13 @@ enum class EventKind {
   unload_done,   // delete_module returned
   freed,         // free_module(): the module's memory is released
   request,       // the kernel asked for a module (request_module)
+  denied,        // load/unload syscalls refused at the permission check (rate-limited)
 };
 inline constexpr EventKind kAllEventKinds[] = {
-    EventKind::load_start,  EventKind::init_start,   EventKind::init_done,
-    EventKind::live,        EventKind::load_failed,  EventKind::unload_start,
-    EventKind::unload_done, EventKind::freed,        EventKind::request};
+    EventKind::load_start,  EventKind::init_start,  EventKind::init_done,
+    EventKind::live,        EventKind::load_failed, EventKind::unload_start,
+    EventKind::unload_done, EventKind::freed,       EventKind::request,
+    EventKind::denied};
 
 std::string_view to_string(EventKind k);
 std::optional<EventKind> event_kind_from_string(std::string_view s);
@@ -56,12 +58,13 @@ struct Event {
   std::optional<std::uint64_t> size_bytes;
   std::optional<std::string> params;
   std::optional<bool> params_truncated;
-  std::optional<std::string> syscall;  // "init_module" or "finit_module"
+  std::optional<std::string> syscall;  // "init_module", "finit_module" ("delete_module": denied)
   std::optional<std::string> file;     // finit_module's file (basename)
   std::optional<std::uint32_t> flags;  // finit_module or delete_module flags
   std::optional<bool> forced;          // delete_module with O_TRUNC
   std::optional<bool> wait;            // request: caller waits for the load
   std::optional<std::string> init_symbol;
+  std::optional<std::uint64_t> attempts;  // denied: refused calls since the last denied event
   std::optional<classify::Result> classification;  // init_start only
   bool via_kprobe = false;  // produced by a kprobe/raw_tp twin
 };
@@ -89,6 +92,7 @@ void for_each_optional_field(E& e, F&& f) {
   f("forced", e.forced);
   f("wait", e.wait);
   f("init_symbol", e.init_symbol);
+  f("attempts", e.attempts);
 }
 
 // Kernel taint bits that apply to modules, as letters (kernel/panic.c).
@@ -96,6 +100,9 @@ std::string module_taint_letters(std::uint64_t taints);
 
 // "EEXIST" for -17 or 17; "E<n>" when unknown.
 std::string errno_name(std::int64_t ret);
+
+// "init_module", "finit_module" or "delete_module" for enum lt_load_syscall.
+std::string syscall_name(std::uint32_t lt_syscall);
 
 // "kvm-intel.ko.xz" -> "kvm_intel": what modprobe calls the module.
 std::string module_name_from_file(std::string_view file);

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "lifetrace.h"
 
@@ -27,5 +28,14 @@ using LostCounters = std::array<std::uint64_t, LT_LOST_MAX>;
 
 // "ringbuf_full", ...: the {reason} label values of lifetrace_events_lost_total.
 std::string_view lost_reason_name(int reason);
+
+// Load/unload calls the kernel refused at the permission check, per uid and
+// syscall, as the BPF side counts them (every attempt, not only the reported ones).
+struct DeniedCount {
+  std::uint32_t uid = 0;
+  std::uint32_t syscall = 0;  // enum lt_load_syscall
+  std::uint64_t attempts = 0;
+};
+using DeniedCounts = std::vector<DeniedCount>;
 
 }  // namespace lifetrace

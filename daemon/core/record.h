@@ -89,9 +89,15 @@ struct Request {
   std::string name;
 };
 
+struct Denied {
+  std::uint32_t syscall = 0;  // enum lt_load_syscall
+  std::int64_t ret = 0;
+  std::uint64_t attempts = 0;  // running total for this uid and syscall
+};
+
 using RecordBody = std::variant<LoadEnter, LoadExit, ModInit, SymbolBatch, InitcallStart,
                                 InitcallDone, ModInitDone, UnloadEnter, UnloadExit, ModFree,
-                                Request>;
+                                Request, Denied>;
 
 struct Record {
   RecordHeader h;

@@ -115,6 +115,20 @@ LostCounters Tracer::lost() const {
   return out;
 }
 
+DeniedCounts Tracer::denied() const {
+  DeniedCounts out;
+  const int fd = bpf_map__fd(impl_->skel->maps.denied);
+  lt_denied_key key{}, next{};
+  const lt_denied_key* prev = nullptr;
+  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    lt_denied_count c{};
+    if (bpf_map_lookup_elem(fd, &next, &c) == 0) out.push_back({next.uid, next.syscall, c.attempts});
+    key = next;
+    prev = &key;
+  }
+  return out;
+}
+
 std::variant<std::unique_ptr<Tracer>, Problem> Tracer::start(const KernelFeatures& f,
                                                              const TracerOptions& opts,
                                                              Sink sink) {
@@ -198,8 +212,9 @@ std::variant<std::unique_ptr<Tracer>, Problem> Tracer::start(const KernelFeature
 
   im.rb.reset(ring_buffer__new(bpf_map__fd(im.skel->maps.events), &Impl::on_record, &im,
                                nullptr));
-  if (!im.rb) {
-    return Problem{"cannot set up the BPF ring buffer: " + errstr(errno),
+  if (!im.rb || ring_buffer__add(im.rb.get(), bpf_map__fd(im.skel->maps.denied_events),
+                                 &Impl::on_record, &im) != 0) {
+    return Problem{"cannot set up the BPF ring buffers: " + errstr(errno),
                    "check RLIMIT_MEMLOCK or the memory cgroup limit"};
   }
   return t;

@@ -45,12 +45,15 @@ class Tracer {
   const std::vector<std::string>& warnings() const { return warnings_; }
   std::size_t attached_count() const;
 
-  // Epoll fd that becomes readable when records are waiting.
+  // Epoll fd that becomes readable when records are waiting (lifecycle
+  // records and denied-attempt reports, which have a ring buffer of their own).
   int epoll_fd() const;
   // Delivers every waiting record to the sink; returns how many or -errno.
   int consume();
   // Records the kernel side could not deliver, summed over CPUs.
   LostCounters lost() const;
+  // Every denied load/unload attempt so far, per uid and syscall.
+  DeniedCounts denied() const;
 
  private:
   Tracer();

@@ -81,6 +81,11 @@ std::string format_line(const Event& e, const WallClock& clock, bool utc) {
     add("rust_syms=" + std::to_string(ev.rust_v0 + ev.rust_legacy) +
         " c_funcs=" + std::to_string(ev.c_functions));
   }
+  if (e.kind == EventKind::denied) {
+    if (e.syscall) add("syscall=" + *e.syscall);
+    add("uid=" + std::to_string(e.uid));
+    if (e.attempts) add("attempts=" + std::to_string(*e.attempts));
+  }
   if (e.forced && *e.forced) add("forced");
   if (e.wait) add(*e.wait ? "wait" : "nowait");
   return line;

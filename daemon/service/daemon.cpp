@@ -33,6 +33,7 @@ LogLevel event_log_level(const Event& e) {
     case EventKind::freed:
       return LogLevel::info;
     case EventKind::load_failed:
+    case EventKind::denied:  // at most one per uid and syscall every 5 s (BPF side)
       return LogLevel::warning;
     default:
       return LogLevel::debug;
@@ -119,6 +120,7 @@ bool Daemon::start_tracing() {
   session_ = std::move(std::get<Session>(started));
   metrics_.set_attach_results(session_.tracer->attach_results());
   metrics_.set_bpf_lost_source([t = session_.tracer.get()] { return t->lost(); });
+  metrics_.set_denied_source([t = session_.tracer.get()] { return t->denied(); });
   const bool signs =
       std::filesystem::exists(std::filesystem::path(o_.sysfs) / "module/module/parameters/sig_enforce");
   metrics_.seed_inventory(session_.modules, signs);
@@ -189,6 +191,7 @@ void Daemon::shutdown() {
   LostCounters none{};
   for (const auto& m : describe_lost(tracer.lost(), none)) log_.warning(m);
   metrics_.set_bpf_lost_source(nullptr);
+  metrics_.set_denied_source(nullptr);
   exposer_.reset();         // no scrape may run while the programs are detached
   session_.tracer.reset();  // detaches every program and frees the maps
   server_.reset();          // removes the socket file

@@ -87,6 +87,14 @@ inline Record request(lt_u64 ts, lt_u32 tid, const char* name) {
   std::strncpy(e.request.name, name, sizeof(e.request.name) - 1);
   return decode(e);
 }
+inline Record denied(lt_u64 ts, lt_u32 tid, lt_u32 uid, lt_u32 syscall, lt_u64 attempts) {
+  auto e = raw(LT_REC_DENIED, ts, tid, "evil");
+  e.h.uid = uid;
+  e.denied.syscall = syscall;
+  e.denied.ret = -1;
+  e.denied.attempts = attempts;
+  return decode(e);
+}
 inline Record symbols(lt_u32 tid, lt_u64 mod, const std::vector<SymbolEntry>& syms) {
   lt_header h{};
   h.tid = tid;

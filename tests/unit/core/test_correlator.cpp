@@ -289,3 +289,21 @@ TEST_CASE("an unreadable symbol table gives unknown with the reason, never a gue
   REQUIRE(start.classification);
   CHECK_THAT(start.classification->evidence.note, Catch::Contains("not readable"));
 }
+
+TEST_CASE("denied attempts are their own event, with the attempts each report covers", "[correlator]") {
+  Run r;
+  r.feed(denied(1, 500, 1000, LT_SYS_INIT_MODULE, 1));
+  r.feed(denied(2, 500, 1000, LT_SYS_INIT_MODULE, 250));   // 249 more in the BPF side's window
+  r.feed(denied(3, 501, 1001, LT_SYS_DELETE_MODULE, 1));   // another uid, another syscall
+  REQUIRE(r.events.size() == 3);
+  for (const auto& e : r.events) CHECK(e.kind == EventKind::denied);
+  CHECK(r.events[0].attempts == 1u);
+  CHECK(r.events[1].attempts == 249u);
+  CHECK(r.events[1].uid == 1000u);
+  CHECK(r.events[1].syscall == "init_module");
+  CHECK(r.events[1].ret == -1);
+  CHECK(r.events[2].syscall == "delete_module");
+  CHECK(r.events[2].attempts == 1u);
+  // Nothing about a lifecycle: no load is in flight because of them.
+  CHECK(r.c.inflight() == 0);
+}

@@ -102,6 +102,10 @@ Metrics& populated(Metrics& m) {
   m.add_undecodable(2);
   m.add_follow_client_drops(5);
   m.set_follow_clients(1);
+  m.set_denied_source([] {
+    return DeniedCounts{{1000, LT_SYS_INIT_MODULE, 4711}, {1000, LT_SYS_DELETE_MODULE, 3}};
+  });
+  m.on_event(ev(EventKind::denied, "", Language::unknown));  // rate-limited report: not a count
   return m;
 }
 
@@ -242,6 +246,11 @@ TEST_CASE("health: attached programs, lost records read at scrape time, build in
   CHECK(value_of(t, R"(lifetrace_build_info{kernel_release="7.2.13+deb14-amd64",libbpf_version="1.1",version="0.1.0"})") == 1);
   CHECK(value_of(t, "lifetrace_follow_clients") == 1);
   CHECK(value_of(t, "lifetrace_module_requests_total") == 1);
+  // Denied attempts: the BPF side's exact counts, never lifecycle loads.
+  CHECK(value_of(t, R"(lifetrace_module_syscalls_denied_total{syscall="init_module",uid="1000"})") == 4711);
+  CHECK(value_of(t, R"(lifetrace_module_syscalls_denied_total{syscall="delete_module",uid="1000"})") == 3);
+  CHECK(value_of(t, R"(lifetrace_events_total{event="denied"})") == 1);
+  CHECK(value_of(t, R"(lifetrace_module_loads_total{language="unknown",result="load_failed"})") == 0);
 
   // The source is read on every scrape; once cleared, the last values stay.
   int calls = 0;
@@ -279,8 +288,8 @@ TEST_CASE("every family has HELP and TYPE, names follow the conventions", "[metr
       ++types;
     }
   }
-  CHECK(helps == 13);
-  CHECK(types == 13);
+  CHECK(helps == 14);
+  CHECK(types == 14);
 }
 
 TEST_CASE("promtool check metrics reports nothing", "[metrics][promtool]") {

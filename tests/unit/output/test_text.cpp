@@ -90,3 +90,19 @@ TEST_CASE("one readable line per event", "[format]") {
   e.stage = Stage::before_init;
   CHECK_THAT(format_line(e, WallClock(0), true), Catch::Contains("ret=-17 (EEXIST) stage=before_init"));
 }
+
+TEST_CASE("a denied attempt says who, which call and how many", "[format]") {
+  Event e;
+  e.kind = EventKind::denied;
+  e.pid = 4242;
+  e.uid = 1000;
+  e.comm = "flood";
+  e.syscall = "init_module";
+  e.ret = -1;
+  e.attempts = 250;
+  const std::string line = format_line(e, WallClock(0), true);
+  CHECK_THAT(line, Catch::StartsWith("00:00:00.000000 denied       ?"));
+  CHECK_THAT(line, Catch::Contains("4242/flood"));
+  CHECK_THAT(line, Catch::Contains("ret=-1 (EPERM) syscall=init_module uid=1000 attempts=250"));
+  CHECK(to_json(e, WallClock(0)).at("attempts") == 250);
+}
