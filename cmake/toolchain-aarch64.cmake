@@ -19,9 +19,15 @@ set(CMAKE_LIBRARY_ARCHITECTURE ${LIFETRACE_CROSS_TRIPLE})
 # Debian's multiarch layout: the target's headers and libraries live inside the host's /usr
 # (/usr/include/aarch64-linux-gnu, /usr/lib/aarch64-linux-gnu), which the cross gcc searches on
 # its own, so there is no sysroot. With CMAKE_LIBRARY_ARCHITECTURE set, find_library and
-# find_package look in /usr/lib/aarch64-linux-gnu (prometheus-cpp's CMake config is there) and
+# find_package look in /usr/lib/aarch64-linux-gnu (civetweb's CMake config is there) and
 # never in /usr/lib/x86_64-linux-gnu; CLI11's and nlohmann_json's configs are arch-independent
 # (/usr/share/cmake). Programs (clang, bpftool) are the host's.
+
+# prometheus-cpp-dev:arm64 cannot be installed beside the amd64 one (its civetweb dependency has
+# no Multi-Arch); scripts/install-deps.sh --arm64 unpacks its arm64 CMake package here instead.
+set(LIFETRACE_CROSS_PREFIX /opt/lifetrace-cross/${LIFETRACE_CROSS_TRIPLE}/usr
+    CACHE PATH "Extra prefix with arm64 CMake packages (scripts/install-deps.sh --arm64)")
+list(APPEND CMAKE_PREFIX_PATH ${LIFETRACE_CROSS_PREFIX})
 
 # pkg-config must see only the arm64 .pc files (and the arch-independent ones), never the
 # host's /usr/lib/x86_64-linux-gnu/pkgconfig. The environment is read again at build time when
