@@ -91,7 +91,7 @@ case $ARCH in
     busybox=$BUSYBOX
     [[ -n $busybox && -x $busybox ]] || die "$kernel_env names no arm64 busybox (BUSYBOX); rerun tests/vm/kernels.sh --arch arm64"
     # pauth-impdef: TCG's architected pointer authentication is slow to emulate.
-    qemu_machine=(-accel tcg -M virt -cpu max,pauth-impdef=on)
+    qemu_machine=(-accel tcg -M virt -cpu "max,pauth-impdef=on")
     console=ttyAMA0
     ;;
   *) die "$kernel_env: unknown ARCH '$ARCH' (amd64 or arm64)" ;;
@@ -144,6 +144,7 @@ echo 'root:x:0:' >"$stage/etc/group"
 
 # How /init reaches the host's files: x86's four UARTs, or arm64's console UART plus three
 # virtio-serial ports named lt.out, lt.err and lt.log.
+# shellcheck disable=SC2016  # guest shell code, expanded in the guest
 if [[ $ARCH == amd64 ]]; then
   streams='ln -s ttyS1 /dev/lt-out; ln -s ttyS2 /dev/lt-err; ln -s ttyS3 /dev/lt-log
 for t in 1 2 3; do stty -F /dev/ttyS$t raw -echo -onlcr 115200 || echo "init: stty ttyS$t failed"; done'
@@ -299,7 +300,7 @@ if [[ $ARCH == amd64 ]]; then
   streams=(-serial "file:$out/lifetrace.ndjson" -serial "file:$out/lifetrace.stderr"
            -serial "file:$out/scenario.log")
 else
-  streams=(-device virtio-serial-pci,id=ltser)
+  streams=(-device "virtio-serial-pci,id=ltser")
   for p in out:lifetrace.ndjson err:lifetrace.stderr log:scenario.log; do
     streams+=(-chardev "file,id=lt${p%%:*},path=$out/${p#*:}"
               -device "virtserialport,bus=ltser.0,chardev=lt${p%%:*},name=lt.${p%%:*}")

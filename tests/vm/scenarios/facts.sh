@@ -18,7 +18,9 @@ if [ -e /sys/kernel/btf/vmlinux ]; then
 else
   log "btf: /sys/kernel/btf/vmlinux is MISSING"
 fi
-ls /sys/kernel/btf | grep -q . && log "btf: $(ls /sys/kernel/btf | wc -l) BTF objects in /sys/kernel/btf"
+_n=0
+for _b in /sys/kernel/btf/*; do [ -e "$_b" ] && _n=$((_n + 1)); done
+log "btf: $_n BTF object(s) in /sys/kernel/btf"
 # One read of each (a grep of /proc/kallsyms takes seconds under TCG).
 cat /proc/kallsyms >/tmp/kallsyms
 cat /sys/kernel/tracing/available_filter_functions >/tmp/ftrace 2>/dev/null
