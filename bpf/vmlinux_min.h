@@ -116,10 +116,34 @@ struct bpf_raw_tracepoint_args {
 
 #pragma clang attribute push(__attribute__((preserve_access_index)), apply_to = record)
 
+#if defined(__TARGET_ARCH_arm64)
+/* arm64 (arch/arm64/include/uapi/asm/ptrace.h, asm/ptrace.h): bpf_tracing.h reads kprobe
+ * arguments through struct user_pt_regs (regs[0..7] are x0..x7), and the syscall's first
+ * argument through pt_regs' orig_x0. Leading fields only; CO-RE relocates them. */
+struct user_pt_regs {
+	__u64 regs[31];
+	__u64 sp;
+	__u64 pc;
+	__u64 pstate;
+};
+struct pt_regs {
+	union {
+		struct user_pt_regs user_regs;
+		struct {
+			__u64 regs[31];
+			__u64 sp;
+			__u64 pc;
+			__u64 pstate;
+		};
+	};
+	__u64 orig_x0;
+};
+#else
 struct pt_regs {
 	unsigned long r15, r14, r13, r12, bp, bx, r11, r10, r9, r8;
 	unsigned long ax, cx, dx, si, di, orig_ax, ip, cs, flags, sp, ss;
 };
+#endif
 
 struct qstr {
 	const unsigned char *name;

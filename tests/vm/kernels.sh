@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Downloads and unpacks the current Debian kernel of a suite for lifetrace's real-kernel tests.
 #
-# Usage: tests/vm/kernels.sh [--env-file PATH] [--refresh] [--prune] SUITE
-#   SUITE        bookworm (6.1), trixie (6.12) or sid (7.2); any Debian suite name works.
+# Usage: tests/vm/kernels.sh [--arch ARCH] [--env-file PATH] [--refresh] [--prune] SUITE
+#   SUITE        bullseye (5.10), bookworm (6.1), trixie (6.12) or sid (7.2); any Debian suite
+#                name works.
+#   --arch       amd64 (default) or arm64: whose kernel (linux-image-ARCH). For a foreign ARCH the
+#                suite's busybox-static of that ARCH is unpacked too (BUSYBOX=), for its guests.
 #   --env-file   also write the resulting KEY=value lines to PATH.
 #   --refresh    run apt-get update even if the suite's lists are fresh.
 #   --prune      delete the cached kernels of SUITE other than the one just resolved.
 #
-# The version is resolved at run time from the suite's linux-image-amd64 metapackage, using a
+# The version is resolved at run time from the suite's linux-image-ARCH metapackage, using a
 # private apt state (the machine's own apt lists and cache are never touched). The packages are
 # unpacked with dpkg-deb -x (never installed) and depmod is run on the unpacked tree. Everything
 # is cached by resolved version under
@@ -16,8 +19,9 @@
 # LIFETRACE_KERNELS_MAX_AGE seconds (default 12 h); if apt cannot be reached, the last kernel
 # resolved for the suite is used.
 #
-# Stdout: shell-quoted KEY=value lines (SUITE, KVER, PKGVER, VMLINUZ, MODROOT, MODDIR, KERNEL_DIR),
-# usable with `eval` or `source`. Progress goes to stderr.
+# Stdout: shell-quoted KEY=value lines (SUITE, ARCH, KVER, PKGVER, VMLINUZ, MODROOT, MODDIR,
+# KERNEL_DIR, and BUSYBOX for a foreign ARCH), usable with `eval` or `source`. Progress goes to
+# stderr.
 set -euo pipefail
 
 prog=${0##*/}
@@ -25,9 +29,11 @@ die() { printf '%s: error: %s\n' "$prog" "$*" >&2; exit 1; }
 note() { printf '%s: %s\n' "$prog" "$*" >&2; }
 usage() { sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$0" >&2; exit 2; }
 
-env_file="" refresh=0 prune=0 suite=""
+env_file="" refresh=0 prune=0 suite="" arch=amd64
 while (($#)); do
   case $1 in
+    --arch) arch=${2:?--arch needs amd64 or arm64}; shift 2 ;;
+    --arch=*) arch=${1#*=}; shift ;;
     --env-file) env_file=${2:?--env-file needs a path}; shift 2 ;;
     --env-file=*) env_file=${1#*=}; shift ;;
     --refresh) refresh=1; shift ;;
@@ -39,6 +45,11 @@ while (($#)); do
 done
 [[ -n $suite ]] || usage
 [[ $suite =~ ^[a-z][a-z0-9-]*$ ]] || die "'$suite' does not look like a Debian suite name"
+[[ $arch == amd64 || $arch == arm64 ]] || die "--arch must be amd64 or arm64, not '$arch'"
+# The apt state, the "last resolved" file and the lock are per suite and architecture; kernel
+# versions carry the architecture in their name (7.2.x+deb14-arm64), so version dirs never clash.
+key=$suite
+[[ $arch == amd64 ]] || key=$suite-$arch
 
 for tool in apt-get apt-cache dpkg-deb depmod flock; do
   command -v "$tool" >/dev/null || die "'$tool' not found; run scripts/install-deps.sh --tests"
@@ -46,14 +57,14 @@ done
 
 cache_root=${LIFETRACE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/lifetrace}/kernels
 max_age=${LIFETRACE_KERNELS_MAX_AGE:-43200}
-aptdir=$cache_root/apt/$suite
+aptdir=$cache_root/apt/$key
 mkdir -p "$aptdir/lists/partial" "$aptdir/cache/archives/partial" "$aptdir/preferences.d" \
   || die "cannot create the cache under $cache_root (set LIFETRACE_CACHE to a writable place)"
 
 # One invocation per suite at a time: a second one waits, then finds the warm cache.
 exec 9>"$aptdir/lock"
 if ! flock -n 9; then
-  note "another $prog is working on $suite; waiting for it"
+  note "another $prog is working on $key; waiting for it"
   flock 9
 fi
 
@@ -89,14 +100,15 @@ write_sources_list() {
   main_uri=$(awk '$2 !~ /-(security|updates|backports|proposed-updates)$/ && $1 !~ /security/ {print $1; exit}' <<<"$srcs")
   sec_uri=$(awk '$2 ~ /-security$/ {print $1; exit}' <<<"$srcs")
   [[ -n $main_uri ]] || die "no Debian archive URI found in /etc/apt/sources.list.d/*.sources or /etc/apt/sources.list"
+  local opt="[arch=$arch]"
   {
-    echo "deb $main_uri $suite main"
+    echo "deb $opt $main_uri $suite main"
     case $suite in
       sid|unstable|experimental) ;;
       *)
-        echo "deb $main_uri $suite-updates main"
+        echo "deb $opt $main_uri $suite-updates main"
         if [[ -n $sec_uri ]]; then
-          echo "deb $sec_uri $suite-security main"
+          echo "deb $opt $sec_uri $suite-security main"
         else
           note "no security archive in the machine's apt sources; $suite-security is not listed"
         fi ;;
@@ -109,13 +121,15 @@ apt_opts=(-o "Dir::Etc::sourcelist=$aptdir/sources.list" -o "Dir::Etc::sourcepar
           -o "Dir::State::Lists=$aptdir/lists" -o "Dir::Cache=$aptdir/cache"
           -o "Dir::Etc::preferencesparts=$aptdir/preferences.d" -o "Dir::Etc::preferences=$aptdir/preferences"
           -o "Dir::Cache::pkgcache=pkgcache.bin" -o "Dir::Cache::srcpkgcache=srcpkgcache.bin"
-          -o "APT::Get::List-Cleanup=true")
+          -o "APT::Get::List-Cleanup=true"
+          # The archive as an ARCH machine sees it (also for arm64 on an amd64 host).
+          -o "APT::Architecture=$arch" -o "APT::Architectures::=$arch")
 
 # As root, apt hands downloads to the _apt user, who cannot write into a private cache dir.
 sandbox=()
 [[ $(id -u) -ne 0 ]] || sandbox=(-o APT::Sandbox::User=root)
 
-last_env=$cache_root/$suite.env   # the kernel most recently resolved for this suite
+last_env=$cache_root/$key.env   # the kernel most recently resolved for this suite and arch
 
 use_last_or_die() {
   if [[ -f $last_env ]]; then
@@ -166,8 +180,8 @@ depends_of() {  # prints the package names PKG depends on (candidate version, al
     | sed -nE 's/^[[:space:]]*\|?(Pre)?Depends: ([^<[:space:]]+).*/\2/p'
 }
 
-image=$(depends_of linux-image-amd64 | grep -E '^linux-image-[0-9]' | sort -V | tail -n1) || true
-[[ -n $image ]] || use_last_or_die "could not resolve linux-image-amd64 in $suite"
+image=$(depends_of "linux-image-$arch" | grep -E '^linux-image-[0-9]' | sort -V | tail -n1) || true
+[[ -n $image ]] || use_last_or_die "could not resolve linux-image-$arch in $suite"
 kver=${image#linux-image-}
 pkgver=$(apt-cache "${apt_opts[@]}" show --no-all-versions "$image" 2>/dev/null | sed -n 's/^Version: //p' | head -n1)
 kdir=$cache_root/$kver
@@ -177,6 +191,8 @@ kdir=$cache_root/$kver
 # package alone holds boot/vmlinuz-* and lib/modules/*.
 pkgs=("$image")
 queue=("$image")
+# A foreign architecture's guest cannot run the host's busybox: take the suite's own.
+[[ $arch == amd64 ]] || pkgs+=(busybox-static)
 while ((${#queue[@]})); do
   p=${queue[0]}; queue=("${queue[@]:1}")
   while read -r dep; do
@@ -212,12 +228,21 @@ if [[ ! -f $kdir/kernel.env ]]; then
   [[ -n $vmlinuz ]] || die "no vmlinuz found in ${pkgs[*]}; the package layout changed"
   depmod -b "$depbase" -a "$kver" || die "depmod -b $depbase $kver failed"
   [[ -s $moddir/modules.dep ]] || die "depmod wrote no modules.dep under $moddir"
+  busybox=""
+  if [[ $arch != amd64 ]]; then
+    # bin/busybox until bookworm; usr/bin/busybox once /usr is merged (trixie, sid).
+    for cand in "$tmp/root/usr/bin/busybox" "$tmp/root/bin/busybox"; do
+      if [[ -x $cand && ! -L $cand ]]; then busybox=$cand; break; fi
+    done
+    [[ -n $busybox ]] || die "busybox-static ($arch) unpacked without bin/busybox or usr/bin/busybox; the package layout changed"
+  fi
   rm -rf "$tmp/debs"
 
   # Paths are written for the final location (the directory is renamed below).
   final() { printf '%s' "$kdir${1#"$tmp"}"; }
   {
     printf 'SUITE=%q\n' "$suite"
+    printf 'ARCH=%q\n' "$arch"
     printf 'KVER=%q\n' "$kver"
     printf 'PKGVER=%q\n' "$pkgver"
     printf 'PACKAGES=%q\n' "${pkgs[*]}"
@@ -225,6 +250,7 @@ if [[ ! -f $kdir/kernel.env ]]; then
     printf 'VMLINUZ=%q\n' "$(final "$vmlinuz")"
     printf 'MODROOT=%q\n' "$kdir/root"
     printf 'MODDIR=%q\n' "$(final "$moddir")"
+    [[ -z $busybox ]] || printf 'BUSYBOX=%q\n' "$(final "$busybox")"
   } >"$tmp/kernel.env"
   rm -rf "$kdir"
   mv "$tmp" "$kdir"
@@ -238,7 +264,11 @@ if ((prune)); then
     [[ -f $env ]] || continue
     d=${env%/kernel.env}
     [[ $d == "$kdir" ]] && continue
-    if grep -qx "SUITE=$suite" "$env"; then note "pruning $d"; rm -rf "$d" "$cache_root/.${d##*/}.lock"; fi
+    # Env files written before ARCH existed are amd64.
+    env_arch=$(sed -n 's/^ARCH=//p' "$env"); env_arch=${env_arch:-amd64}
+    if grep -qx "SUITE=$suite" "$env" && [[ $env_arch == "$arch" ]]; then
+      note "pruning $d"; rm -rf "$d" "$cache_root/.${d##*/}.lock"
+    fi
   done
 fi
 

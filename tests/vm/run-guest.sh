@@ -2,13 +2,18 @@
 # Boots a Debian kernel in qemu (TCG) with a busybox initramfs and runs one lifetrace scenario.
 #
 # Usage: tests/vm/run-guest.sh --kernel-env FILE --scenario FILE --out DIR [options]
-#   --kernel-env FILE     env file written by tests/vm/kernels.sh (KVER, VMLINUZ, MODDIR, ...)
+#   --kernel-env FILE     env file written by tests/vm/kernels.sh (KVER, VMLINUZ, MODDIR, ...);
+#                         its ARCH (amd64 when absent, or arm64) picks the guest: arm64 boots
+#                         with qemu-system-aarch64 -M virt -cpu max and the env's BUSYBOX
 #   --scenario FILE       guest script (busybox sh), e.g. tests/vm/scenarios/sid.sh; its
 #                         "# lt-modules: a b" lines (and those of the /lt/*.sh files it sources)
-#                         name the kernel modules to put in the guest, with their dependencies
+#                         name the kernel modules to put in the guest, with their dependencies;
+#                         "# lt-modules-ARCH: ..." lines add modules for one architecture only
 #   --out DIR             where the results go (created; previous results there are replaced)
-#   --lifetrace BIN       the lifetrace binary (with its ldd closure); without it the scenario
-#                         only loads and unloads modules (LT_NO_LIFETRACE=1 in the guest)
+#   --lifetrace BIN       the lifetrace binary (with its ldd closure; for arm64, built with
+#                         cmake/toolchain-aarch64.cmake, the closure comes from the arm64 multiarch
+#                         libraries); without it the scenario only loads and unloads modules
+#                         (LT_NO_LIFETRACE=1 in the guest)
 #   --lifetrace-args ARGS extra lifetrace arguments, e.g. --attach=kprobe
 #   --stop-signal SIG     how the scenario stops lifetrace: INT (default) or TERM
 #   --modules "A B"       more modules to include
@@ -59,18 +64,46 @@ done
 [[ $stop_signal == INT || $stop_signal == TERM ]] || die "--stop-signal must be INT or TERM"
 [[ -z $lifetrace || -x $lifetrace ]] || die "lifetrace binary '$lifetrace' is not an executable file; build it first (cmake --build BUILD --target lifetrace)"
 for f in "${extras[@]}"; do [[ -f $f ]] || die "extra file '$f' not found"; done
-for tool in qemu-system-x86_64 busybox cpio depmod timeout gcc; do
-  command -v "$tool" >/dev/null || die "'$tool' not found; run scripts/install-deps.sh --tests"
-done
-if ldd "$(command -v busybox)" >/dev/null 2>&1; then
-  die "$(command -v busybox) is dynamically linked; install busybox-static"
-fi
 
-KVER="" VMLINUZ="" MODDIR="" SUITE=""
+KVER="" VMLINUZ="" MODDIR="" SUITE="" ARCH="" BUSYBOX=""
 # shellcheck disable=SC1090
 . "$kernel_env"
 [[ -n $KVER && -f $VMLINUZ && -f $MODDIR/modules.dep ]] \
   || die "$kernel_env does not describe an unpacked kernel (KVER, VMLINUZ, MODDIR); rerun tests/vm/kernels.sh"
+ARCH=${ARCH:-amd64}
+
+# What differs between the guests' architectures. The guest's /init links /dev/lt-console,
+# /dev/lt-out (lifetrace's stdout), /dev/lt-err (its stderr) and /dev/lt-log (the scenario's log)
+# to the devices below; the host side of each is a file in OUT.
+case $ARCH in
+  amd64)
+    qemu_bin=qemu-system-x86_64 cc=gcc objcopy=objcopy readelf=readelf elf_machine="X86-64"
+    busybox=$(command -v busybox || true)
+    qemu_machine=(-accel tcg)
+    console=ttyS0
+    ;;
+  arm64)
+    # -M virt has one PL011 UART (the console); the three streams go through virtio-serial
+    # ports (virtio_console and virtio_pci are built into Debian's arm64 kernel), which the
+    # guest finds by name under /sys/class/virtio-ports.
+    qemu_bin=qemu-system-aarch64 cc=aarch64-linux-gnu-gcc objcopy=aarch64-linux-gnu-objcopy
+    readelf=aarch64-linux-gnu-readelf elf_machine="AArch64"
+    busybox=$BUSYBOX
+    [[ -n $busybox && -x $busybox ]] || die "$kernel_env names no arm64 busybox (BUSYBOX); rerun tests/vm/kernels.sh --arch arm64"
+    # pauth-impdef: TCG's architected pointer authentication is slow to emulate.
+    qemu_machine=(-accel tcg -M virt -cpu "max,pauth-impdef=on")
+    console=ttyAMA0
+    ;;
+  *) die "$kernel_env: unknown ARCH '$ARCH' (amd64 or arm64)" ;;
+esac
+for tool in "$qemu_bin" cpio depmod timeout "$cc" "$readelf" xz; do
+  command -v "$tool" >/dev/null || die "'$tool' not found; run scripts/install-deps.sh --tests$([[ $ARCH == amd64 ]] || echo " --$ARCH")"
+done
+[[ -n $busybox ]] || die "busybox not found; run scripts/install-deps.sh --tests"
+# A static busybox has no program interpreter (works for a foreign architecture's too).
+if "$readelf" -l "$busybox" 2>/dev/null | grep -q 'Requesting program interpreter'; then
+  die "$busybox is dynamically linked; install busybox-static"
+fi
 
 cache=${LIFETRACE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/lifetrace}
 mkdir -p "$out"
@@ -83,16 +116,17 @@ trap 'rm -rf "$stage"' EXIT
 # --- ltload, the static one-syscall module loader (tests/vm/tools/ltload.c) --------------------
 src=$here/tools/ltload.c
 ltload=$cache/tools/ltload-$(sha256sum "$src" | cut -c1-16)
+[[ $ARCH == amd64 ]] || ltload+=-$ARCH
 if [[ ! -x $ltload ]]; then
   mkdir -p "$cache/tools"
-  gcc -static -O2 -Wall -Wextra -o "$ltload.$$" "$src" \
-    || die "cannot build $src with gcc -static (is libc6-dev installed?)"
+  "$cc" -static -O2 -Wall -Wextra -o "$ltload.$$" "$src" \
+    || die "cannot build $src with $cc -static (is libc6-dev$([[ $ARCH == amd64 ]] || echo ":$ARCH") installed?)"
   mv "$ltload.$$" "$ltload"
 fi
 
 # --- busybox, the scenario scripts and /init ------------------------------------------------
 mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,run,mnt,lt,extra,etc}
-cp "$(command -v busybox)" "$stage/bin/busybox"
+cp "$busybox" "$stage/bin/busybox"
 cp "$ltload" "$stage/usr/bin/ltload"
 cp "$here"/scenarios/*.sh "$stage/lt/"
 scen_name=$(basename "$scenario")
@@ -108,10 +142,25 @@ echo 'root:x:0:' >"$stage/etc/group"
   [[ -n $lifetrace ]] || echo 'LT_NO_LIFETRACE=1'
 } >"$stage/lt/config"
 
+# How /init reaches the host's files: x86's four UARTs, or arm64's console UART plus three
+# virtio-serial ports named lt.out, lt.err and lt.log.
+# shellcheck disable=SC2016  # guest shell code, expanded in the guest
+if [[ $ARCH == amd64 ]]; then
+  streams='ln -s ttyS1 /dev/lt-out; ln -s ttyS2 /dev/lt-err; ln -s ttyS3 /dev/lt-log
+for t in 1 2 3; do stty -F /dev/ttyS$t raw -echo -onlcr 115200 || echo "init: stty ttyS$t failed"; done'
+else
+  streams='for p in /sys/class/virtio-ports/*; do
+  n=$(cat "$p/name" 2>/dev/null)
+  case $n in lt.out|lt.err|lt.log) ln -s "${p##*/}" "/dev/lt-${n#lt.}" ;; esac
+done
+for n in out err log; do [ -e /dev/lt-$n ] || echo "init: no virtio-serial port lt.$n"; done'
+fi
+
 cat >"$stage/init" <<'EOF'
 #!/bin/busybox sh
-# Generated by tests/vm/run-guest.sh. Console: ttyS0; lifetrace stdout: ttyS1; lifetrace
-# stderr: ttyS2; scenario log: ttyS3.
+# Generated by tests/vm/run-guest.sh. /dev/lt-console: the console; /dev/lt-out: lifetrace's
+# stdout; /dev/lt-err: its stderr; /dev/lt-log: the scenario's log (x86: ttyS0..3; arm64:
+# ttyAMA0 and virtio-serial ports).
 /bin/busybox --install -s
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root
 mount -t proc proc /proc
@@ -122,9 +171,10 @@ mount -t tmpfs tmpfs /run
 mount -t tracefs tracefs /sys/kernel/tracing || echo "init: cannot mount tracefs"
 mount -t debugfs debugfs /sys/kernel/debug || echo "init: cannot mount debugfs"
 mount -t bpf bpf /sys/fs/bpf 2>/dev/null
-for t in 1 2 3; do stty -F /dev/ttyS$t raw -echo -onlcr 115200 || echo "init: stty ttyS$t failed"; done
+ln -s CONSOLE /dev/lt-console
+@STREAMS@
 echo "@@LT-SCENARIO-BEGIN $(uname -r) @@"
-sh /lt/SCENARIO </dev/null >/dev/ttyS3 2>&1
+sh /lt/SCENARIO </dev/null >/dev/lt-log 2>&1
 rc=$?
 echo "@@LT-SCENARIO-EXIT=$rc@@"
 echo "@@LT-DMESG-BEGIN@@"
@@ -133,17 +183,51 @@ echo "@@LT-DMESG-END@@"
 sync
 poweroff -f
 EOF
-sed -i "s|/lt/SCENARIO|/lt/$scen_name|" "$stage/init"
+sed -i -e "s|/lt/SCENARIO|/lt/$scen_name|" -e "s|ln -s CONSOLE|ln -s $console|" "$stage/init"
+awk -v s="$streams" '$0 == "@STREAMS@" { print s; next } { print }' "$stage/init" >"$stage/init.new"
+mv "$stage/init.new" "$stage/init"
 chmod +x "$stage/init"
 
 # --- lifetrace and its shared-library closure -------------------------------------------------
+# A foreign architecture's binary: ldd cannot run it, so follow its NEEDED entries through the
+# multiarch library directories (where Debian's :ARCH packages put them), plus its interpreter.
+foreign_closure() {  # FILE -> absolute paths, one a line
+  local triple=aarch64-linux-gnu
+  local -A seen=()
+  local queue=("$1") f lib dir found interp
+  interp=$("$readelf" -l "$1" | sed -n 's/.*Requesting program interpreter: \(.*\)]/\1/p')
+  [[ -z $interp ]] || { [[ -e $interp ]] || die "$1 needs $interp, which is not installed (libc6:$ARCH)"; echo "$interp"; }
+  while ((${#queue[@]})); do
+    f=${queue[0]}; queue=("${queue[@]:1}")
+    while read -r lib; do
+      [[ -n ${seen[$lib]:-} ]] && continue
+      seen[$lib]=1
+      found=""
+      for dir in /lib/$triple /usr/lib/$triple; do
+        if [[ -e $dir/$lib ]]; then found=$dir/$lib; break; fi
+      done
+      [[ -n $found ]] || die "$1 needs $lib, which is not in /lib/$triple or /usr/lib/$triple; run scripts/install-deps.sh --$ARCH"
+      echo "$found"
+      queue+=("$found")
+    done < <("$readelf" -d "$f" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
+  done
+}
+
 copy_with_closure() {  # FILE DEST-IN-STAGE
   local bin=$1 dest=$2 lib
   mkdir -p "$stage$(dirname "$dest")"
+  "$readelf" -h "$bin" 2>/dev/null | grep -q "Machine:.*$elf_machine" \
+    || die "$bin is not a binary for this guest ($ARCH: $elf_machine); $("$readelf" -h "$bin" 2>/dev/null | sed -n 's/^ *Machine: *//p')"
   # Without debug info: a RelWithDebInfo lifetrace is several times larger, and the guest
   # spends seconds unpacking it under TCG.
-  if ! objcopy --strip-debug "$bin" "$stage$dest" 2>/dev/null; then cp -L "$bin" "$stage$dest"; fi
-  if ldd "$bin" >/dev/null 2>&1; then
+  if ! "$objcopy" --strip-debug "$bin" "$stage$dest" 2>/dev/null; then cp -L "$bin" "$stage$dest"; fi
+  if [[ $ARCH != amd64 ]]; then
+    while read -r lib; do
+      [[ -e $stage$lib ]] && continue
+      mkdir -p "$stage$(dirname "$lib")"
+      cp -L "$lib" "$stage$lib"
+    done < <(foreign_closure "$bin")
+  elif ldd "$bin" >/dev/null 2>&1; then
     # "libx.so.1 => /path/libx.so.1 (0x...)" and "/lib64/ld-linux-x86-64.so.2 (0x...)"
     while read -r lib; do
       [[ -e $stage$lib ]] && continue
@@ -164,7 +248,8 @@ scen_files=("$scenario")
 while read -r inc; do
   [[ -f $here/scenarios/$inc ]] && scen_files+=("$here/scenarios/$inc")
 done < <(sed -nE 's|^[[:space:]]*\.[[:space:]]+/lt/([A-Za-z0-9_.-]+\.sh).*|\1|p' "$scenario")
-wanted=$(sed -n 's/^#[[:space:]]*lt-modules:[[:space:]]*//p' "${scen_files[@]}" | tr '\n' ' ')
+wanted=$(sed -n -e 's/^#[[:space:]]*lt-modules:[[:space:]]*//p' \
+               -e "s/^#[[:space:]]*lt-modules-$ARCH:[[:space:]]*//p" "${scen_files[@]}" | tr '\n' ' ')
 wanted+=" $more_modules"
 
 # modules.dep lines: "kernel/x/a.ko.xz: kernel/y/b.ko.xz kernel/z/c.ko.xz"
@@ -211,11 +296,20 @@ note "initramfs: $nmods module(s), $(du -h "$initrd" | cut -f1); booting $KVER (
 # --- boot -------------------------------------------------------------------------------------
 start=$(date +%s.%N)
 set +e
-qemu=(timeout -k 10 "$timeout_s" qemu-system-x86_64 -accel tcg -m 1G -smp 2 -nographic -no-reboot
+if [[ $ARCH == amd64 ]]; then
+  streams=(-serial "file:$out/lifetrace.ndjson" -serial "file:$out/lifetrace.stderr"
+           -serial "file:$out/scenario.log")
+else
+  streams=(-device "virtio-serial-pci,id=ltser")
+  for p in out:lifetrace.ndjson err:lifetrace.stderr log:scenario.log; do
+    streams+=(-chardev "file,id=lt${p%%:*},path=$out/${p#*:}"
+              -device "virtserialport,bus=ltser.0,chardev=lt${p%%:*},name=lt.${p%%:*}")
+  done
+fi
+qemu=(timeout -k 10 "$timeout_s" "$qemu_bin" "${qemu_machine[@]}" -m 1G -smp 2 -nographic -no-reboot
   -kernel "$VMLINUZ" -initrd "$initrd"
-  -append "console=ttyS0 quiet panic=-1 $append"
-  -serial stdio -serial "file:$out/lifetrace.ndjson" -serial "file:$out/lifetrace.stderr"
-  -serial "file:$out/scenario.log" -monitor none "${qemu_extra[@]}")
+  -append "console=$console quiet panic=-1 $append"
+  -serial stdio "${streams[@]}" -monitor none "${qemu_extra[@]}")
 if ((show_console)); then
   "${qemu[@]}" </dev/null | tee "$out/console.log" \
     | sed -u '/@@LT-DMESG-BEGIN@@/,/@@LT-DMESG-END@@/d'   # saved in dmesg.txt; too long to show
@@ -236,6 +330,7 @@ scen_rc=$(tr -d '\r' <"$out/console.log" | sed -n 's/^@@LT-SCENARIO-EXIT=\([0-9]
 {
   echo "kernel=$KVER"
   echo "suite=$SUITE"
+  echo "arch=$ARCH"
   echo "scenario=$scen_name"
   echo "lifetrace=${lifetrace:-none}"
   echo "lifetrace_args=$lt_args"

@@ -7,7 +7,7 @@
 # shellcheck disable=SC2034  # read by lt_start in lib.sh
 LT_FORMAT=human
 
-say() { echo ">>> $*" >/dev/ttyS0; log "$*"; }
+say() { echo ">>> $*" >/dev/lt-console; log "$*"; }
 
 say "lifetrace demo on Linux $(uname -r): starting lifetrace --follow"
 lt_start

@@ -1,7 +1,9 @@
 # Helpers for lifetrace's guest scenarios (busybox sh). Sourced as /lt/lib.sh by each scenario.
 #
-# In the guest: /dev/ttyS1 receives lifetrace's stdout (NDJSON), /dev/ttyS2 its stderr, and the
-# scenario's own output (this log) goes to /dev/ttyS3; /init sets them up. /lt/config holds the
+# In the guest: /dev/lt-out receives lifetrace's stdout (NDJSON), /dev/lt-err its stderr, and the
+# scenario's own output (this log) goes to /dev/lt-log; /dev/lt-console is the console. /init
+# links them to the serial ports (x86: ttyS1..3 and ttyS0; arm64: virtio-serial ports and
+# ttyAMA0). /lt/config holds the
 # settings run-guest.sh passed (LT_ARGS, LT_READY_TIMEOUT, LT_STOP_TIMEOUT, LT_NO_LIFETRACE).
 #
 # A scenario calls lt_start, then step/load/unload/..., then lt_stop and lt_finish. Each step's
@@ -49,15 +51,15 @@ lt_start() {
   fi
   mkfifo /run/lt.out /run/lt.err
   if [ "${LT_FORMAT:-json}" = human ]; then
-    # Human output for people (scripts/demo.sh): on the console, and saved on ttyS1 too.
-    tee /dev/ttyS1 </run/lt.out >/dev/ttyS0 &
+    # Human output for people (scripts/demo.sh): on the console, and saved on lt-out too.
+    tee /dev/lt-out </run/lt.out >/dev/lt-console &
     _fmt=""
   else
-    cat /run/lt.out >/dev/ttyS1 &
+    cat /run/lt.out >/dev/lt-out &
     _fmt=--json
   fi
   LT_CAT_OUT=$!
-  tee /run/lt.err.log </run/lt.err >/dev/ttyS2 &
+  tee /run/lt.err.log </run/lt.err >/dev/lt-err &
   LT_CAT_ERR=$!
   # shellcheck disable=SC2086  # LT_ARGS and _fmt are word lists on purpose
   log "starting: lifetrace --follow $_fmt ${LT_ARGS:-} $*"
