@@ -15,9 +15,8 @@
 # suite's arm64 kernel in qemu-system-aarch64, with an arm64 lifetrace from
 # cmake/toolchain-aarch64.cmake; CTest runs sid.arm64). An .arm64 run fetches its kernel itself
 # and exits with 77 (CTest: skipped) when the arm64 lifetrace or qemu-system-aarch64 is missing.
-# The checker's step list for a suite is that of x86_64; on arm64 the scenario skips the kvm
-# steps (KVM is built into arm64 kernels), so their "missing event" failures, and only those,
-# are waived for an .arm64 run (see waive_arm64_kvm).
+# On arm64 the scenario skips the kvm steps (KVM is built into arm64 kernels), and the checker,
+# told the run's name, expects none.
 # Results of a run go to OUT/RUN/ (see tests/vm/run-guest.sh). The checker runs even when the
 # guest reported a problem, so its assertion messages show what lifetrace got wrong.
 set -euo pipefail
@@ -52,25 +51,6 @@ fetch_kernel() {
   # shellcheck disable=SC1090
   # shellcheck disable=SC2153  # KVER comes from the env file
   note "$kernel: $(. "$kout/kernels/$kernel.env" && echo "$KVER") ($(($(date +%s) - t0)) s)"
-}
-
-# waive_arm64_kvm RUN CHECKER-OUTPUT: the scenario has no kvm steps on arm64, but the checker's
-# step list for the suite has them. Passes when every failure of the checker's compact report is
-# a "missing event" of those steps; prints what it waived.
-waive_arm64_kvm() {
-  local run=$1 report=$2 failures other
-  failures=$(grep -E '^[^ ].*: failed: ' "$report" || true)
-  if [[ -z $failures ]]; then  # it failed some other way (usage, crash): nothing to waive
-    cat "$report" >&2
-    return 1
-  fi
-  other=$(grep -vE "'\[$run\] step (kvm_intel_enoent|kvm_deps_live|kvm_intel_init_fails) \((kvm_intel|kvm|irqbypass)\): missing event |'\[$run\] step unload_rest \((kvm|irqbypass)\): missing event " <<<"$failures" || true)
-  if [[ -n $other ]]; then
-    cat "$report" >&2
-    return 1
-  fi
-  note "$run: waived $(grep -c . <<<"$failures" || true) 'missing event' failure(s) of the kvm steps, which arm64 guests skip (KVM is built into arm64 kernels)"
-  return 0
 }
 
 case $cmd in
@@ -151,11 +131,7 @@ case $cmd in
       "$checker" --dir "$out/$run" --kernel "$run" '~[language]' || check_rc=$?
     else
       # No separate .language test for these runs: [language] is checked here.
-      "$checker" --dir "$out/$run" --kernel "$run" '~[sequence]' || check_rc=$?
-      report=$out/$run/check-sequence.txt
-      if ! "$checker" --dir "$out/$run" --kernel "$run" '[sequence]' -r compact >"$report" 2>&1; then
-        waive_arm64_kvm "$run" "$report" || check_rc=1
-      fi
+      "$checker" --dir "$out/$run" --kernel "$run" || check_rc=$?
     fi
     if ((guest_rc || check_rc)); then
       die "$run failed (guest: $guest_rc, checker: $check_rc); results in $out/$run"
