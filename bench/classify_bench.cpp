@@ -34,7 +34,9 @@ using Clock = std::chrono::steady_clock;
 double cpu_seconds(int who) {
   rusage u{};
   getrusage(who, &u);
-  auto tv = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  auto tv = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
   return tv(u.ru_utime) + tv(u.ru_stime);
 }
 
@@ -73,7 +75,8 @@ std::string run(const std::string& cmd, int& rc) {
 
 std::string default_tree(const std::string& repo) {
   int rc = 0;
-  std::string env = run("bash " + shell_quote(repo + "/tests/vm/kernels.sh") + " sid 2>/dev/null", rc);
+  std::string env =
+      run("bash " + shell_quote(repo + "/tests/vm/kernels.sh") + " sid 2>/dev/null", rc);
   if (rc != 0) return {};
   std::istringstream in(env);
   for (std::string line; std::getline(in, line);) {
@@ -106,7 +109,8 @@ int main(int argc, char** argv) {
     if (a == "--jobs") {
       if (!num(jobs) || jobs == 0) return usage("--jobs needs a positive number");
     } else if (a == "--baseline-jobs") {
-      if (!num(baseline_jobs) || baseline_jobs == 0) return usage("--baseline-jobs needs a positive number");
+      if (!num(baseline_jobs) || baseline_jobs == 0)
+        return usage("--baseline-jobs needs a positive number");
     } else if (a == "--limit") {
       if (!num(limit)) return usage("--limit needs a number");
     } else if (a == "--runs") {
@@ -173,9 +177,11 @@ int main(int argc, char** argv) {
     if (m.result.evidence.rust_v0 + m.result.evidence.rust_legacy > 0) ++with_rust_symbols;
   }
   const double n = static_cast<double>(files.size());
-  std::printf("lifetrace  %8.2f s  %8.0f files/s  cpu %7.2f s  (%zu c, %zu rust, %zu mixed, %zu unknown, %zu errors)\n",
-              best, n / best, best_cpu, per_language[Language::c], per_language[Language::rust],
-              per_language[Language::mixed], per_language[Language::unknown], errors);
+  std::printf(
+      "lifetrace  %8.2f s  %8.0f files/s  cpu %7.2f s  (%zu c, %zu rust, %zu mixed, %zu unknown, "
+      "%zu errors)\n",
+      best, n / best, best_cpu, per_language[Language::c], per_language[Language::rust],
+      per_language[Language::mixed], per_language[Language::unknown], errors);
 
   int rc = 0;
   std::fflush(stdout);
@@ -184,7 +190,8 @@ int main(int argc, char** argv) {
     rc = 1;
   }
   if (baseline) {
-    const fs::path list = fs::temp_directory_path() / ("classify_bench." + std::to_string(getpid()));
+    const fs::path list =
+        fs::temp_directory_path() / ("classify_bench." + std::to_string(getpid()));
     {
       std::ofstream out(list);
       for (const auto& f : files) out << f.string() << '\n';
@@ -208,11 +215,14 @@ int main(int argc, char** argv) {
       ++lines;
       if (line.rfind("0 ", 0) != 0) ++nonzero;
     }
-    std::printf("nm + grep  %8.2f s  %8.0f files/s  cpu %7.2f s  (%zu files, %zu with a defined _R... symbol)\n",
-                base, static_cast<double>(lines) / base, base_cpu, lines, nonzero);
-    std::printf("speed-up   %8.1fx wall, %.1fx cpu  (lifetrace: %zu files with Rust-mangled symbols; "
-                "a prefix grep also counts C names such as _RasMessage)\n",
-                base / best, base_cpu / best_cpu, with_rust_symbols);
+    std::printf(
+        "nm + grep  %8.2f s  %8.0f files/s  cpu %7.2f s  (%zu files, %zu with a defined _R... "
+        "symbol)\n",
+        base, static_cast<double>(lines) / base, base_cpu, lines, nonzero);
+    std::printf(
+        "speed-up   %8.1fx wall, %.1fx cpu  (lifetrace: %zu files with Rust-mangled symbols; "
+        "a prefix grep also counts C names such as _RasMessage)\n",
+        base / best, base_cpu / best_cpu, with_rust_symbols);
     if (lines != files.size()) {
       std::printf("baseline printed %zu lines for %zu files\n", lines, files.size());
       rc = 1;

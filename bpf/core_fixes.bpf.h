@@ -41,7 +41,7 @@ struct module___mem {
 } __attribute__((preserve_access_index));
 
 #define LT_MOD_MEM_INIT_FIRST 4 /* MOD_INIT_TEXT */
-#define LT_MOD_MEM_MAX 8        /* bound for the loop below */
+#define LT_MOD_MEM_MAX	      8 /* bound for the loop below */
 
 static __always_inline void lt_module_sizes(struct module *mod, __u64 *core, __u64 *init)
 {

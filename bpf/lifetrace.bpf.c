@@ -185,7 +185,7 @@ static __always_inline bool settle_held(__u32 syscall, long ret)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct lt_denied_key key = {};
-	struct lt_denied_count one = { .attempts = 1 }, *c;
+	struct lt_denied_count one = {.attempts = 1}, *c;
 	struct lt_event *e;
 	__u64 now, total;
 
@@ -300,7 +300,8 @@ static __always_inline void read_image_name(const char *img, __u64 len, char *ds
 	if (len < sizeof(Elf64_Ehdr) || bpf_probe_read_user(&magic, sizeof(magic), img) ||
 	    magic != 0x464c457f) /* "\x7fELF" */
 		return;
-	bpf_probe_read_user(&w.shoff, sizeof(w.shoff), img + __builtin_offsetof(Elf64_Ehdr, e_shoff));
+	bpf_probe_read_user(&w.shoff, sizeof(w.shoff),
+			    img + __builtin_offsetof(Elf64_Ehdr, e_shoff));
 	bpf_probe_read_user(&shnum, sizeof(shnum), img + __builtin_offsetof(Elf64_Ehdr, e_shnum));
 	bpf_probe_read_user(&shstrndx, sizeof(shstrndx),
 			    img + __builtin_offsetof(Elf64_Ehdr, e_shstrndx));
@@ -453,8 +454,7 @@ static long walk_one(__u32 i, void *data)
 	}
 	if (off > LT_SYMBUF_LEN - LT_SYMNAME_LEN - 1)
 		return 1;
-	n = bpf_probe_read_kernel_str(&b->s.data[off + 1], LT_SYMNAME_LEN,
-				      c->strtab + sym.st_name);
+	n = bpf_probe_read_kernel_str(&b->s.data[off + 1], LT_SYMNAME_LEN, c->strtab + sym.st_name);
 	if (n <= 1)
 		return 0;
 	b->s.data[off] = (char)(type | (n == LT_SYMNAME_LEN ? 0x80 : 0));
@@ -465,8 +465,7 @@ static long walk_one(__u32 i, void *data)
 	/* The symbol at mod->init names the init entry. C modules have both
 	 * init_module and the alias target (e.g. dummy_init_module): prefer
 	 * the latter, which is what the author wrote. */
-	if (c->init_fn && sym.st_value == c->init_fn &&
-	    (type == 't' || type == 'T') &&
+	if (c->init_fn && sym.st_value == c->init_fn && (type == 't' || type == 'T') &&
 	    (!ie->mod_init.init_sym[0] || is_init_module_name(ie->mod_init.init_sym)))
 		bpf_probe_read_kernel_str(ie->mod_init.init_sym, sizeof(ie->mod_init.init_sym),
 					  c->strtab + sym.st_name);

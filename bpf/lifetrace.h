@@ -24,29 +24,29 @@ typedef __u64 lt_u64;
 typedef __s64 lt_s64;
 #endif
 
-#define LT_COMM_LEN 16
-#define LT_MODNAME_LEN 56  /* MODULE_NAME_LEN on 64-bit kernels */
-#define LT_PARAMS_LEN 256  /* longer parameter strings are cut, see LT_F_PARAMS_TRUNCATED */
-#define LT_FILE_LEN 64     /* basename of the file given to finit_module */
-#define LT_SYMNAME_LEN 256 /* longer symbol names are cut and flagged */
-#define LT_SYMBUF_LEN 4096 /* payload of one symbol batch */
+#define LT_COMM_LEN    16
+#define LT_MODNAME_LEN 56    /* MODULE_NAME_LEN on 64-bit kernels */
+#define LT_PARAMS_LEN  256   /* longer parameter strings are cut, see LT_F_PARAMS_TRUNCATED */
+#define LT_FILE_LEN    64    /* basename of the file given to finit_module */
+#define LT_SYMNAME_LEN 256   /* longer symbol names are cut and flagged */
+#define LT_SYMBUF_LEN  4096  /* payload of one symbol batch */
 #define LT_MAX_SYMBOLS 65536 /* symbols walked per module at most */
 
 /* Raw records, as emitted by the kernel side. The daemon's correlator turns
  * them into the user-visible lifecycle events. */
 enum lt_record_type {
-	LT_REC_LOAD_ENTER = 1,  /* init_module/finit_module entered */
-	LT_REC_LOAD_EXIT,       /* ... returned */
-	LT_REC_MOD_INIT,        /* do_init_module entered: module laid out */
-	LT_REC_SYMBOLS,         /* a batch of the module's symbol names */
-	LT_REC_INITCALL_START,  /* do_one_initcall(mod->init) entered */
-	LT_REC_INITCALL_DONE,   /* ... returned */
-	LT_REC_MOD_INIT_DONE,   /* do_init_module returned */
-	LT_REC_UNLOAD_ENTER,    /* delete_module entered */
-	LT_REC_UNLOAD_EXIT,     /* ... returned */
-	LT_REC_MOD_FREE,        /* free_module entered */
-	LT_REC_REQUEST,         /* the kernel asked for a module (request_module) */
-	LT_REC_DENIED,          /* a load/unload syscall refused at its permission check
+	LT_REC_LOAD_ENTER = 1, /* init_module/finit_module entered */
+	LT_REC_LOAD_EXIT,      /* ... returned */
+	LT_REC_MOD_INIT,       /* do_init_module entered: module laid out */
+	LT_REC_SYMBOLS,	       /* a batch of the module's symbol names */
+	LT_REC_INITCALL_START, /* do_one_initcall(mod->init) entered */
+	LT_REC_INITCALL_DONE,  /* ... returned */
+	LT_REC_MOD_INIT_DONE,  /* do_init_module returned */
+	LT_REC_UNLOAD_ENTER,   /* delete_module entered */
+	LT_REC_UNLOAD_EXIT,    /* ... returned */
+	LT_REC_MOD_FREE,       /* free_module entered */
+	LT_REC_REQUEST,	       /* the kernel asked for a module (request_module) */
+	LT_REC_DENIED,	       /* a load/unload syscall refused at its permission check
 				 * (EPERM): in the "denied" ring buffer, at most one per
 				 * uid and syscall every LT_DENIED_REPORT_NS */
 	LT_REC_MAX
@@ -83,18 +83,18 @@ enum lt_lost_reason {
 
 /* Flags in lt_header.flags */
 #define LT_F_PARAMS_TRUNCATED (1u << 0)
-#define LT_F_SIG_KNOWN        (1u << 1) /* kernel has module signature support */
-#define LT_F_SIG_OK           (1u << 2)
+#define LT_F_SIG_KNOWN	      (1u << 1) /* kernel has module signature support */
+#define LT_F_SIG_OK	      (1u << 2)
 /* (1u << 3) is free: it once flagged a module without init function */
 #define LT_F_NO_KALLSYMS      (1u << 4) /* symbol table unreadable: nothing to classify */
-#define LT_F_KPROBE           (1u << 5) /* emitted by a kprobe/raw_tp twin */
+#define LT_F_KPROBE	      (1u << 5) /* emitted by a kprobe/raw_tp twin */
 
 struct lt_header {
-	lt_u32 type;      /* enum lt_record_type */
-	lt_u32 flags;     /* LT_F_* */
-	lt_u64 ts_ns;     /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
-	lt_u32 tid;       /* kernel pid of the thread */
-	lt_u32 tgid;      /* process id */
+	lt_u32 type;  /* enum lt_record_type */
+	lt_u32 flags; /* LT_F_* */
+	lt_u64 ts_ns; /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	lt_u32 tid;   /* kernel pid of the thread */
+	lt_u32 tgid;  /* process id */
 	lt_u32 uid;
 	lt_u32 gid;
 	lt_u64 cgroup_id;
@@ -102,11 +102,11 @@ struct lt_header {
 };
 
 struct lt_load_enter {
-	lt_u32 syscall;   /* enum lt_load_syscall */
-	lt_s32 fd;        /* finit_module only */
-	lt_u32 flags;     /* finit_module flags (MODULE_INIT_*) */
+	lt_u32 syscall; /* enum lt_load_syscall */
+	lt_s32 fd;	/* finit_module only */
+	lt_u32 flags;	/* finit_module flags (MODULE_INIT_*) */
 	lt_u32 _pad;
-	lt_u64 len;       /* init_module image length */
+	lt_u64 len; /* init_module image length */
 	char params[LT_PARAMS_LEN];
 	char file[LT_FILE_LEN];
 	char name[LT_MODNAME_LEN]; /* init_module: read from the image's this_module */
@@ -119,12 +119,12 @@ struct lt_load_exit {
 };
 
 struct lt_mod_init {
-	lt_u64 mod;        /* struct module address: the correlation key */
+	lt_u64 mod; /* struct module address: the correlation key */
 	lt_u64 init_fn;
 	lt_u64 taints;
 	lt_u64 core_size;  /* bytes kept while the module lives */
 	lt_u64 init_size;  /* bytes freed after init */
-	lt_u32 nsyms;      /* symbols in the module's symbol table */
+	lt_u32 nsyms;	   /* symbols in the module's symbol table */
 	lt_u32 nsyms_sent; /* symbol names sent in LT_REC_SYMBOLS batches (at most
 			    * LT_MAX_SYMBOLS walked); the correlator flags a table
 			    * that did not arrive whole */
@@ -137,15 +137,15 @@ struct lt_mod_init {
  * then the NUL-terminated name. */
 struct lt_symbols {
 	lt_u64 mod;
-	lt_u32 len;    /* bytes used in data */
-	lt_u32 count;  /* names in data */
+	lt_u32 len;   /* bytes used in data */
+	lt_u32 count; /* names in data */
 	char data[LT_SYMBUF_LEN];
 };
 
 struct lt_initcall {
 	lt_u64 mod;
 	lt_u64 fn;
-	lt_s32 ret;    /* LT_REC_INITCALL_DONE only */
+	lt_s32 ret; /* LT_REC_INITCALL_DONE only */
 	lt_u32 _pad;
 };
 
@@ -157,7 +157,7 @@ struct lt_mod_init_done {
 };
 
 struct lt_unload_enter {
-	lt_u32 flags;  /* O_NONBLOCK, O_TRUNC (forced) */
+	lt_u32 flags; /* O_NONBLOCK, O_TRUNC (forced) */
 	lt_u32 _pad;
 	char name[LT_MODNAME_LEN];
 };
@@ -169,21 +169,21 @@ struct lt_unload_exit {
 struct lt_mod_free {
 	lt_u64 mod;
 	lt_u64 taints;
-	lt_u64 size;   /* bytes being freed */
+	lt_u64 size; /* bytes being freed */
 	char name[LT_MODNAME_LEN];
 };
 
 struct lt_request {
-	lt_u64 ip;     /* call site in the kernel */
+	lt_u64 ip; /* call site in the kernel */
 	lt_u32 wait;
 	lt_u32 _pad;
 	char name[LT_MODNAME_LEN + 8];
 };
 
 struct lt_denied {
-	lt_u32 syscall;  /* enum lt_load_syscall */
+	lt_u32 syscall; /* enum lt_load_syscall */
 	lt_u32 _pad;
-	lt_s64 ret;      /* -EPERM */
+	lt_s64 ret;	 /* -EPERM */
 	lt_u64 attempts; /* the key's running total (struct lt_denied_count) */
 };
 

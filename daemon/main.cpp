@@ -29,11 +29,8 @@ int main(int argc, char** argv) {
       HostFeatures host(o.procfs, o.sysfs);
       return run_daemon(o, host);
     }
-    case Command::list:
-      return classify::run_list(o.json, o.procfs, o.sysfs, std::cout, std::cerr);
-    case Command::classify:
-      return classify::run_classify(o.paths, o.json, std::cout, std::cerr);
-    default:
-      return 2;
+    case Command::list: return classify::run_list(o.json, o.procfs, o.sysfs, std::cout, std::cerr);
+    case Command::classify: return classify::run_classify(o.paths, o.json, std::cout, std::cerr);
+    default: return 2;
   }
 }

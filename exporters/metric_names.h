@@ -27,17 +27,15 @@ inline constexpr Spec kModuleRequests{
     "lifetrace_module_requests_total",
     "Module loads the kernel asked user space for through request_module."};
 // {language}; every init function run, successful or not.
-inline constexpr Spec kInitDuration{
-    "lifetrace_module_init_duration_seconds",
-    "Time the modules' init functions took, by language."};
+inline constexpr Spec kInitDuration{"lifetrace_module_init_duration_seconds",
+                                    "Time the modules' init functions took, by language."};
 // {language}; successful loads only, from the load syscall's entry to the module being live.
 inline constexpr Spec kLoadDuration{
     "lifetrace_module_load_duration_seconds",
     "Time from the load syscall's entry until the module was live, by language."};
 // {language}
-inline constexpr Spec kModulesLoaded{
-    "lifetrace_modules_loaded",
-    "Modules currently loaded, by language."};
+inline constexpr Spec kModulesLoaded{"lifetrace_modules_loaded",
+                                     "Modules currently loaded, by language."};
 // {module, language, taints, signed}; signed is true, false or unknown.
 inline constexpr Spec kModuleInfo{
     "lifetrace_module_info",
@@ -57,16 +55,13 @@ inline constexpr Spec kProgramAttached{
     "lifetrace_bpf_program_attached",
     "Whether the BPF program for a probe is attached (1) or not (0)."};
 // {event}
-inline constexpr Spec kEvents{
-    "lifetrace_events_total",
-    "Lifecycle events lifetrace produced, by event kind."};
+inline constexpr Spec kEvents{"lifetrace_events_total",
+                              "Lifecycle events lifetrace produced, by event kind."};
 // {reason}: the BPF side's reasons (ringbuf_full, ...), undecodable, follow_client_queue_full.
-inline constexpr Spec kEventsLost{
-    "lifetrace_events_lost_total",
-    "Records or events lifetrace could not deliver, by reason."};
-inline constexpr Spec kFollowClients{
-    "lifetrace_follow_clients",
-    "Clients currently connected to the follow socket."};
+inline constexpr Spec kEventsLost{"lifetrace_events_lost_total",
+                                  "Records or events lifetrace could not deliver, by reason."};
+inline constexpr Spec kFollowClients{"lifetrace_follow_clients",
+                                     "Clients currently connected to the follow socket."};
 // {version, libbpf_version, kernel_release}
 inline constexpr Spec kBuildInfo{
     "lifetrace_build_info",
@@ -77,8 +72,8 @@ inline constexpr const char* kLostUndecodable = "undecodable";
 inline constexpr const char* kLostFollowClientQueue = "follow_client_queue_full";
 
 // Upper bounds of the duration histograms, in seconds: 10 us to 60 s.
-inline constexpr double kDurationBuckets[] = {
-    10e-6, 25e-6, 50e-6, 100e-6, 250e-6, 500e-6, 1e-3, 2.5e-3, 5e-3, 10e-3, 25e-3, 50e-3,
-    100e-3, 250e-3, 500e-3, 1.0, 2.5, 5.0, 10.0, 25.0, 60.0};
+inline constexpr double kDurationBuckets[] = {10e-6,  25e-6, 50e-6, 100e-6, 250e-6, 500e-6, 1e-3,
+                                              2.5e-3, 5e-3,  10e-3, 25e-3,  50e-3,  100e-3, 250e-3,
+                                              500e-3, 1.0,   2.5,   5.0,    10.0,   25.0,   60.0};
 
 }  // namespace lifetrace::metrics

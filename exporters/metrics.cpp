@@ -118,21 +118,53 @@ Metrics::Metrics()
       lost_(std::make_shared<LostCollector>(undecodable_, client_drops_)),
       denied_(std::make_shared<DeniedCollector>()) {
   auto& reg = *registry_;
-  loads_ = &prometheus::BuildCounter().Name(m::kModuleLoads.name).Help(m::kModuleLoads.help).Register(reg);
-  unloads_ = &prometheus::BuildCounter().Name(m::kModuleUnloads.name).Help(m::kModuleUnloads.help).Register(reg);
-  init_duration_ = &prometheus::BuildHistogram().Name(m::kInitDuration.name).Help(m::kInitDuration.help).Register(reg);
-  load_duration_ = &prometheus::BuildHistogram().Name(m::kLoadDuration.name).Help(m::kLoadDuration.help).Register(reg);
-  modules_loaded_ = &prometheus::BuildGauge().Name(m::kModulesLoaded.name).Help(m::kModulesLoaded.help).Register(reg);
-  module_info_ = &prometheus::BuildGauge().Name(m::kModuleInfo.name).Help(m::kModuleInfo.help).Register(reg);
-  init_last_ = &prometheus::BuildGauge().Name(m::kInitLastDuration.name).Help(m::kInitLastDuration.help).Register(reg);
-  attached_ = &prometheus::BuildGauge().Name(m::kProgramAttached.name).Help(m::kProgramAttached.help).Register(reg);
-  build_info_ = &prometheus::BuildGauge().Name(m::kBuildInfo.name).Help(m::kBuildInfo.help).Register(reg);
-  requests_ = &prometheus::BuildCounter().Name(m::kModuleRequests.name).Help(m::kModuleRequests.help).Register(reg).Add({});
-  follow_clients_ = &prometheus::BuildGauge().Name(m::kFollowClients.name).Help(m::kFollowClients.help).Register(reg).Add({});
-  auto& events = prometheus::BuildCounter().Name(m::kEvents.name).Help(m::kEvents.help).Register(reg);
+  loads_ = &prometheus::BuildCounter()
+                .Name(m::kModuleLoads.name)
+                .Help(m::kModuleLoads.help)
+                .Register(reg);
+  unloads_ = &prometheus::BuildCounter()
+                  .Name(m::kModuleUnloads.name)
+                  .Help(m::kModuleUnloads.help)
+                  .Register(reg);
+  init_duration_ = &prometheus::BuildHistogram()
+                        .Name(m::kInitDuration.name)
+                        .Help(m::kInitDuration.help)
+                        .Register(reg);
+  load_duration_ = &prometheus::BuildHistogram()
+                        .Name(m::kLoadDuration.name)
+                        .Help(m::kLoadDuration.help)
+                        .Register(reg);
+  modules_loaded_ = &prometheus::BuildGauge()
+                         .Name(m::kModulesLoaded.name)
+                         .Help(m::kModulesLoaded.help)
+                         .Register(reg);
+  module_info_ =
+      &prometheus::BuildGauge().Name(m::kModuleInfo.name).Help(m::kModuleInfo.help).Register(reg);
+  init_last_ = &prometheus::BuildGauge()
+                    .Name(m::kInitLastDuration.name)
+                    .Help(m::kInitLastDuration.help)
+                    .Register(reg);
+  attached_ = &prometheus::BuildGauge()
+                   .Name(m::kProgramAttached.name)
+                   .Help(m::kProgramAttached.help)
+                   .Register(reg);
+  build_info_ =
+      &prometheus::BuildGauge().Name(m::kBuildInfo.name).Help(m::kBuildInfo.help).Register(reg);
+  requests_ = &prometheus::BuildCounter()
+                   .Name(m::kModuleRequests.name)
+                   .Help(m::kModuleRequests.help)
+                   .Register(reg)
+                   .Add({});
+  follow_clients_ = &prometheus::BuildGauge()
+                         .Name(m::kFollowClients.name)
+                         .Help(m::kFollowClients.help)
+                         .Register(reg)
+                         .Add({});
+  auto& events =
+      prometheus::BuildCounter().Name(m::kEvents.name).Help(m::kEvents.help).Register(reg);
 
   const prometheus::Histogram::BucketBoundaries buckets(std::begin(m::kDurationBuckets),
-                                                         std::end(m::kDurationBuckets));
+                                                        std::end(m::kDurationBuckets));
   for (Language l : kLanguageOrder) {
     const std::size_t i = idx(l);
     for (std::size_t r = 0; r < kResults; ++r) {
@@ -163,9 +195,10 @@ std::string Metrics::serialize() const {
 
 void Metrics::set_build_info(const std::string& version, const std::string& libbpf_version,
                              const std::string& kernel_release) {
-  build_info_->Add({{"version", version},
-                    {"libbpf_version", libbpf_version},
-                    {"kernel_release", kernel_release}})
+  build_info_
+      ->Add({{"version", version},
+             {"libbpf_version", libbpf_version},
+             {"kernel_release", kernel_release}})
       .Set(1);
 }
 
@@ -270,9 +303,7 @@ void Metrics::on_event(const Event& e) {
       }
       break;
 
-    case EventKind::request:
-      requests_->Increment();
-      break;
+    case EventKind::request: requests_->Increment(); break;
 
     case EventKind::load_start:
     case EventKind::init_start:

@@ -78,8 +78,8 @@ class Metrics {
     prometheus::Gauge* info = nullptr;
     prometheus::Labels info_labels;
   };
-  void mark_loaded(const std::string& module, classify::Language language, const std::string& taints,
-                   const std::string& sig);
+  void mark_loaded(const std::string& module, classify::Language language,
+                   const std::string& taints, const std::string& sig);
   void mark_gone(const std::string& module);
   void update_loaded_gauges();
 
@@ -111,7 +111,7 @@ class Metrics {
   std::array<prometheus::Gauge*, kLanguages> loaded_by_{};
   std::map<EventKind, prometheus::Counter*> events_by_;
 
-  std::map<std::string, Loaded> loaded_;            // by module name
+  std::map<std::string, Loaded> loaded_;                    // by module name
   std::map<std::string, prometheus::Gauge*> init_last_by_;  // by module name
 };
 

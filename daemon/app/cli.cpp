@@ -43,7 +43,8 @@ std::size_t parse_size(const std::string& s) {
     throw CLI::ValidationError("--ringbuf-size", "unknown size suffix '" + suffix + "'");
   }
   if (v < 4096 || (v & (v - 1)) != 0) {
-    throw CLI::ValidationError("--ringbuf-size", "must be a power of two of at least 4096 bytes, got " + s);
+    throw CLI::ValidationError("--ringbuf-size",
+                               "must be a power of two of at least 4096 bytes, got " + s);
   }
   return static_cast<std::size_t>(v);
 }
@@ -51,7 +52,8 @@ std::size_t parse_size(const std::string& s) {
 // The options of every command that loads the BPF programs (--follow and
 // daemon), registered once for each of them.
 void add_tracing_options(CLI::App& app, Options& o, std::string& attach, std::string& ringbuf) {
-  app.add_option("--attach", attach, "Probe flavour: auto, fentry (no fallback) or kprobe (prefer twins)")
+  app.add_option("--attach", attach,
+                 "Probe flavour: auto, fentry (no fallback) or kprobe (prefer twins)")
       ->check(CLI::IsMember({"auto", "fentry", "kprobe"}));
   app.add_flag("--strict", o.strict, "Fail if any probe cannot be attached");
   app.add_option("--ringbuf-size", ringbuf, "BPF ring buffer size, e.g. 4M (power of two)");
@@ -90,11 +92,13 @@ ParseResult parse_cli(const std::vector<std::string>& args) {
   app.add_flag("--standalone", o.standalone,
                "With --follow: load BPF programs even when a daemon runs (root only)");
 
-  auto* list = app.add_subcommand("list", "List loaded modules with language, size, taints and users");
+  auto* list =
+      app.add_subcommand("list", "List loaded modules with language, size, taints and users");
   list->add_flag("--json", o.json, "One JSON object per module");
   add_path_options(*list, o);
 
-  auto* classify = app.add_subcommand("classify", "Classify module files (.ko, .ko.xz, .ko.zst, .ko.gz) or directories");
+  auto* classify = app.add_subcommand(
+      "classify", "Classify module files (.ko, .ko.xz, .ko.zst, .ko.gz) or directories");
   classify->add_flag("--json", o.json, "One JSON object per file");
   classify->add_option("paths", o.paths, "Files or directories (recursive)")->required();
 
@@ -102,17 +106,20 @@ ParseResult parse_cli(const std::vector<std::string>& args) {
       "daemon",
       "Run as a service: Prometheus metrics, a follow socket for `lifetrace --follow`, "
       "journal-friendly logs; SIGTERM stops it");
-  daemon->add_option("--web.listen-address", o.listen_address,
-                     "Address of the metrics endpoint, host:port or :port (default port 9477); "
-                     "empty to serve no metrics")
+  daemon
+      ->add_option("--web.listen-address", o.listen_address,
+                   "Address of the metrics endpoint, host:port or :port (default port 9477); "
+                   "empty to serve no metrics")
       ->capture_default_str();
   daemon->add_option("--web.telemetry-path", o.telemetry_path, "Path of the metrics endpoint")
       ->capture_default_str();
-  daemon->add_option("--follow-socket", o.follow_socket,
-                     "Unix socket for `lifetrace --follow` clients; empty for none")
+  daemon
+      ->add_option("--follow-socket", o.follow_socket,
+                   "Unix socket for `lifetrace --follow` clients; empty for none")
       ->capture_default_str();
-  daemon->add_option("--follow-socket.group", o.follow_group,
-                     "Group that may use the follow socket (mode 0660)")
+  daemon
+      ->add_option("--follow-socket.group", o.follow_group,
+                   "Group that may use the follow socket (mode 0660)")
       ->capture_default_str();
   add_tracing_options(*daemon, o, attach, ringbuf);
   add_path_options(*daemon, o);
@@ -144,8 +151,7 @@ ParseResult parse_cli(const std::vector<std::string>& args) {
     }
     o.attach = *attach_mode_from_string(attach);
     o.ringbuf_bytes = parse_size(ringbuf);
-    if (o.command != Command::follow &&
-        (!o.module_globs.empty() || !o.events.empty())) {
+    if (o.command != Command::follow && (!o.module_globs.empty() || !o.events.empty())) {
       throw CLI::ValidationError("--module/--event", "only apply to --follow");
     }
   } catch (const CLI::ParseError& e) {

@@ -23,7 +23,7 @@ struct Options {
   AttachMode attach = AttachMode::automatic;
   std::size_t ringbuf_bytes = 4u << 20;
   std::vector<std::string> module_globs;
-  std::set<EventKind> events;  // empty = all
+  std::set<EventKind> events;      // empty = all
   std::vector<std::string> paths;  // classify
   std::string procfs = "/proc";
   std::string sysfs = "/sys";

@@ -22,9 +22,9 @@
 namespace lifetrace {
 
 struct Session {
-  std::unique_ptr<Tracer> tracer;               // records go to the pipeline
-  std::vector<classify::ModuleInfo> modules;    // loaded when tracing started
-  std::string status;                           // "12 of 12 probes attached (...), N modules loaded at start"
+  std::unique_ptr<Tracer> tracer;             // records go to the pipeline
+  std::vector<classify::ModuleInfo> modules;  // loaded when tracing started
+  std::string status;  // "12 of 12 probes attached (...), N modules loaded at start"
 };
 
 // Routes libbpf's messages (-v) and checks that this kernel and process can

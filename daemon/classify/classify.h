@@ -58,16 +58,17 @@ struct Symbol {
 };
 
 struct Evidence {
-  uint64_t symbols = 0;            // every symbol fed to the classifier
-  uint64_t defined_functions = 0;  // defined func symbols, boilerplate included
-  uint64_t c_functions = 0;        // defined, not Rust-mangled, not boilerplate
-  uint64_t rust_v0 = 0;            // defined func/object symbols, v0-mangled
-  uint64_t rust_legacy = 0;        // defined func/object symbols, legacy-mangled
-  uint64_t rust_undefined = 0;     // undefined (imported) Rust-mangled symbols
-  bool rustc_comment = false;      // .comment contains "rustc version"
+  uint64_t symbols = 0;               // every symbol fed to the classifier
+  uint64_t defined_functions = 0;     // defined func symbols, boilerplate included
+  uint64_t c_functions = 0;           // defined, not Rust-mangled, not boilerplate
+  uint64_t rust_v0 = 0;               // defined func/object symbols, v0-mangled
+  uint64_t rust_legacy = 0;           // defined func/object symbols, legacy-mangled
+  uint64_t rust_undefined = 0;        // undefined (imported) Rust-mangled symbols
+  bool rustc_comment = false;         // .comment contains "rustc version"
   std::vector<std::string> examples;  // up to 3 Rust symbols (defined first)
   std::string init_symbol;            // the module's entry symbol, if known
-  uint64_t rust_runtime = 0;  // defined unmangled Rust runtime symbols (rust_begin_unwind, __rust_alloc...)
+  uint64_t rust_runtime =
+      0;  // defined unmangled Rust runtime symbols (rust_begin_unwind, __rust_alloc...)
   // Symbols of the module's table that never reached the classifier (the
   // table was cut short, e.g. over the BPF walk's limit); 0 = all were read.
   uint64_t symbols_unread = 0;

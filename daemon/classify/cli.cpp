@@ -133,9 +133,14 @@ int run_classify(const std::vector<std::string>& paths, const ClassifyOptions& o
   size_t failed = walk_errors.size();
   for (const auto& e : walk_errors) {
     err << "lifetrace classify: " << e << '\n';
-    if (options.json) buf += nlohmann::json{{"file", e.substr(0, e.find(": "))}, {"error", e.substr(e.find(": ") + 2)}}.dump() + '\n';
+    if (options.json)
+      buf +=
+          nlohmann::json{{"file", e.substr(0, e.find(": "))}, {"error", e.substr(e.find(": ") + 2)}}
+              .dump() +
+          '\n';
   }
-  Table table({"MODULE", "LANGUAGE", "RUST SYMBOLS", "RUST IMPORTS", "C FUNCTIONS", "RUSTC", "FILE"});
+  Table table(
+      {"MODULE", "LANGUAGE", "RUST SYMBOLS", "RUST IMPORTS", "C FUNCTIONS", "RUSTC", "FILE"});
   for (const auto& r : results) {
     if (!r.ok()) {
       ++failed;

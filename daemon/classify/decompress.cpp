@@ -58,24 +58,12 @@ std::string unxz(std::span<const char> in, std::vector<char>& out) {
     if (ret == LZMA_STREAM_END) break;
     if (ret == LZMA_OK) continue;  // a stalled truncated stream ends in LZMA_BUF_ERROR
     switch (ret) {
-      case LZMA_FORMAT_ERROR:
-        error = "not an xz stream";
-        break;
-      case LZMA_DATA_ERROR:
-        error = "corrupt xz data";
-        break;
-      case LZMA_BUF_ERROR:
-        error = "truncated xz stream";
-        break;
-      case LZMA_MEMLIMIT_ERROR:
-        error = "xz stream needs more than 256 MiB to decompress";
-        break;
-      case LZMA_MEM_ERROR:
-        error = "out of memory decompressing xz";
-        break;
-      case LZMA_OPTIONS_ERROR:
-        error = "unsupported xz options";
-        break;
+      case LZMA_FORMAT_ERROR: error = "not an xz stream"; break;
+      case LZMA_DATA_ERROR: error = "corrupt xz data"; break;
+      case LZMA_BUF_ERROR: error = "truncated xz stream"; break;
+      case LZMA_MEMLIMIT_ERROR: error = "xz stream needs more than 256 MiB to decompress"; break;
+      case LZMA_MEM_ERROR: error = "out of memory decompressing xz"; break;
+      case LZMA_OPTIONS_ERROR: error = "unsupported xz options"; break;
       default:
         error = "xz decoding failed (code " + std::to_string(static_cast<int>(ret)) + ")";
         break;
@@ -115,8 +103,7 @@ std::string unzstd(std::span<const char> in, std::vector<char>& out) {
     ZSTD_outBuffer ob{out.data() + used, out.size() - used, 0};
     size_t ret = ZSTD_decompressStream(dctx, &ob, &ib);
     used += ob.pos;
-    if (ZSTD_isError(ret))
-      return std::string("corrupt zstd data (") + ZSTD_getErrorName(ret) + ")";
+    if (ZSTD_isError(ret)) return std::string("corrupt zstd data (") + ZSTD_getErrorName(ret) + ")";
     if (ret == 0) {
       if (ib.pos == ib.size) break;  // frame complete, input consumed
       continue;                      // another frame follows
@@ -185,20 +172,19 @@ std::string ungzip(std::span<const char> in, std::vector<char>& out) {
 
 std::string_view to_string(Compression c) {
   switch (c) {
-    case Compression::xz:
-      return "xz";
-    case Compression::zstd:
-      return "zstd";
-    case Compression::gzip:
-      return "gzip";
-    case Compression::none:
-      break;
+    case Compression::xz: return "xz";
+    case Compression::zstd: return "zstd";
+    case Compression::gzip: return "gzip";
+    case Compression::none: break;
   }
   return "none";
 }
 
 Compression detect_compression(std::span<const char> d) {
-  if (has_magic(d, std::string_view("\xFD" "7zXZ\0", 6))) return Compression::xz;
+  if (has_magic(d, std::string_view("\xFD"
+                                    "7zXZ\0",
+                                    6)))
+    return Compression::xz;
   if (has_magic(d, "\x28\xB5\x2F\xFD")) return Compression::zstd;
   if (has_magic(d, "\x1F\x8B")) return Compression::gzip;
   return Compression::none;
@@ -214,15 +200,10 @@ Compression compression_from_name(std::string_view name) {
 std::string decompress(std::span<const char> in, Compression c, std::vector<char>& out) {
   try {
     switch (c) {
-      case Compression::xz:
-        return unxz(in, out);
-      case Compression::zstd:
-        return unzstd(in, out);
-      case Compression::gzip:
-        return ungzip(in, out);
-      case Compression::none:
-        out.assign(in.begin(), in.end());
-        return {};
+      case Compression::xz: return unxz(in, out);
+      case Compression::zstd: return unzstd(in, out);
+      case Compression::gzip: return ungzip(in, out);
+      case Compression::none: out.assign(in.begin(), in.end()); return {};
     }
   } catch (const std::bad_alloc&) {
     return "out of memory";

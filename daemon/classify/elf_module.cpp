@@ -42,7 +42,8 @@ std::string elf_error(std::string_view what) {
 bool plausible_name(std::string_view n) {
   if (n.empty()) return false;
   for (char c : n)
-    if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f) return false;
+    if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f)
+      return false;
   return true;
 }
 
@@ -174,8 +175,8 @@ std::string scan_elf(std::span<char> image, const std::function<void(const Symbo
       info.rustc_comment = section_bytes(scn).find("rustc version") != std::string_view::npos;
     } else if (name == ".gnu.linkonce.this_module" && info.module_name.empty()) {
       std::string_view d = section_bytes(scn);
-      const size_t off = cls == ELFCLASS64 ? 24 : 12;       // offsetof(struct module, name)
-      const size_t len = cls == ELFCLASS64 ? 56 : 60;       // MODULE_NAME_LEN
+      const size_t off = cls == ELFCLASS64 ? 24 : 12;  // offsetof(struct module, name)
+      const size_t len = cls == ELFCLASS64 ? 56 : 60;  // MODULE_NAME_LEN
       if (d.size() > off) {
         std::string_view n = d.substr(off, std::min(len, d.size() - off));
         n = n.substr(0, n.find('\0'));
@@ -283,8 +284,9 @@ ModuleFile classify_file(const std::filesystem::path& path) {
       const Compression expected = compression_from_name(mf.path);
       const bool is_elf = raw.size() >= SELFMAG && std::memcmp(raw.data(), ELFMAG, SELFMAG) == 0;
       if (expected != Compression::none && !is_elf) {
-        mf.error = expected == Compression::xz ? "not an xz stream"
-                                               : "not a " + std::string(to_string(expected)) + " stream";
+        mf.error = expected == Compression::xz
+                       ? "not an xz stream"
+                       : "not a " + std::string(to_string(expected)) + " stream";
         return mf;
       }
     } else {
@@ -296,7 +298,8 @@ ModuleFile classify_file(const std::filesystem::path& path) {
     }
     ElfModuleInfo info;
     Classifier classifier;
-    std::string e = scan_elf(image, [&](const Symbol& s) { classifier.add(s); }, info);
+    std::string e = scan_elf(
+        image, [&](const Symbol& s) { classifier.add(s); }, info);
     if (!e.empty()) {
       mf.error = std::move(e);
       return mf;

@@ -90,7 +90,8 @@ std::map<std::string, Result, std::less<>> classify_kallsyms(std::string_view te
     if (!parse_kallsyms_line(line, e) || e.module.empty()) continue;
     if (!current || e.module != last_module) {  // lines of one module are contiguous
       auto it = per_module.find(e.module);
-      if (it == per_module.end()) it = per_module.emplace(std::string(e.module), Classifier{}).first;
+      if (it == per_module.end())
+        it = per_module.emplace(std::string(e.module), Classifier{}).first;
       current = &it->second;
       last_module = e.module;
     }

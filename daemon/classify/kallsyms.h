@@ -29,8 +29,8 @@ std::map<std::string, Result, std::less<>> classify_kallsyms(std::string_view te
 
 // Same, reading a kallsyms file (e.g. procfs / "kallsyms"). On failure
 // returns an empty map and sets *error.
-std::map<std::string, Result, std::less<>> classify_kallsyms_file(
-    const std::filesystem::path& file, std::string* error = nullptr);
+std::map<std::string, Result, std::less<>> classify_kallsyms_file(const std::filesystem::path& file,
+                                                                  std::string* error = nullptr);
 
 // Reads a whole (possibly /proc, size-0) file into a string. "" + *error on failure.
 bool read_text_file(const std::filesystem::path& file, std::string& out,

@@ -59,12 +59,28 @@ int digit62(char c) {
 
 bool is_basic_type(char c) {
   switch (c) {
-    case 'a': case 'b': case 'c': case 'd': case 'e': case 'f': case 'h':
-    case 'i': case 'j': case 'l': case 'm': case 'n': case 'o': case 'p':
-    case 's': case 't': case 'u': case 'v': case 'x': case 'y': case 'z':
-      return true;
-    default:
-      return false;
+    case 'a':
+    case 'b':
+    case 'c':
+    case 'd':
+    case 'e':
+    case 'f':
+    case 'h':
+    case 'i':
+    case 'j':
+    case 'l':
+    case 'm':
+    case 'n':
+    case 'o':
+    case 'p':
+    case 's':
+    case 't':
+    case 'u':
+    case 'v':
+    case 'x':
+    case 'y':
+    case 'z': return true;
+    default: return false;
   }
 }
 
@@ -188,9 +204,15 @@ class V0Parser {
     return true;
   }
 
-  bool path() { return element([this] { return path_body(); }); }
-  bool type() { return element([this] { return type_body(); }); }
-  bool konst() { return element([this] { return const_body(); }); }
+  bool path() {
+    return element([this] { return path_body(); });
+  }
+  bool type() {
+    return element([this] { return type_body(); });
+  }
+  bool konst() {
+    return element([this] { return const_body(); });
+  }
 
   bool path_body() {
     Depth guard(depth_);
@@ -198,14 +220,10 @@ class V0Parser {
     if (!need()) return false;
     char tag = s_[pos_++];
     switch (tag) {
-      case 'C':
-        return identifier();
-      case 'M':
-        return disambiguator_opt() && path() && type();
-      case 'X':
-        return disambiguator_opt() && path() && type() && path();
-      case 'Y':
-        return type() && path();
+      case 'C': return identifier();
+      case 'M': return disambiguator_opt() && path() && type();
+      case 'X': return disambiguator_opt() && path() && type() && path();
+      case 'Y': return type() && path();
       case 'N': {
         if (!need()) return false;
         char ns = s_[pos_++];
@@ -218,10 +236,8 @@ class V0Parser {
           if (!need() || !generic_arg()) return false;
         }
         return true;
-      case 'B':
-        return backref();
-      default:
-        return bad();
+      case 'B': return backref();
+      default: return bad();
     }
   }
 
@@ -243,29 +259,24 @@ class V0Parser {
     if (is_path_tag(c)) return path();
     ++pos_;
     switch (c) {
-      case 'A':
-        return type() && konst();
+      case 'A': return type() && konst();
       case 'S':
       case 'P':
-      case 'O':
-        return type();
+      case 'O': return type();
       case 'T':
         while (!eat('E')) {
           if (!need() || !type()) return false;
         }
         return true;
       case 'R':
-      case 'Q':
-        return lifetime_opt() && type();
-      case 'F':
-        return fn_sig();
+      case 'Q': return lifetime_opt() && type();
+      case 'F': return fn_sig();
       case 'D':
         if (!dyn_bounds()) return false;
         if (!need()) return false;
         if (!eat('L')) return bad();
         return base62();
-      default:
-        return bad();
+      default: return bad();
     }
   }
 
@@ -301,7 +312,8 @@ class V0Parser {
       char c = s_[pos_++];
       if (c == '_') break;
       if (!is_hex(c)) return bad();
-      uint64_t d = is_digit(c) ? static_cast<uint64_t>(c - '0') : static_cast<uint64_t>(c - 'a' + 10);
+      uint64_t d =
+          is_digit(c) ? static_cast<uint64_t>(c - '0') : static_cast<uint64_t>(c - 'a' + 10);
       v = v > (UINT64_MAX >> 4) ? UINT64_MAX : (v << 4) | d;
     }
     if (value) *value = v;
@@ -322,9 +334,19 @@ class V0Parser {
     switch (c) {
       case 'p':  // placeholder
         return true;
-      case 'h': case 't': case 'm': case 'y': case 'o': case 'j':  // unsigned
+      case 'h':
+      case 't':
+      case 'm':
+      case 'y':
+      case 'o':
+      case 'j':  // unsigned
         return const_data();
-      case 'a': case 's': case 'l': case 'x': case 'n': case 'i':  // signed
+      case 'a':
+      case 's':
+      case 'l':
+      case 'x':
+      case 'n':
+      case 'i':  // signed
         eat('n');
         return const_data();
       case 'b':
@@ -339,8 +361,7 @@ class V0Parser {
         return ((pos_ - 1 - start) % 2 == 0) ? true : bad();
       }
       case 'R':
-      case 'Q':
-        return konst();
+      case 'Q': return konst();
       case 'A':
       case 'T':
         while (!eat('E')) {
@@ -364,8 +385,7 @@ class V0Parser {
           return true;
         }
         return bad();
-      default:
-        return bad();
+      default: return bad();
     }
   }
 
@@ -433,12 +453,9 @@ bool is_legacy(std::string_view s, bool truncated) {
 
 std::string_view to_string(Mangling m) {
   switch (m) {
-    case Mangling::rust_v0:
-      return "rust_v0";
-    case Mangling::rust_legacy:
-      return "rust_legacy";
-    case Mangling::none:
-      break;
+    case Mangling::rust_v0: return "rust_v0";
+    case Mangling::rust_legacy: return "rust_legacy";
+    case Mangling::none: break;
   }
   return "none";
 }

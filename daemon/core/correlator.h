@@ -13,10 +13,10 @@
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <utility>
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "classify/classify.h"
@@ -28,8 +28,8 @@ namespace lifetrace {
 struct CorrelatorStats {
   std::uint64_t records = 0;
   std::uint64_t events = 0;
-  std::uint64_t orphan_records = 0;  // records about something we never saw start
-  std::uint64_t evicted = 0;         // stale entries dropped to bound memory
+  std::uint64_t orphan_records = 0;         // records about something we never saw start
+  std::uint64_t evicted = 0;                // stale entries dropped to bound memory
   std::uint64_t partial_symbol_tables = 0;  // modules classified from a cut-short table
 };
 
@@ -103,12 +103,13 @@ class Correlator {
   void on(const RecordHeader& h, const Request& b, std::vector<Event>& out);
   void on(const RecordHeader& h, const Denied& b, std::vector<Event>& out);
 
-  std::map<std::uint32_t, Load> loads_;        // by thread
-  std::map<std::uint32_t, Unload> unloads_;    // by thread
-  std::map<std::uint64_t, Module> modules_;    // by struct module address
+  std::map<std::uint32_t, Load> loads_;                    // by thread
+  std::map<std::uint32_t, Unload> unloads_;                // by thread
+  std::map<std::uint64_t, Module> modules_;                // by struct module address
   std::map<std::uint64_t, classify::Classifier> symbols_;  // by address, until MOD_INIT
-  std::unordered_map<std::string, Module> known_;  // loaded before we started, by name
-  std::map<std::pair<std::uint32_t, std::uint32_t>, std::uint64_t> denied_seen_;  // (uid, syscall) -> total
+  std::unordered_map<std::string, Module> known_;          // loaded before we started, by name
+  std::map<std::pair<std::uint32_t, std::uint32_t>, std::uint64_t>
+      denied_seen_;  // (uid, syscall) -> total
   CorrelatorStats stats_;
 };
 

@@ -23,10 +23,9 @@ enum class EventKind {
   denied,        // load/unload syscalls refused at the permission check (rate-limited)
 };
 inline constexpr EventKind kAllEventKinds[] = {
-    EventKind::load_start,  EventKind::init_start,  EventKind::init_done,
-    EventKind::live,        EventKind::load_failed, EventKind::unload_start,
-    EventKind::unload_done, EventKind::freed,       EventKind::request,
-    EventKind::denied};
+    EventKind::load_start,  EventKind::init_start,   EventKind::init_done,   EventKind::live,
+    EventKind::load_failed, EventKind::unload_start, EventKind::unload_done, EventKind::freed,
+    EventKind::request,     EventKind::denied};
 
 std::string_view to_string(EventKind k);
 std::optional<EventKind> event_kind_from_string(std::string_view s);
@@ -66,7 +65,7 @@ struct Event {
   std::optional<std::string> init_symbol;
   std::optional<std::uint64_t> attempts;  // denied: refused calls since the last denied event
   std::optional<classify::Result> classification;  // init_start only
-  bool via_kprobe = false;  // produced by a kprobe/raw_tp twin
+  bool via_kprobe = false;                         // produced by a kprobe/raw_tp twin
 };
 
 // Every optional field of Event with its JSON key, in one list: the JSON

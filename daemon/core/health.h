@@ -19,8 +19,8 @@ struct AttachResult {
   std::string flavor;
   bool attached = false;
   bool required = false;
-  std::string error;  // why it is not attached
-  std::string reason; // why this program was chosen (or none)
+  std::string error;   // why it is not attached
+  std::string reason;  // why this program was chosen (or none)
 };
 
 // Records lost by the kernel side, by enum lt_lost_reason, summed over CPUs.

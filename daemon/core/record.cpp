@@ -51,8 +51,8 @@ std::variant<Record, DecodeError> decode_symbols(std::span<const std::byte> data
     if (n == max) {
       return DecodeError{"symbol batch has an unterminated name at byte " + std::to_string(off)};
     }
-    b.symbols.push_back(SymbolEntry{static_cast<char>(type & 0x7f), (type & 0x80) != 0,
-                                    std::string(name, n)});
+    b.symbols.push_back(
+        SymbolEntry{static_cast<char>(type & 0x7f), (type & 0x80) != 0, std::string(name, n)});
     off += 1 + n + 1;
   }
   return Record{decode_header(ev.h), std::move(b)};
@@ -81,46 +81,36 @@ std::variant<Record, DecodeError> decode_record(std::span<const std::byte> data)
   Record r{decode_header(e.h), LoadExit{}};
   switch (hdr.type) {
     case LT_REC_LOAD_ENTER:
-      r.body = LoadEnter{e.load_enter.syscall, e.load_enter.fd,     e.load_enter.flags,
-                         e.load_enter.len,     bounded(e.load_enter.params),
-                         bounded(e.load_enter.file), bounded(e.load_enter.name)};
+      r.body = LoadEnter{e.load_enter.syscall,         e.load_enter.fd,
+                         e.load_enter.flags,           e.load_enter.len,
+                         bounded(e.load_enter.params), bounded(e.load_enter.file),
+                         bounded(e.load_enter.name)};
       break;
-    case LT_REC_LOAD_EXIT:
-      r.body = LoadExit{e.load_exit.syscall, e.load_exit.ret};
-      break;
+    case LT_REC_LOAD_EXIT: r.body = LoadExit{e.load_exit.syscall, e.load_exit.ret}; break;
     case LT_REC_MOD_INIT:
-      r.body = ModInit{e.mod_init.mod,       e.mod_init.init_fn,   e.mod_init.taints,
-                       e.mod_init.core_size, e.mod_init.init_size, e.mod_init.nsyms,
-                       e.mod_init.nsyms_sent, bounded(e.mod_init.name),
-                       bounded(e.mod_init.init_sym)};
+      r.body =
+          ModInit{e.mod_init.mod,        e.mod_init.init_fn,       e.mod_init.taints,
+                  e.mod_init.core_size,  e.mod_init.init_size,     e.mod_init.nsyms,
+                  e.mod_init.nsyms_sent, bounded(e.mod_init.name), bounded(e.mod_init.init_sym)};
       break;
-    case LT_REC_INITCALL_START:
-      r.body = InitcallStart{e.initcall.mod};
-      break;
-    case LT_REC_INITCALL_DONE:
-      r.body = InitcallDone{e.initcall.mod, e.initcall.ret};
-      break;
+    case LT_REC_INITCALL_START: r.body = InitcallStart{e.initcall.mod}; break;
+    case LT_REC_INITCALL_DONE: r.body = InitcallDone{e.initcall.mod, e.initcall.ret}; break;
     case LT_REC_MOD_INIT_DONE:
       r.body = ModInitDone{e.mod_init_done.mod, e.mod_init_done.ret};
       break;
     case LT_REC_UNLOAD_ENTER:
       r.body = UnloadEnter{e.unload_enter.flags, bounded(e.unload_enter.name)};
       break;
-    case LT_REC_UNLOAD_EXIT:
-      r.body = UnloadExit{e.unload_exit.ret};
-      break;
+    case LT_REC_UNLOAD_EXIT: r.body = UnloadExit{e.unload_exit.ret}; break;
     case LT_REC_MOD_FREE:
-      r.body = ModFree{e.mod_free.mod, e.mod_free.taints, e.mod_free.size,
-                       bounded(e.mod_free.name)};
+      r.body =
+          ModFree{e.mod_free.mod, e.mod_free.taints, e.mod_free.size, bounded(e.mod_free.name)};
       break;
     case LT_REC_REQUEST:
       r.body = Request{e.request.ip, e.request.wait != 0, bounded(e.request.name)};
       break;
-    case LT_REC_DENIED:
-      r.body = Denied{e.denied.syscall, e.denied.ret, e.denied.attempts};
-      break;
-    default:
-      return DecodeError{"unhandled record type " + std::to_string(hdr.type)};
+    case LT_REC_DENIED: r.body = Denied{e.denied.syscall, e.denied.ret, e.denied.attempts}; break;
+    default: return DecodeError{"unhandled record type " + std::to_string(hdr.type)};
   }
   return r;
 }

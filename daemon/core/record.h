@@ -95,9 +95,9 @@ struct Denied {
   std::uint64_t attempts = 0;  // running total for this uid and syscall
 };
 
-using RecordBody = std::variant<LoadEnter, LoadExit, ModInit, SymbolBatch, InitcallStart,
-                                InitcallDone, ModInitDone, UnloadEnter, UnloadExit, ModFree,
-                                Request, Denied>;
+using RecordBody =
+    std::variant<LoadEnter, LoadExit, ModInit, SymbolBatch, InitcallStart, InitcallDone,
+                 ModInitDone, UnloadEnter, UnloadExit, ModFree, Request, Denied>;
 
 struct Record {
   RecordHeader h;

@@ -75,12 +75,13 @@ std::variant<std::monostate, util::Fd, Problem> connect_daemon(const std::string
   const int e = errno;
   if (e == ENOENT || e == ECONNREFUSED || e == ENOTDIR) return std::monostate{};  // no daemon
   if (e == EACCES && geteuid() == 0) return std::monostate{};  // root can trace standalone
-  Problem p{"a lifetrace daemon listens on " + path + ", but connecting failed: " + std::strerror(e),
-            ""};
+  Problem p{
+      "a lifetrace daemon listens on " + path + ", but connecting failed: " + std::strerror(e), ""};
   if (e == EACCES) {
-    p.hint = "members of the group 'lifetrace' may follow through the daemon: ask for membership "
-             "(then log in again), or run as root; --standalone loads BPF programs of its own "
-             "(root only)";
+    p.hint =
+        "members of the group 'lifetrace' may follow through the daemon: ask for membership "
+        "(then log in again), or run as root; --standalone loads BPF programs of its own "
+        "(root only)";
   }
   return p;
 }
@@ -120,16 +121,13 @@ std::optional<int> follow_via_daemon(const Options& o) {
       return true;
     }
     switch (printer.on_line(line)) {
-      case FollowClientPrinter::Status::ok:
-        return true;
+      case FollowClientPrinter::Status::ok: return true;
       case FollowClientPrinter::Status::stopping:
         std::fflush(stdout);
         log.info("the daemon is stopping; nothing more to follow");
         loop.stop(0);
         return false;
-      case FollowClientPrinter::Status::bad:
-        loop.stop(1);
-        return false;
+      case FollowClientPrinter::Status::bad: loop.stop(1); return false;
     }
     return false;
   };

@@ -75,7 +75,8 @@ int run_follow(const Options& o, const KernelFeatures& f) {
   if (!loop.error().empty()) log.error(loop.error());
 
   for (const auto& m : describe_lost(tracer.lost(), reported_lost)) log.warning(m);
-  if (pipeline.undecodable()) log.warning(std::to_string(pipeline.undecodable()) + " undecodable records");
+  if (pipeline.undecodable())
+    log.warning(std::to_string(pipeline.undecodable()) + " undecodable records");
   return rc;
 }
 

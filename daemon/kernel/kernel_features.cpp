@@ -168,23 +168,27 @@ std::optional<Problem> preflight(const KernelFeatures& f) {
         "shows lifetrace following real C and Rust modules"};
   }
   if (!f.bpf_privileges()) {
-    return Problem{"lifetrace needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN) to load and "
-                   "attach its BPF programs, and this process has neither",
-                   "run it as root (sudo lifetrace --follow), or follow the daemon's socket as "
-                   "a member of the lifetrace group"};
+    return Problem{
+        "lifetrace needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN) to load and "
+        "attach its BPF programs, and this process has neither",
+        "run it as root (sudo lifetrace --follow), or follow the daemon's socket as "
+        "a member of the lifetrace group"};
   }
   if (!f.cap_sys_admin() && f.perf_event_paranoid() > 2) {
-    return Problem{"kernel.perf_event_paranoid is " + std::to_string(f.perf_event_paranoid()) +
-                       " (Debian's default), so attaching tracepoints and kprobes needs "
-                       "CAP_SYS_ADMIN, which this process lacks (CAP_BPF and CAP_PERFMON are "
-                       "not enough)",
-                   "run as root with CAP_SYS_ADMIN, or lower it: sysctl kernel.perf_event_paranoid=2"};
+    return Problem{
+        "kernel.perf_event_paranoid is " + std::to_string(f.perf_event_paranoid()) +
+            " (Debian's default), so attaching tracepoints and kprobes needs "
+            "CAP_SYS_ADMIN, which this process lacks (CAP_BPF and CAP_PERFMON are "
+            "not enough)",
+        "run as root with CAP_SYS_ADMIN, or lower it: sysctl kernel.perf_event_paranoid=2"};
   }
   if (!f.btf()) {
-    return Problem{"kernel BTF (/sys/kernel/btf/vmlinux) is missing, so lifetrace's CO-RE "
-                   "programs cannot be relocated for kernel " + f.kernel_release(),
-                   "use a kernel built with CONFIG_DEBUG_INFO_BTF=y (Debian, Ubuntu, Fedora "
-                   "and RHEL kernels have it)"};
+    return Problem{
+        "kernel BTF (/sys/kernel/btf/vmlinux) is missing, so lifetrace's CO-RE "
+        "programs cannot be relocated for kernel " +
+            f.kernel_release(),
+        "use a kernel built with CONFIG_DEBUG_INFO_BTF=y (Debian, Ubuntu, Fedora "
+        "and RHEL kernels have it)"};
   }
   if (!f.btf_has_func("do_init_module") && !f.kallsyms_has("do_init_module")) {
     return Problem{"kernel " + f.kernel_release() +
@@ -193,9 +197,10 @@ std::optional<Problem> preflight(const KernelFeatures& f) {
                    "initialisation on it"};
   }
   if (!f.bpf_loop_helper()) {
-    return Problem{"this kernel lacks the bpf_loop() helper (Linux 5.17+) that lifetrace uses "
-                   "to read a module's symbol table at load time",
-                   "use Linux 5.17 or newer"};
+    return Problem{
+        "this kernel lacks the bpf_loop() helper (Linux 5.17+) that lifetrace uses "
+        "to read a module's symbol table at load time",
+        "use Linux 5.17 or newer"};
   }
   return std::nullopt;
 }

@@ -30,7 +30,7 @@ class KernelFeatures {
   virtual bool bpf_privileges() const = 0;  // CAP_BPF+CAP_PERFMON, or CAP_SYS_ADMIN
   virtual bool cap_sys_admin() const = 0;
   virtual int perf_event_paranoid() const = 0;  // kernel.perf_event_paranoid, -1 unknown
-  virtual bool bpf_loop_helper() const = 0; // bpf_loop() (5.17) for the symbol walk
+  virtual bool bpf_loop_helper() const = 0;     // bpf_loop() (5.17) for the symbol walk
 };
 
 // The real host, read through configurable roots (procfs/sysfs) for tests.

@@ -24,12 +24,12 @@ struct ProgramSpec {
 };
 
 struct ProbeSpec {
-  const char* probe;    // logical name: used in messages and metrics
-  const char* target;   // kernel function or tracepoint
-  const char* category; // tracefs category for Flavor::tracepoint
+  const char* probe;     // logical name: used in messages and metrics
+  const char* target;    // kernel function or tracepoint
+  const char* category;  // tracefs category for Flavor::tracepoint
   ProgramSpec primary;
   std::optional<ProgramSpec> twin;
-  bool required;        // without it lifetrace cannot say anything useful
+  bool required;  // without it lifetrace cannot say anything useful
 };
 
 // Every probe, in attach order.

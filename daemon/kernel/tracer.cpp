@@ -122,7 +122,8 @@ DeniedCounts Tracer::denied() const {
   const lt_denied_key* prev = nullptr;
   while (bpf_map_get_next_key(fd, prev, &next) == 0) {
     lt_denied_count c{};
-    if (bpf_map_lookup_elem(fd, &next, &c) == 0) out.push_back({next.uid, next.syscall, c.attempts});
+    if (bpf_map_lookup_elem(fd, &next, &c) == 0)
+      out.push_back({next.uid, next.syscall, c.attempts});
     key = next;
     prev = &key;
   }
@@ -130,8 +131,7 @@ DeniedCounts Tracer::denied() const {
 }
 
 std::variant<std::unique_ptr<Tracer>, Problem> Tracer::start(const KernelFeatures& f,
-                                                             const TracerOptions& opts,
-                                                             Sink sink) {
+                                                             const TracerOptions& opts, Sink sink) {
   std::unique_ptr<Tracer> t(new Tracer());
   Impl& im = *t->impl_;
   im.sink = std::move(sink);
@@ -150,9 +150,9 @@ std::variant<std::unique_ptr<Tracer>, Problem> Tracer::start(const KernelFeature
     }
     if (int err = bpf_map__set_max_entries(im.skel->maps.events,
                                            static_cast<__u32>(opts.ringbuf_bytes))) {
-      return Problem{"invalid ring buffer size " + std::to_string(opts.ringbuf_bytes) + ": " +
-                         errstr(err),
-                     "--ringbuf-size must be a power of two and a multiple of the page size"};
+      return Problem{
+          "invalid ring buffer size " + std::to_string(opts.ringbuf_bytes) + ": " + errstr(err),
+          "--ringbuf-size must be a power of two and a multiple of the page size"};
     }
 
     // Choose one program per probe before load; everything else stays unloaded.
@@ -210,8 +210,7 @@ std::variant<std::unique_ptr<Tracer>, Problem> Tracer::start(const KernelFeature
     }
   }
 
-  im.rb.reset(ring_buffer__new(bpf_map__fd(im.skel->maps.events), &Impl::on_record, &im,
-                               nullptr));
+  im.rb.reset(ring_buffer__new(bpf_map__fd(im.skel->maps.events), &Impl::on_record, &im, nullptr));
   if (!im.rb || ring_buffer__add(im.rb.get(), bpf_map__fd(im.skel->maps.denied_events),
                                  &Impl::on_record, &im) != 0) {
     return Problem{"cannot set up the BPF ring buffers: " + errstr(errno),

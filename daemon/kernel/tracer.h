@@ -21,8 +21,8 @@ namespace lifetrace {
 
 struct TracerOptions {
   AttachMode mode = AttachMode::automatic;
-  bool strict = false;                    // any probe that fails to attach is fatal
-  std::size_t ringbuf_bytes = 4u << 20;   // power of two, multiple of the page size
+  bool strict = false;                   // any probe that fails to attach is fatal
+  std::size_t ringbuf_bytes = 4u << 20;  // power of two, multiple of the page size
 };
 
 class Tracer {
@@ -33,8 +33,7 @@ class Tracer {
   // programs cannot load, when a required probe cannot attach, or when any
   // probe cannot attach under --strict.
   static std::variant<std::unique_ptr<Tracer>, Problem> start(const KernelFeatures& f,
-                                                              const TracerOptions& opts,
-                                                              Sink sink);
+                                                              const TracerOptions& opts, Sink sink);
   ~Tracer();
   Tracer(const Tracer&) = delete;
   Tracer& operator=(const Tracer&) = delete;

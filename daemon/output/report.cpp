@@ -46,9 +46,9 @@ void report_attach(const std::vector<AttachResult>& results, Logger& log) {
 std::string ready_status(const std::vector<AttachResult>& results, std::size_t modules_at_start) {
   const auto attached = std::count_if(results.begin(), results.end(),
                                       [](const AttachResult& r) { return r.attached; });
-  return std::to_string(attached) + " of " + std::to_string(results.size()) +
-         " probes attached (" + attached_flavors(results) + "), " +
-         std::to_string(modules_at_start) + " modules loaded at start";
+  return std::to_string(attached) + " of " + std::to_string(results.size()) + " probes attached (" +
+         attached_flavors(results) + "), " + std::to_string(modules_at_start) +
+         " modules loaded at start";
 }
 
 }  // namespace lifetrace

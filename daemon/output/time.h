@@ -14,7 +14,8 @@ class WallClock {
  public:
   // Samples CLOCK_REALTIME and CLOCK_MONOTONIC now.
   static WallClock now();
-  explicit WallClock(std::int64_t realtime_minus_monotonic_ns) : offset_(realtime_minus_monotonic_ns) {}
+  explicit WallClock(std::int64_t realtime_minus_monotonic_ns)
+      : offset_(realtime_minus_monotonic_ns) {}
   std::int64_t to_realtime_ns(std::uint64_t mono_ns) const {
     return static_cast<std::int64_t>(mono_ns) + offset_;
   }

@@ -30,13 +30,11 @@ namespace lifetrace {
 LogLevel event_log_level(const Event& e) {
   switch (e.kind) {
     case EventKind::live:
-    case EventKind::freed:
-      return LogLevel::info;
+    case EventKind::freed: return LogLevel::info;
     case EventKind::load_failed:
     case EventKind::denied:  // at most one per uid and syscall every 5 s (BPF side)
       return LogLevel::warning;
-    default:
-      return LogLevel::debug;
+    default: return LogLevel::debug;
   }
 }
 
@@ -121,8 +119,8 @@ bool Daemon::start_tracing() {
   metrics_.set_attach_results(session_.tracer->attach_results());
   metrics_.set_bpf_lost_source([t = session_.tracer.get()] { return t->lost(); });
   metrics_.set_denied_source([t = session_.tracer.get()] { return t->denied(); });
-  const bool signs =
-      std::filesystem::exists(std::filesystem::path(o_.sysfs) / "module/module/parameters/sig_enforce");
+  const bool signs = std::filesystem::exists(std::filesystem::path(o_.sysfs) /
+                                             "module/module/parameters/sig_enforce");
   metrics_.seed_inventory(session_.modules, signs);
   return loop_.watch(session_.tracer->epoll_fd(), [] {}) || fail({loop_.error(), ""});
 }
@@ -155,12 +153,10 @@ bool Daemon::start_watchdog() {
   its.it_interval.tv_nsec = static_cast<long>((half % 1'000'000) * 1000);
   its.it_value = its.it_interval;
   timerfd_settime(watchdog_.get(), 0, &its, nullptr);
-  return loop_.watch(watchdog_.get(),
-                     [this] {
-                       std::uint64_t ticks = 0;
-                       if (read(watchdog_.get(), &ticks, sizeof(ticks)) > 0) sd_notify(0, "WATCHDOG=1");
-                     }) ||
-         fail({loop_.error(), ""});
+  return loop_.watch(watchdog_.get(), [this] {
+    std::uint64_t ticks = 0;
+    if (read(watchdog_.get(), &ticks, sizeof(ticks)) > 0) sd_notify(0, "WATCHDOG=1");
+  }) || fail({loop_.error(), ""});
 }
 
 void Daemon::on_signal(int signo) {

@@ -57,15 +57,18 @@ std::variant<std::unique_ptr<FollowServer>, Problem> FollowServer::listen(
 
   // A socket file left by a daemon that died: replace it, unless someone
   // still answers on it.
-  struct stat st{};
+  struct stat st {};
   if (lstat(o.path.c_str(), &st) == 0) {
     if (!S_ISSOCK(st.st_mode)) {
-      return Problem{o.path + " exists and is not a socket", "remove it or choose another --follow-socket"};
+      return Problem{o.path + " exists and is not a socket",
+                     "remove it or choose another --follow-socket"};
     }
     util::Fd probe(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (probe && connect(probe.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) == 0) {
-      return Problem{"another lifetrace daemon is listening on " + o.path,
-                     "stop it first (systemctl stop lifetrace), or give --follow-socket another path"};
+    if (probe &&
+        connect(probe.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) == 0) {
+      return Problem{
+          "another lifetrace daemon is listening on " + o.path,
+          "stop it first (systemctl stop lifetrace), or give --follow-socket another path"};
     }
     unlink(o.path.c_str());
   }
@@ -92,8 +95,9 @@ std::variant<std::unique_ptr<FollowServer>, Problem> FollowServer::listen(
     group* found = nullptr;
     getgrnam_r(o.group.c_str(), &gr, buf.data(), buf.size(), &found);
     if (!found) {
-      s->warning_ = "group '" + o.group + "' does not exist, so only root can use the follow socket " +
-                    o.path + " (create the group with systemd-sysusers)";
+      s->warning_ = "group '" + o.group +
+                    "' does not exist, so only root can use the follow socket " + o.path +
+                    " (create the group with systemd-sysusers)";
     } else if (lstat(o.path.c_str(), &st) == 0 && st.st_gid != found->gr_gid &&
                chown(o.path.c_str(), static_cast<uid_t>(-1), found->gr_gid) != 0) {
       s->warning_ = "cannot give the follow socket to group '" + o.group + "': " + err(errno) +
@@ -119,8 +123,9 @@ FollowServer::~FollowServer() {
   clients_.clear();
   // Only remove the file if it is still the one we bound (a newer daemon may
   // have replaced it).
-  struct stat st{};
-  if (bound_ino_ && lstat(path_.c_str(), &st) == 0 && st.st_ino == bound_ino_) unlink(path_.c_str());
+  struct stat st {};
+  if (bound_ino_ && lstat(path_.c_str(), &st) == 0 && st.st_ino == bound_ino_)
+    unlink(path_.c_str());
 }
 
 void FollowServer::handle() {
@@ -142,7 +147,8 @@ void FollowServer::handle() {
       // Clients have nothing to say; data is discarded, EOF means they left.
       std::array<char, 512> sink{};
       const ssize_t r = recv(fd, sink.data(), sink.size(), MSG_DONTWAIT);
-      if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR) || (what & (EPOLLHUP | EPOLLERR))) {
+      if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR) ||
+          (what & (EPOLLHUP | EPOLLERR))) {
         alive = false;
       }
     }

@@ -25,7 +25,7 @@ namespace lifetrace {
 
 struct FollowServerOptions {
   std::string path = "/run/lifetrace/follow.sock";
-  std::string group = "lifetrace";      // owner group of the socket; "" = leave as is
+  std::string group = "lifetrace";  // owner group of the socket; "" = leave as is
   mode_t mode = 0660;
   std::size_t max_queue_bytes = 1u << 20;  // per client
   std::size_t max_clients = 64;
@@ -66,7 +66,7 @@ class FollowServer {
     util::Fd fd;
     std::deque<std::string> queue;  // each entry ends with '\n'
     std::size_t queued_bytes = 0;
-    std::size_t offset = 0;          // bytes of queue.front() already written
+    std::size_t offset = 0;  // bytes of queue.front() already written
     std::uint64_t unreported_drops = 0;
     bool want_out = false;
   };

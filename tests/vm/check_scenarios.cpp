@@ -16,8 +16,8 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <iostream>
@@ -80,7 +80,8 @@ std::string read_text(const std::string& path, bool* ok = nullptr) {
 }
 
 // RFC 3339 with nanoseconds, e.g. 2026-11-22T15:35:02.123456789Z or ...+00:00.
-const std::regex kTimeRe(R"(^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.(\d{9})(Z|[+-]\d{2}:\d{2})$)");
+const std::regex kTimeRe(
+    R"(^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.(\d{9})(Z|[+-]\d{2}:\d{2})$)");
 
 std::optional<std::int64_t> parse_time(const std::string& s) {
   std::smatch m;
@@ -123,7 +124,8 @@ const Input& input() {
         continue;
       }
       if (!e.j.is_object()) {
-        r.parse_errors.push_back("line " + std::to_string(n) + " is not a JSON object: " + line.substr(0, 200));
+        r.parse_errors.push_back("line " + std::to_string(n) +
+                                 " is not a JSON object: " + line.substr(0, 200));
         continue;
       }
       if (e.j.contains("event") && e.j["event"].is_string()) e.type = e.j["event"];
@@ -151,9 +153,7 @@ std::string norm(std::string s) {
   return s;
 }
 
-std::string show(const Event& e) {
-  return "line " + std::to_string(e.line) + ": " + e.j.dump();
-}
+std::string show(const Event& e) { return "line " + std::to_string(e.line) + ": " + e.j.dump(); }
 
 // ---------------------------------------------------------------------------------------------
 // The scenarios, as steps. Mirrors tests/vm/scenarios/{common,bookworm,trixie,sid}.sh.
@@ -162,18 +162,18 @@ enum class Kind { LoadOk, FailBeforeInit, FailInInit, Unload, Request };
 enum class Via { Finit, Init };  // the load syscall; finit_module makes the name knowable
 
 struct Step {
-  std::string name;         // step name in the scenario log
+  std::string name;  // step name in the scenario log
   Kind kind = Kind::LoadOk;
-  std::string module;       // kernel module name (underscores); for Request: the loaded module
+  std::string module;  // kernel module name (underscores); for Request: the loaded module
   Via via = Via::Finit;
-  std::string err;          // errno name for failures
+  std::string err;                // errno name for failures
   std::string loader = "ltload";  // comm of the loading/unloading process
-  std::string request;      // Request: the name the kernel asks modprobe for
-  std::string requester;    // Request: comm of the process whose action made the kernel ask
-  std::string params;       // module parameters given to the load
-  std::string language;     // expected classification of a successful load ("" = not checked)
-  bool no_init = false;     // the module has no init function (irqbypass): do_one_initcall never
-                            // runs, so init_start/init_done may be absent
+  std::string request;            // Request: the name the kernel asks modprobe for
+  std::string requester;          // Request: comm of the process whose action made the kernel ask
+  std::string params;             // module parameters given to the load
+  std::string language;           // expected classification of a successful load ("" = not checked)
+  bool no_init = false;  // the module has no init function (irqbypass): do_one_initcall never
+                         // runs, so init_start/init_done may be absent
 };
 
 const std::map<std::string, int> kErrno = {
@@ -280,13 +280,13 @@ std::vector<Step> scenario_steps(const std::string& suite, bool kvm_steps) {
 // Matching: the expected events of all steps, in order, against lifetrace's events, in order.
 
 struct Want {
-  std::size_t step = 0;       // index into the steps
+  std::size_t step = 0;  // index into the steps
   std::string type;
   std::string module;         // expected module name ("" with any_module)
   bool may_be_empty = false;  // the module field may be "" (name not knowable at that point)
   bool any_module = false;
-  bool optional = false;      // may be absent; when present it must come in this position
-  std::string what;           // human description, e.g. "load_failed(stage=init, errno=ENODEV)"
+  bool optional = false;  // may be absent; when present it must come in this position
+  std::string what;       // human description, e.g. "load_failed(stage=init, errno=ENODEV)"
   std::optional<std::size_t> got;  // index into events
 };
 
@@ -353,8 +353,8 @@ struct Match {
   std::vector<Step> steps;
   std::vector<Want> wants;
   std::vector<std::vector<std::string>> unexpected;  // per step: events nobody expected
-  std::vector<std::string> trailing;                  // after the last expected event
-  std::vector<std::string> ignored_requests;          // requests for names not in the scenario
+  std::vector<std::string> trailing;                 // after the last expected event
+  std::vector<std::string> ignored_requests;         // requests for names not in the scenario
 };
 
 // A request the scenario did not cause (the kernel may ask for modules on its own). It is shown,
@@ -464,9 +464,9 @@ TEST_CASE("the guest ran the scenario to its end with lifetrace attached", "[gue
                      << "), so lifetrace's events cannot match it either:" << fails);
   }
   EXPECT(in.status.count("lifetrace") && in.status.at("lifetrace") != "none",
-                tag() << "the guest ran without lifetrace (run-guest.sh without --lifetrace)");
+         tag() << "the guest ran without lifetrace (run-guest.sh without --lifetrace)");
   EXPECT(in.stderr_text.find("lifetrace: ready") != std::string::npos,
-                tag() << "lifetrace's stderr has no 'lifetrace: ready' line");
+         tag() << "lifetrace's stderr has no 'lifetrace: ready' line");
   EXPECT(in.have_ndjson, tag() << "no lifetrace.ndjson in " << g_config.dir);
   EXPECT(!in.events.empty(), tag() << "lifetrace printed no events");
 }
@@ -474,10 +474,9 @@ TEST_CASE("the guest ran the scenario to its end with lifetrace attached", "[gue
 TEST_CASE("every line is an event object with the common fields", "[format]") {
   const auto& in = input();
   for (const auto& err : in.parse_errors) FAIL_CHECK(tag() << "lifetrace.ndjson " << err);
-  static const std::set<std::string> kTypes = {"load_start", "init_start", "init_done",
-                                               "live",       "load_failed", "unload_start",
-                                               "unload_done", "freed",     "request",
-                                               "denied"};
+  static const std::set<std::string> kTypes = {
+      "load_start",   "init_start",  "init_done", "live",    "load_failed",
+      "unload_start", "unload_done", "freed",     "request", "denied"};
   for (const auto& e : in.events) {
     std::string where = tag() + "event " + show(e) + ": ";
     if (!kTypes.count(e.type)) {
@@ -485,23 +484,29 @@ TEST_CASE("every line is an event object with the common fields", "[format]") {
       continue;
     }
     EXPECT(e.time_ns.has_value(), where << "'time' is missing or not RFC 3339 with nanoseconds");
-    EXPECT((e.j.contains("module") && e.j["module"].is_string()), where << "'module' is missing or not a string");
+    EXPECT((e.j.contains("module") && e.j["module"].is_string()),
+           where << "'module' is missing or not a string");
     auto pid = int_field(e, "pid");
     EXPECT((pid && *pid > 0), where << "'pid' is missing or not a positive integer");
-    EXPECT((e.j.contains("comm") && e.j["comm"].is_string() && !e.j["comm"].get<std::string>().empty()),
-                  where << "'comm' is missing or empty");
+    EXPECT((e.j.contains("comm") && e.j["comm"].is_string() &&
+            !e.j["comm"].get<std::string>().empty()),
+           where << "'comm' is missing or empty");
     auto uid = int_field(e, "uid");
-    EXPECT((uid && *uid == 0), where << "'uid' is missing or not 0 (the guest runs everything as root)");
-    if (e.j.contains("signed")) EXPECT(e.j["signed"].is_boolean(), where << "'signed' is not a boolean");
+    EXPECT((uid && *uid == 0),
+           where << "'uid' is missing or not 0 (the guest runs everything as root)");
+    if (e.j.contains("signed"))
+      EXPECT(e.j["signed"].is_boolean(), where << "'signed' is not a boolean");
     if (e.j.contains("size_bytes")) {
       auto sz = int_field(e, "size_bytes");
-      EXPECT((sz && *sz > 0 && *sz < 512 * 1024 * 1024), where << "'size_bytes' is not a plausible size");
+      EXPECT((sz && *sz > 0 && *sz < 512 * 1024 * 1024),
+             where << "'size_bytes' is not a plausible size");
     }
-    if (e.j.contains("params")) EXPECT(e.j["params"].is_string(), where << "'params' is not a string");
+    if (e.j.contains("params"))
+      EXPECT(e.j["params"].is_string(), where << "'params' is not a string");
     if (e.j.contains("language")) {
       static const std::set<std::string> kLang = {"rust", "c", "mixed", "unknown"};
       EXPECT((e.j["language"].is_string() && kLang.count(e.j["language"].get<std::string>())),
-                    where << "'language' is not one of rust, c, mixed, unknown");
+             where << "'language' is not one of rust, c, mixed, unknown");
     }
     if (e.j.contains("errno") || e.j.contains("ret")) {
       auto ret = int_field(e, "ret");
@@ -537,8 +542,10 @@ TEST_CASE("event sequences follow the scenario", "[sequence]") {
   }
   for (std::size_t i = 0; i < m.steps.size(); ++i)
     for (const auto& u : m.unexpected[i])
-      FAIL_CHECK(step_tag(m.steps[i]) << "unexpected event before this step's next expected one: " << u);
-  for (const auto& u : m.trailing) FAIL_CHECK(tag() << "unexpected event after the last step: " << u);
+      FAIL_CHECK(step_tag(m.steps[i])
+                 << "unexpected event before this step's next expected one: " << u);
+  for (const auto& u : m.trailing)
+    FAIL_CHECK(tag() << "unexpected event after the last step: " << u);
   for (const auto& r : m.ignored_requests)
     WARN(tag() << "a request the scenario did not cause (tolerated): " << r);
 }
@@ -566,9 +573,10 @@ struct StepCheck {
                                        std::int64_t hi) const {
     if (!e) return std::nullopt;
     auto v = int_field(*e, key);
-    EXPECT((v && *v >= lo && *v <= hi),
-           at << e->type << " '" << key << "' is " << (v ? std::to_string(*v) : std::string("missing"))
-              << ", expected " << lo << ".." << hi << " ns: " << show(*e));
+    EXPECT((v && *v >= lo && *v <= hi), at << e->type << " '" << key << "' is "
+                                           << (v ? std::to_string(*v) : std::string("missing"))
+                                           << ", expected " << lo << ".." << hi
+                                           << " ns: " << show(*e));
     return v;
   }
   // Wall-clock span between two events, for cross-checking durations.
@@ -585,8 +593,10 @@ TEST_CASE("who loaded: comm, module name and parameters of every step", "[fields
     if (c.s.kind != Kind::Unload) c.comm_is(start, c.s.loader);
     if (start && c.s.via == Via::Finit)
       EXPECT(norm(start->module) == norm(c.s.module),
-             c.at << "load_start through finit_module should name the module from its file: " << show(*start));
-    if (start && !c.s.params.empty() && start->j.contains("params") && start->j["params"].is_string())
+             c.at << "load_start through finit_module should name the module from its file: "
+                  << show(*start));
+    if (start && !c.s.params.empty() && start->j.contains("params") &&
+        start->j["params"].is_string())
       EXPECT(start->j["params"].get<std::string>() == c.s.params,
              c.at << "load_start 'params' should be \"" << c.s.params << "\": " << show(*start));
     if (c.s.kind == Kind::Request) c.comm_is(c.get("request"), c.s.requester);
@@ -604,14 +614,16 @@ TEST_CASE("signature and taints say where a module comes from", "[fields]") {
     const bool fixture = c.s.module.rfind("lt_", 0) == 0;
     for (const auto& [type, e] : se.by_type) {
       if (e->j.contains("signed") && e->j["signed"].is_boolean())
-        EXPECT(e->j["signed"].get<bool>() == !fixture,
-               c.at << type << " 'signed' should be "
-                    << (fixture ? "false (a fixture built here)" : "true (Debian signs its modules)")
-                    << ": " << show(*e));
+        EXPECT(
+            e->j["signed"].get<bool>() == !fixture,
+            c.at << type << " 'signed' should be "
+                 << (fixture ? "false (a fixture built here)" : "true (Debian signs its modules)")
+                 << ": " << show(*e));
       if (fixture && e->j.contains("taints") && e->j["taints"].is_string()) {
         auto t = e->j["taints"].get<std::string>();
         EXPECT((t.find('O') != std::string::npos && t.find('E') != std::string::npos),
-               c.at << type << " 'taints' should contain O and E (out-of-tree, unsigned): " << show(*e));
+               c.at << type
+                    << " 'taints' should contain O and E (out-of-tree, unsigned): " << show(*e));
       }
     }
   }
@@ -620,14 +632,16 @@ TEST_CASE("signature and taints say where a module comes from", "[fields]") {
 TEST_CASE("loads that ran init: return code, init and load durations agree", "[fields]") {
   for (const auto& se : step_events()) {
     const StepCheck c(se);
-    if (c.s.kind != Kind::LoadOk && c.s.kind != Kind::Request && c.s.kind != Kind::FailInInit) continue;
+    if (c.s.kind != Kind::LoadOk && c.s.kind != Kind::Request && c.s.kind != Kind::FailInInit)
+      continue;
     const Event* init_done = c.get("init_done");
     const Event* live = c.get("live");
     auto init_ns = c.in_range(init_done, "init_ns", c.s.no_init ? 0 : 1, 30 * kSec);
     if (init_done) {
       auto ret = int_field(*init_done, "ret");
       std::int64_t want = c.s.kind == Kind::FailInInit ? -kErrno.at(c.s.err) : 0;
-      EXPECT((ret && *ret == want), c.at << "init_done 'ret' should be " << want << ": " << show(*init_done));
+      EXPECT((ret && *ret == want),
+             c.at << "init_done 'ret' should be " << want << ": " << show(*init_done));
       if (auto sp = StepCheck::span(c.get("init_start"), init_done); sp && init_ns)
         EXPECT(*init_ns <= *sp + StepCheck::kSlack,
                c.at << "init_done 'init_ns' " << *init_ns
@@ -637,12 +651,13 @@ TEST_CASE("loads that ran init: return code, init and load durations agree", "[f
     if (c.s.kind == Kind::FailInInit) continue;
     auto load_ns = c.in_range(live, "load_ns", 1, 60 * kSec);
     if (load_ns && init_ns)
-      EXPECT(*load_ns >= *init_ns,
-             c.at << "live 'load_ns' " << *load_ns << " is shorter than init_ns " << *init_ns << ": " << show(*live));
+      EXPECT(*load_ns >= *init_ns, c.at << "live 'load_ns' " << *load_ns
+                                        << " is shorter than init_ns " << *init_ns << ": "
+                                        << show(*live));
     if (auto sp = StepCheck::span(c.get("load_start"), live); sp && load_ns)
       EXPECT(*load_ns <= *sp + StepCheck::kSlack,
-             c.at << "live 'load_ns' " << *load_ns << " exceeds the time from load_start to live (" << *sp
-                  << " ns): " << show(*live));
+             c.at << "live 'load_ns' " << *load_ns << " exceeds the time from load_start to live ("
+                  << *sp << " ns): " << show(*live));
   }
 }
 
@@ -657,13 +672,14 @@ TEST_CASE("failed loads: stage, errno, return code and duration", "[fields]") {
       EXPECT((failed->j.contains("errno") && failed->j["errno"] == c.s.err),
              c.at << "load_failed 'errno' should be \"" << c.s.err << "\": " << show(*failed));
       auto ret = int_field(*failed, "ret");
-      EXPECT((ret && *ret == -kErrno.at(c.s.err)),
-             c.at << "load_failed 'ret' should be " << -kErrno.at(c.s.err) << ": " << show(*failed));
+      EXPECT((ret && *ret == -kErrno.at(c.s.err)), c.at << "load_failed 'ret' should be "
+                                                        << -kErrno.at(c.s.err) << ": "
+                                                        << show(*failed));
       auto load_ns = c.in_range(failed, "load_ns", 1, 60 * kSec);
       if (auto sp = StepCheck::span(c.get("load_start"), failed); sp && load_ns)
-        EXPECT(*load_ns <= *sp + StepCheck::kSlack,
-               c.at << "load_failed 'load_ns' " << *load_ns << " exceeds the time from load_start (" << *sp
-                    << " ns): " << show(*failed));
+        EXPECT(*load_ns <= *sp + StepCheck::kSlack, c.at << "load_failed 'load_ns' " << *load_ns
+                                                         << " exceeds the time from load_start ("
+                                                         << *sp << " ns): " << show(*failed));
     }
     if (c.s.kind == Kind::FailInInit) c.in_range(c.get("freed"), "lifetime_ns", 1, 60 * kSec);
   }
@@ -683,14 +699,16 @@ TEST_CASE("unloads: who, teardown and lifetime", "[fields]") {
     // The module lived at least from its 'live' to the start of its unload.
     const Event* was_live = nullptr;
     for (const auto& other : step_events()) {
-      if (other.step->kind != Kind::Unload && other.step->module == c.s.module && other.by_type.count("live") &&
+      if (other.step->kind != Kind::Unload && other.step->module == c.s.module &&
+          other.by_type.count("live") &&
           other.by_type.at("live")->line < (ustart ? ustart->line : SIZE_MAX))
         was_live = other.by_type.at("live");
     }
     if (auto sp = StepCheck::span(was_live, ustart); sp && life)
       EXPECT(*life + StepCheck::kSlack >= *sp,
-             c.at << "freed 'lifetime_ns' " << *life << " is shorter than the time from live to unload_start ("
-                  << *sp << " ns): " << show(*freed));
+             c.at << "freed 'lifetime_ns' " << *life
+                  << " is shorter than the time from live to unload_start (" << *sp
+                  << " ns): " << show(*freed));
   }
 }
 
@@ -708,9 +726,9 @@ TEST_CASE("the slow init is measured within 10 % of 200 ms", "[slow]") {
     }
     auto v = int_field(*it->second, "init_ns");
     EXPECT((v && *v >= 180 * kMs && *v <= 220 * kMs),
-                  step_tag(*se.step) << "init_done 'init_ns' should be 200 ms +-10 % (delay_ms=200), got "
-                                     << (v ? std::to_string(*v) + " ns" : std::string("nothing")) << ": "
-                                     << show(*it->second));
+           step_tag(*se.step) << "init_done 'init_ns' should be 200 ms +-10 % (delay_ms=200), got "
+                              << (v ? std::to_string(*v) + " ns" : std::string("nothing")) << ": "
+                              << show(*it->second));
   }
 }
 
@@ -724,17 +742,19 @@ TEST_CASE("modules are classified by language", "[language]") {
       auto it = se.by_type.find(type);
       if (it != se.by_type.end() && it->second->j.contains("language")) {
         where = it->second;
-        got = where->j["language"].is_string() ? where->j["language"].get<std::string>() : "(not a string)";
+        got = where->j["language"].is_string() ? where->j["language"].get<std::string>()
+                                               : "(not a string)";
         break;
       }
     }
     if (!where) {
-      FAIL_CHECK(step_tag(s) << "no event of this load carries 'language' (expected \"" << s.language << "\")");
+      FAIL_CHECK(step_tag(s) << "no event of this load carries 'language' (expected \""
+                             << s.language << "\")");
       continue;
     }
-    EXPECT(got == s.language,
-                  step_tag(s) << where->type << " 'language' is \"" << got << "\", expected \"" << s.language
-                              << "\": " << show(*where));
+    EXPECT(got == s.language, step_tag(s)
+                                  << where->type << " 'language' is \"" << got << "\", expected \""
+                                  << s.language << "\": " << show(*where));
   }
 }
 
@@ -758,16 +778,20 @@ int main(int argc, char** argv) {
   }
   bool listing = false;
   for (char* a : rest)
-    if (std::string(a).rfind("--list", 0) == 0 || std::string(a) == "-h" || std::string(a) == "--help") listing = true;
+    if (std::string(a).rfind("--list", 0) == 0 || std::string(a) == "-h" ||
+        std::string(a) == "--help")
+      listing = true;
   if (!listing && (g_config.dir.empty() || g_config.run.empty())) {
-    std::cerr << "usage: lifetrace-vm-check --dir OUT --kernel RUN [Catch2 options]\n"
-                 "  OUT: a directory written by tests/vm/run-guest.sh; RUN: bookworm, trixie, sid,\n"
-                 "  or one of them with a suffix (trixie.kprobe). Or set LIFETRACE_VM_OUT and\n"
-                 "  LIFETRACE_VM_KERNEL.\n";
+    std::cerr
+        << "usage: lifetrace-vm-check --dir OUT --kernel RUN [Catch2 options]\n"
+           "  OUT: a directory written by tests/vm/run-guest.sh; RUN: bookworm, trixie, sid,\n"
+           "  or one of them with a suffix (trixie.kprobe). Or set LIFETRACE_VM_OUT and\n"
+           "  LIFETRACE_VM_KERNEL.\n";
     return 2;
   }
   g_config.suite = g_config.run.substr(0, g_config.run.find('.'));
-  if (!listing && g_config.suite != "bookworm" && g_config.suite != "trixie" && g_config.suite != "sid") {
+  if (!listing && g_config.suite != "bookworm" && g_config.suite != "trixie" &&
+      g_config.suite != "sid") {
     std::cerr << "lifetrace-vm-check: unknown kernel run '" << g_config.run
               << "' (expected bookworm, trixie or sid, optionally with a .suffix)\n";
     return 2;

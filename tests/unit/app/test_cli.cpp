@@ -9,7 +9,8 @@ ParseResult parse(std::vector<std::string> a) { return parse_cli(a); }
 }  // namespace
 
 TEST_CASE("follow with filters", "[cli]") {
-  auto r = parse({"--follow", "--json", "--module", "kvm*", "-e", "load_failed", "--event", "live"});
+  auto r =
+      parse({"--follow", "--json", "--module", "kvm*", "-e", "load_failed", "--event", "live"});
   REQUIRE(r.options);
   CHECK(r.options->command == Command::follow);
   CHECK(r.options->json);
@@ -40,7 +41,8 @@ TEST_CASE("help shows examples and version the version, both exit 0", "[cli]") {
   auto h = parse({"--help"});
   CHECK_FALSE(h.options);
   CHECK(h.exit_code == 0);
-  CHECK_THAT(h.output, Catch::Contains("Examples:") && Catch::Contains("lifetrace --follow --json"));
+  CHECK_THAT(h.output,
+             Catch::Contains("Examples:") && Catch::Contains("lifetrace --follow --json"));
   auto v = parse({"--version"});
   CHECK(v.exit_code == 0);
   CHECK_THAT(v.output, Catch::Contains("lifetrace 0."));

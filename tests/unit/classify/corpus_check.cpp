@@ -95,9 +95,8 @@ int main(int argc, char** argv) {
     if (r.result.language != want) {
       const Evidence& e = r.result.evidence;
       problems.push_back(r.module + " (" + r.path + "): expected " + std::string(to_string(want)) +
-                         ", got " + std::string(to_string(r.result.language)) +
-                         " [c_functions=" + std::to_string(e.c_functions) +
-                         " rust_v0=" + std::to_string(e.rust_v0) +
+                         ", got " + std::string(to_string(r.result.language)) + " [c_functions=" +
+                         std::to_string(e.c_functions) + " rust_v0=" + std::to_string(e.rust_v0) +
                          " rust_undefined=" + std::to_string(e.rust_undefined) +
                          " rustc_comment=" + (e.rustc_comment ? "yes" : "no") + "]");
     }

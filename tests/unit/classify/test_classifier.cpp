@@ -29,43 +29,67 @@ TEST_CASE("rule: which symbol sets give which language", "[classifier]") {
   };
   auto c = GENERATE_COPY(values<Case>({
       {"nothing at all", {}, false, Language::unknown},
-      {"plain C module", {fn("foo_probe"), fn("foo_init"), fn("init_module"), obj("__this_module")},
-       false, Language::c},
-      {"C module with only boilerplate and data", {fn("init_module"), obj("tuner_table")}, false,
+      {"plain C module",
+       {fn("foo_probe"), fn("foo_init"), fn("init_module"), obj("__this_module")},
+       false,
+       Language::c},
+      {"C module with only boilerplate and data",
+       {fn("init_module"), obj("tuner_table")},
+       false,
        Language::c},
       {"C functions that merely start with _R",
-       {fn("_Reset_counter"), fn("_RX_handler"), fn("_RNvoid_poke"), fn("init_module")}, false,
+       {fn("_Reset_counter"), fn("_RX_handler"), fn("_RNvoid_poke"), fn("init_module")},
+       false,
        Language::c},
       {"Rust module: mangled functions, plain init/cleanup, padding",
-       {fn(kRustFn), fn(kRustFnPfx), fn("init_module"), fn("cleanup_module"), fn("__pfx_init_module"),
-        fn("__cfi_cleanup_module"), obj(kRustStatic), obj("__this_module"), fn(".Ltmp0"),
-        undef(kKernelImport), undef("__x86_return_thunk")},
-       true, Language::rust},
+       {fn(kRustFn), fn(kRustFnPfx), fn("init_module"), fn("cleanup_module"),
+        fn("__pfx_init_module"), fn("__cfi_cleanup_module"), obj(kRustStatic), obj("__this_module"),
+        fn(".Ltmp0"), undef(kKernelImport), undef("__x86_return_thunk")},
+       true,
+       Language::rust},
       {"Rust module seen through kallsyms after init (no .comment, no imports)",
-       {fn(kRustFn), fn("cleanup_module"), fn("__pfx_cleanup_module")}, false, Language::rust},
+       {fn(kRustFn), fn("cleanup_module"), fn("__pfx_cleanup_module")},
+       false,
+       Language::rust},
       {"Rust module whose only Rust function symbol is the panic handler",
-       {fn("rust_begin_unwind"), fn("init_module")}, false, Language::rust},
+       {fn("rust_begin_unwind"), fn("init_module")},
+       false,
+       Language::rust},
       {"Rust statics only", {obj(kRustStatic), fn("init_module")}, false, Language::rust},
       {"no functions, but rustc wrote .comment", {fn("init_module")}, true, Language::rust},
-      {"no functions, but Rust imports", {fn("init_module"), undef(kKernelImport)}, false,
+      {"no functions, but Rust imports",
+       {fn("init_module"), undef(kKernelImport)},
+       false,
        Language::rust},
       {"C with a Rust part linked in (drm + drm_panic_qr)",
        {fn("drm_core_init"), fn("drm_panic_qr_generate"), fn(kRustFn), fn("__pfx_drm_core_init")},
-       true, Language::mixed},
-      {"C functions and rustc's .comment only (Rust fully inlined)",
-       {fn("drm_core_init"), fn("init_module")}, true, Language::mixed},
-      {"C functions calling into Rust", {fn("glue_init"), undef(kKernelImport)}, false,
+       true,
        Language::mixed},
-      {"legacy-mangled Rust", {fn("_ZN10legacy_mod6helper17h0123456789abcdefE"), fn("init_module")},
-       false, Language::rust},
+      {"C functions and rustc's .comment only (Rust fully inlined)",
+       {fn("drm_core_init"), fn("init_module")},
+       true,
+       Language::mixed},
+      {"C functions calling into Rust",
+       {fn("glue_init"), undef(kKernelImport)},
+       false,
+       Language::mixed},
+      {"legacy-mangled Rust",
+       {fn("_ZN10legacy_mod6helper17h0123456789abcdefE"), fn("init_module")},
+       false,
+       Language::rust},
       {"padding of a C function is not C code on its own",
-       {fn("__pfx_foo"), fn("__cfi_foo"), fn(kRustFn)}, false, Language::rust},
+       {fn("__pfx_foo"), fn("__cfi_foo"), fn(kRustFn)},
+       false,
+       Language::rust},
       {"modpost/kbuild generated functions are not C code",
        {fn(kRustFn), fn("__UNIQUE_ID_x"), fn("__initcall_foo"), fn("__exitcall_foo"),
         fn("__ksymtab_foo"), fn("__kstrtab_foo"), fn("__crc_foo"), fn("__param_foo"),
         fn("__mod_device_table__24__kmod_qt2025__mdio__TABLE"), fn(".LBB0_1")},
-       false, Language::rust},
-      {"undefined C imports do not make a module C", {undef("printk"), undef("kmalloc")}, false,
+       false,
+       Language::rust},
+      {"undefined C imports do not make a module C",
+       {undef("printk"), undef("kmalloc")},
+       false,
        Language::c},
   }));
   CAPTURE(c.what);
@@ -118,7 +142,8 @@ TEST_CASE("examples fall back to imported Rust symbols", "[classifier]") {
 
 TEST_CASE("a Rust-mangled init symbol is Rust evidence", "[classifier]") {
   Classifier c;
-  c.set_init_symbol("_RNvXNvCs1lago9ikuyD_6qt20251__NtB4_6ModuleNtCsdJ13ReMSUMg_6kernel6Module4init");
+  c.set_init_symbol(
+      "_RNvXNvCs1lago9ikuyD_6qt20251__NtB4_6ModuleNtCsdJ13ReMSUMg_6kernel6Module4init");
   CHECK(c.finish().language == Language::rust);
 }
 
@@ -134,8 +159,8 @@ TEST_CASE("boilerplate and runtime names", "[classifier]") {
     CAPTURE(n);
     CHECK_FALSE(is_boilerplate(n));
   }
-  for (const char* n : {"rust_begin_unwind", "rust_eh_personality", "__rust_alloc", "__rg_oom",
-                        "__rdl_alloc"}) {
+  for (const char* n :
+       {"rust_begin_unwind", "rust_eh_personality", "__rust_alloc", "__rg_oom", "__rdl_alloc"}) {
     CAPTURE(n);
     CHECK(is_rust_runtime(n));
   }

@@ -28,7 +28,8 @@ TEST_CASE("classify: a directory tree, human output", "[cli]") {
   // header, 5 modules (modules.order and c_mod.o are skipped), summary
   CHECK(std::count(s.begin(), s.end(), '\n') == 7);
   CHECK(s.rfind("MODULE", 0) == 0);
-  for (const char* col : {"LANGUAGE", "RUST SYMBOLS", "RUST IMPORTS", "C FUNCTIONS", "RUSTC", "FILE"})
+  for (const char* col :
+       {"LANGUAGE", "RUST SYMBOLS", "RUST IMPORTS", "C FUNCTIONS", "RUSTC", "FILE"})
     CHECK(s.find(col) != std::string::npos);
   CHECK(s.find("5 modules: 2 c, 2 rust, 1 mixed, 0 unknown; 0 errors\n") != std::string::npos);
   CHECK(s.find("c_mod.o") == std::string::npos);
@@ -55,9 +56,9 @@ TEST_CASE("classify: --json gives one object per file, sorted", "[cli]") {
   CHECK(v[0]["module"] == "c_mod");
   CHECK(v[0]["language"] == "c");
   for (const auto& j : v) {
-    for (const char* k : {"file", "module", "language", "symbols", "rust_v0", "rust_legacy",
-                          "rust_undefined", "c_functions", "rustc_comment", "examples",
-                          "init_symbol"})
+    for (const char* k :
+         {"file", "module", "language", "symbols", "rust_v0", "rust_legacy", "rust_undefined",
+          "c_functions", "rustc_comment", "examples", "init_symbol"})
       CHECK(j.contains(k));
   }
 }
@@ -75,7 +76,8 @@ TEST_CASE("classify: bad files are reported, the rest continue, exit 1", "[cli]"
   CHECK(v[5]["error"] == "not an ELF file");
   CHECK(v[6]["error"] == "truncated xz stream");
   CHECK(err.str() == "lifetrace classify: " + kElf + "/bad/notelf.ko: not an ELF file\n" +
-                         "lifetrace classify: " + kElf + "/bad/truncated.ko.xz: truncated xz stream\n");
+                         "lifetrace classify: " + kElf +
+                         "/bad/truncated.ko.xz: truncated xz stream\n");
 
   std::ostringstream hout, herr;
   CHECK(run_classify({kElf + "/bad"}, false, hout, herr) == 1);

@@ -6,9 +6,9 @@
 #include <map>
 #include <sstream>
 
-#include <cstddef>
 #include <elf.h>
 #include <unistd.h>
+#include <cstddef>
 
 #include <nlohmann/json.hpp>
 
@@ -45,13 +45,14 @@ TEST_CASE("every container of the same module gives the same answer", "[elf]") {
 }
 
 TEST_CASE("one module per language", "[elf]") {
-  auto [file, module, language, init] = GENERATE(table<std::string, std::string, Language, std::string>({
-      {"good/c_mod.ko", "c_mod", Language::c, "c_mod_init"},
-      {"good/rust_mod.ko.xz", "rust_mod", Language::rust, "init_module"},
-      {"good/sub/mixed_mod.ko.zst", "mixed_mod", Language::mixed, "mixed_init"},
-      {"good/legacy_mod.ko.gz", "legacy_mod", Language::rust, "init_module"},
-      {"good/sub/data_mod.ko", "data_mod", Language::c, ""},
-  }));
+  auto [file, module, language, init] =
+      GENERATE(table<std::string, std::string, Language, std::string>({
+          {"good/c_mod.ko", "c_mod", Language::c, "c_mod_init"},
+          {"good/rust_mod.ko.xz", "rust_mod", Language::rust, "init_module"},
+          {"good/sub/mixed_mod.ko.zst", "mixed_mod", Language::mixed, "mixed_init"},
+          {"good/legacy_mod.ko.gz", "legacy_mod", Language::rust, "init_module"},
+          {"good/sub/data_mod.ko", "data_mod", Language::c, ""},
+      }));
   CAPTURE(file);
   ModuleFile mf = classify_file(kElf + "/" + file);
   REQUIRE(mf.error == "");
@@ -75,9 +76,8 @@ TEST_CASE("scan_elf reports defined and undefined symbols with kinds", "[elf]") 
   std::map<std::string, Symbol> seen;
   std::map<std::string, std::string> names;
   ElfModuleInfo info;
-  std::string err = scan_elf(image, [&](const Symbol& s) {
-    seen[std::string(s.name)] = s;
-  }, info);
+  std::string err = scan_elf(
+      image, [&](const Symbol& s) { seen[std::string(s.name)] = s; }, info);
   REQUIRE(err == "");
   CHECK(info.module_name == "rust_mod");
   CHECK(info.rustc_comment);
@@ -136,9 +136,9 @@ TEST_CASE("an unreadable file says permission denied", "[elf]") {
     WARN("running as root: permissions are not enforced, nothing to check");
     return;
   }
-  const std::string path =
-      (std::filesystem::temp_directory_path() / ("lt-unreadable-" + std::to_string(getpid()) + ".ko"))
-          .string();
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("lt-unreadable-" + std::to_string(getpid()) + ".ko"))
+                               .string();
   std::filesystem::copy_file(kElf + "/good/c_mod.ko", path,
                              std::filesystem::copy_options::overwrite_existing);
   std::filesystem::permissions(path, std::filesystem::perms::none);
@@ -183,7 +183,8 @@ TEST_CASE("scan_elf survives corrupted images", "[elf]") {
   auto scan = [](std::vector<char> img) {
     ElfModuleInfo info;
     Classifier c;
-    std::string e = scan_elf(img, [&](const Symbol& s) { c.add(s); }, info);
+    std::string e = scan_elf(
+        img, [&](const Symbol& s) { c.add(s); }, info);
     if (e.empty()) (void)c.finish();
     return e;
   };
@@ -203,7 +204,8 @@ TEST_CASE("scan_elf survives corrupted images", "[elf]") {
   for (int i = 0; i < 2000; ++i) {
     std::vector<char> img = orig;
     for (int k = 0, n = 1 + static_cast<int>(rnd() % 6); k < n; ++k) {
-      size_t p = rnd() % 2 ? rnd() % 64 : img.size() - 1 - rnd() % std::min<size_t>(img.size(), 2048);
+      size_t p =
+          rnd() % 2 ? rnd() % 64 : img.size() - 1 - rnd() % std::min<size_t>(img.size(), 2048);
       img[p] = static_cast<char>(rnd());
     }
     if (rnd() % 5 == 0) img.resize(rnd() % img.size());

@@ -25,7 +25,8 @@ TEST_CASE("v0 names are recognised by structure", "[mangling]") {
       // inherent impl with disambiguator + backref to the crate root
       {"_RNvMs0_Cs1lago9ikuyD_6qt2025NtB5_9PhyQT20253new", v0},
       // trait impl: <qt2025::PhyQT2025 as kernel::net::phy::Driver>::probe
-      {"_RNvXs_Cs1lago9ikuyD_6qt2025NtB4_9PhyQT2025NtNtNtCsdJ13ReMSUMg_6kernel3net3phy6Driver5probe",
+      {"_RNvXs_Cs1lago9ikuyD_6qt2025NtB4_9PhyQT2025NtNtNtCsdJ13ReMSUMg_"
+       "6kernel3net3phy6Driver5probe",
        v0},
       // generic args with a closure argument and an instantiating crate backref
       {"_RINvNtNtCsdJ13ReMSUMg_6kernel2io4poll17read_poll_timeoutNCNvCs1a2b3c4d5e6_8rust_mod5probe0"
@@ -77,39 +78,40 @@ TEST_CASE("legacy names need the 17h<16 hex> hash and the E", "[mangling]") {
       {"_ZN10legacy_mod6helper17h0123456789abcdefE.llvm.42", legacy},
       {"_ZN60_$LT$alloc..string..String$u20$as$u20$core..fmt..Display$GT$3fmt17h1234567890abcdefE",
        legacy},
-      {"_ZN3foo3barEv", none},                       // C++
-      {"_ZN3foo17h0123456789abcdegE", none},         // 'g' is not hex
-      {"_ZN3foo16h0123456789abcdeE", none},          // hash too short
-      {"_ZN17h0123456789abcdefE", none},             // nothing but the hash
-      {"_ZN3foo17h0123456789abcdefEx", none},        // garbage after E
-      {"_ZN3foo17h0123456789abcdef", none},          // no E
-      {"_ZN03foo17h0123456789abcdefE", none},        // leading zero length
-      {"_ZN4core9panicking5panic", none},            // unterminated
+      {"_ZN3foo3barEv", none},                 // C++
+      {"_ZN3foo17h0123456789abcdegE", none},   // 'g' is not hex
+      {"_ZN3foo16h0123456789abcdeE", none},    // hash too short
+      {"_ZN17h0123456789abcdefE", none},       // nothing but the hash
+      {"_ZN3foo17h0123456789abcdefEx", none},  // garbage after E
+      {"_ZN3foo17h0123456789abcdef", none},    // no E
+      {"_ZN03foo17h0123456789abcdefE", none},  // leading zero length
+      {"_ZN4core9panicking5panic", none},      // unterminated
   }));
   CAPTURE(name);
   CHECK(to_string(rust_mangling(name)) == to_string(expected));
 }
 
 TEST_CASE("C identifiers and malformed names are not Rust", "[mangling]") {
-  auto name = GENERATE(as<const char*>{},
-      "", "_", "_R", "R", "__R", "_Reset_counter", "_RX_handler", "_RNG_seed", "_RNvoid_poke",
-      "_RasMessage", "_RegistrationRequest", "init_module", "_RNvC",
-      // the crate root, one identifier, then "5panic" left over: garbage
-      // after a valid path (core::panicking::panic needs two N)
-      "_RNvCsbDqzXfLQacH_4core9panicking5panic",
-      "_RNvCs1a2b3c4d5e6_8rust_mod4initXYZ",   // X starts a path that is not there
-      "_RNvCs1a2b3c4d5e6_8rust_mod4init_foo",  // trailing garbage
-      "_RNvCs1a2b3c4d5e6_8rust_mod9init",      // identifier longer than the name
-      "_RB_",                                  // backref to itself
-      "_RNvB_1a",                              // backref to an unfinished element
-      "_RNvNtB0_3foo3bar",                     // backref into the middle of a tag
-      "_R0NvC3foo3bar",                        // unknown encoding version
-      "_RNvC3fo-3bar",                         // '-' is not an identifier byte
-      "_RINvC3foo3bargE",                      // 'g' is no basic type
-      "_RINvC3foo3barKb2_E",                   // bool const 2
-      "_RINvC3foo3barKe616_E",                 // odd number of nibbles in a str const
-      "_RNvCsZZZZZZZZZZZZ_3foo3bar",           // disambiguator overflows 64 bits
-      "_RNvXs_Cs1lago9ikuyD_6qt2025NtB9_9PhyQT2025NtNtNtCsdJ13ReMSUMg_6kernel3net3phy6Driver5probe");
+  auto name = GENERATE(as<const char*>{}, "", "_", "_R", "R", "__R", "_Reset_counter",
+                       "_RX_handler", "_RNG_seed", "_RNvoid_poke", "_RasMessage",
+                       "_RegistrationRequest", "init_module", "_RNvC",
+                       // the crate root, one identifier, then "5panic" left over: garbage
+                       // after a valid path (core::panicking::panic needs two N)
+                       "_RNvCsbDqzXfLQacH_4core9panicking5panic",
+                       "_RNvCs1a2b3c4d5e6_8rust_mod4initXYZ",   // X starts a path that is not there
+                       "_RNvCs1a2b3c4d5e6_8rust_mod4init_foo",  // trailing garbage
+                       "_RNvCs1a2b3c4d5e6_8rust_mod9init",      // identifier longer than the name
+                       "_RB_",                                  // backref to itself
+                       "_RNvB_1a",                              // backref to an unfinished element
+                       "_RNvNtB0_3foo3bar",                     // backref into the middle of a tag
+                       "_R0NvC3foo3bar",                        // unknown encoding version
+                       "_RNvC3fo-3bar",                         // '-' is not an identifier byte
+                       "_RINvC3foo3bargE",                      // 'g' is no basic type
+                       "_RINvC3foo3barKb2_E",                   // bool const 2
+                       "_RINvC3foo3barKe616_E",        // odd number of nibbles in a str const
+                       "_RNvCsZZZZZZZZZZZZ_3foo3bar",  // disambiguator overflows 64 bits
+                       "_RNvXs_Cs1lago9ikuyD_6qt2025NtB9_9PhyQT2025NtNtNtCsdJ13ReMSUMg_"
+                       "6kernel3net3phy6Driver5probe");
   CAPTURE(name);
   CHECK(rust_mangling(name) == none);
 }
@@ -119,17 +121,17 @@ TEST_CASE("truncated names are accepted when the prefix parses", "[mangling]") {
       {"_RNvNtCsbDqzXfLQacH_4core9panick", true, v0},  // cut inside an identifier
       {"_RNvNtCsbDqzXfLQacH_4core9panick", false, none},
       {"_RNvNtCsbDqzXfLQacH_4co", true, v0},
-      {"_RNvNtCsbDqzX", true, v0},                     // cut inside a disambiguator
+      {"_RNvNtCsbDqzX", true, v0},  // cut inside a disambiguator
       {"_RNvC", true, v0},
       {"_RNvC", false, none},
       {"_RINvCs1a2b3c4d5e6_8rust_mod4takeTjRL_", true, v0},
-      {"_R", true, none},                              // nothing to parse
-      {"_Reset_coun", true, none},                     // invalid before the cut
+      {"_R", true, none},           // nothing to parse
+      {"_Reset_coun", true, none},  // invalid before the cut
       {"_RX_", true, none},
       {"_RNvoid_po", true, none},
       {"_ZN4core9panicking5pan", true, legacy},
       {"_ZN4core9panicking5pan", false, none},
-      {"_ZN4", true, none},                            // not even one component
+      {"_ZN4", true, none},  // not even one component
   }));
   CAPTURE(name, truncated);
   CHECK(to_string(rust_mangling(name, truncated)) == to_string(expected));

@@ -61,7 +61,8 @@ TEST_CASE("kallsyms grouped per module in one pass", "[kallsyms]") {
   CHECK(m.at("qt2025").evidence.c_functions == 0);
   CHECK(m.at("drm").language == Language::mixed);
   CHECK(m.at("drm_kms_helper").language == Language::c);
-  CHECK(m.at("nf_conntrack_h323").language == Language::c);  // _RegistrationRequest_decode, _RX_handler
+  CHECK(m.at("nf_conntrack_h323").language ==
+        Language::c);  // _RegistrationRequest_decode, _RX_handler
   CHECK(m.at("nf_tables").language == Language::c);
   CHECK(m.at("nf_tables").evidence.c_functions == 1);  // __cfi_ duplicate not counted
   CHECK(m.count("vmlinux") == 0);
@@ -73,7 +74,8 @@ TEST_CASE("kallsyms grouped per module in one pass", "[kallsyms]") {
 
 TEST_CASE("/proc/modules lines", "[inventory]") {
   ModuleInfo m;
-  REQUIRE(parse_proc_modules_line("drm 774144 3 drm_kms_helper,i915, Live 0xffffffffc0a00000 (OE)", m));
+  REQUIRE(
+      parse_proc_modules_line("drm 774144 3 drm_kms_helper,i915, Live 0xffffffffc0a00000 (OE)", m));
   CHECK(m.name == "drm");
   CHECK(m.size_bytes == 774144);
   CHECK(m.refcount == 3);
@@ -109,9 +111,9 @@ TEST_CASE("inventory merges /proc/modules, /sys/module and kallsyms", "[inventor
   CHECK(mods[3].state == "Loading");
   CHECK(mods[4].permanent);
   CHECK(mods[5].name == "ghost");
-  CHECK(mods[5].refcount == 2);                                 // from /sys/module/ghost/refcnt
+  CHECK(mods[5].refcount == 2);                                // from /sys/module/ghost/refcnt
   CHECK(mods[5].holders == std::vector<std::string>{"vfat"});  // from /sys/module/ghost/holders/
-  CHECK(mods[5].language == Language::unknown);                 // not in kallsyms
+  CHECK(mods[5].language == Language::unknown);                // not in kallsyms
 }
 
 TEST_CASE("list: golden output", "[inventory][cli]") {

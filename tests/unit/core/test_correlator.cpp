@@ -97,7 +97,8 @@ TEST_CASE("failures at each stage carry the right stage and errno", "[correlator
     r.feed(mod_init(2 * kMs, 8, kSlow, "lt_enodev"));
     r.feed(mod_free(5 * kMs, 8, kSlow, "lt_enodev"));
     r.feed(load_exit(7 * kMs, 8, -19));
-    CHECK(r.kinds() == std::vector<std::string>{"load_start", "init_start", "load_failed", "freed"});
+    CHECK(r.kinds() ==
+          std::vector<std::string>{"load_start", "init_start", "load_failed", "freed"});
     CHECK(r.c.inflight() == 0);
   }
   SECTION("in init, when do_init_module's exit probe is missing: the syscall tells") {
@@ -132,8 +133,10 @@ TEST_CASE("interleaved parallel loads are kept apart by thread and address", "[c
   r.feed(load_exit(9 * kMs, 100, 0));
   r.feed(load_exit(207 * kMs, 200, 0));
 
-  CHECK(r.kinds("dummy") == std::vector<std::string>{"load_start", "init_start", "init_done", "live"});
-  CHECK(r.kinds("lt_slow") == std::vector<std::string>{"load_start", "init_start", "init_done", "live"});
+  CHECK(r.kinds("dummy") ==
+        std::vector<std::string>{"load_start", "init_start", "init_done", "live"});
+  CHECK(r.kinds("lt_slow") ==
+        std::vector<std::string>{"load_start", "init_start", "init_done", "live"});
   CHECK(r.last(EventKind::init_done, "lt_slow").init_ns == 200 * kMs);
   CHECK(r.last(EventKind::init_done, "dummy").init_ns == 1 * kMs);
   CHECK(r.last(EventKind::live, "lt_slow").load_ns == 204 * kMs);
@@ -206,9 +209,12 @@ TEST_CASE("request events carry the requested name", "[correlator]") {
 TEST_CASE("symbols sent before do_init_module classify the module on init_start", "[correlator]") {
   using E = SymbolEntry;
   auto lang = GENERATE(table<std::string, std::vector<E>>({
-      {"c", {{'t', false, "dummy_init_module"}, {'T', false, "init_module"}, {'U', false, "printk"}}},
-      {"rust", {{'T', false, "init_module"}, {'t', false, "_RNvCs1HC4kC3QldC_15lt_rust_init_rs6report"}}},
-      {"mixed", {{'t', false, "lt_mixed_init"}, {'t', false, "_RNvCshHKlkNkMfpo_11lt_mixed_rs3mix"}}},
+      {"c",
+       {{'t', false, "dummy_init_module"}, {'T', false, "init_module"}, {'U', false, "printk"}}},
+      {"rust",
+       {{'T', false, "init_module"}, {'t', false, "_RNvCs1HC4kC3QldC_15lt_rust_init_rs6report"}}},
+      {"mixed",
+       {{'t', false, "lt_mixed_init"}, {'t', false, "_RNvCshHKlkNkMfpo_11lt_mixed_rs3mix"}}},
       {"c", {{'T', false, "_RX_handler"}, {'T', false, "_Reset_counter"}}},
   }));
   CAPTURE(std::get<0>(lang));
@@ -272,11 +278,13 @@ TEST_CASE("a symbol table cut short is flagged in the evidence and counted", "[c
   const Event& start = r.last(EventKind::init_start, "huge");
   REQUIRE(start.classification);
   CHECK(start.classification->evidence.symbols_unread == 11);
-  CHECK_THAT(start.classification->evidence.note, Catch::Contains("10 over the walk's limit, 1 lost"));
+  CHECK_THAT(start.classification->evidence.note,
+             Catch::Contains("10 over the walk's limit, 1 lost"));
   CHECK(r.c.stats().partial_symbol_tables == 1);
 }
 
-TEST_CASE("an unreadable symbol table gives unknown with the reason, never a guess", "[correlator]") {
+TEST_CASE("an unreadable symbol table gives unknown with the reason, never a guess",
+          "[correlator]") {
   auto e = raw(LT_REC_MOD_INIT, 2, 100);
   e.h.flags = LT_F_NO_KALLSYMS;
   e.mod_init.mod = kDummy;
@@ -290,11 +298,12 @@ TEST_CASE("an unreadable symbol table gives unknown with the reason, never a gue
   CHECK_THAT(start.classification->evidence.note, Catch::Contains("not readable"));
 }
 
-TEST_CASE("denied attempts are their own event, with the attempts each report covers", "[correlator]") {
+TEST_CASE("denied attempts are their own event, with the attempts each report covers",
+          "[correlator]") {
   Run r;
   r.feed(denied(1, 500, 1000, LT_SYS_INIT_MODULE, 1));
-  r.feed(denied(2, 500, 1000, LT_SYS_INIT_MODULE, 250));   // 249 more in the BPF side's window
-  r.feed(denied(3, 501, 1001, LT_SYS_DELETE_MODULE, 1));   // another uid, another syscall
+  r.feed(denied(2, 500, 1000, LT_SYS_INIT_MODULE, 250));  // 249 more in the BPF side's window
+  r.feed(denied(3, 501, 1001, LT_SYS_DELETE_MODULE, 1));  // another uid, another syscall
   REQUIRE(r.events.size() == 3);
   for (const auto& e : r.events) CHECK(e.kind == EventKind::denied);
   CHECK(r.events[0].attempts == 1u);

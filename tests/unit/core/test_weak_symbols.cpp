@@ -64,12 +64,24 @@ TEST_CASE("weak symbols get one language live, in list and in classify", "[class
 TEST_CASE("the nm type letters map to symbol kinds once, for every source", "[classify]") {
   using classify::SymKind;
   auto [type, kind, defined] = GENERATE(table<char, SymKind, bool>({
-      {'t', SymKind::func, true},   {'T', SymKind::func, true},   {'w', SymKind::func, true},
-      {'W', SymKind::func, true},   {'d', SymKind::object, true}, {'D', SymKind::object, true},
-      {'b', SymKind::object, true}, {'B', SymKind::object, true}, {'r', SymKind::object, true},
-      {'R', SymKind::object, true}, {'v', SymKind::object, true}, {'V', SymKind::object, true},
-      {'a', SymKind::other, true},  {'A', SymKind::other, true},  {'n', SymKind::other, true},
-      {'?', SymKind::other, true},  {'U', SymKind::other, false}, {'u', SymKind::other, false},
+      {'t', SymKind::func, true},
+      {'T', SymKind::func, true},
+      {'w', SymKind::func, true},
+      {'W', SymKind::func, true},
+      {'d', SymKind::object, true},
+      {'D', SymKind::object, true},
+      {'b', SymKind::object, true},
+      {'B', SymKind::object, true},
+      {'r', SymKind::object, true},
+      {'R', SymKind::object, true},
+      {'v', SymKind::object, true},
+      {'V', SymKind::object, true},
+      {'a', SymKind::other, true},
+      {'A', SymKind::other, true},
+      {'n', SymKind::other, true},
+      {'?', SymKind::other, true},
+      {'U', SymKind::other, false},
+      {'u', SymKind::other, false},
   }));
   CAPTURE(type);
   CHECK(classify::symbol_kind(type) == kind);

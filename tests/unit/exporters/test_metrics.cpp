@@ -17,13 +17,13 @@
 #include <prometheus/exposer.h>
 
 #include "app/cli.h"
-#include "service/daemon.h"
 #include "core/pipeline.h"
-#include "kernel/fake_features.h"
-#include "util/fd.h"
+#include "core/records.h"
 #include "exporters/metric_names.h"
 #include "exporters/metrics.h"
-#include "core/records.h"
+#include "kernel/fake_features.h"
+#include "service/daemon.h"
+#include "util/fd.h"
 
 using namespace lifetrace;
 using classify::Language;
@@ -130,7 +130,8 @@ std::string http_get(int port, const std::string& path) {
   REQUIRE(write(s.get(), req.data(), req.size()) == static_cast<ssize_t>(req.size()));
   std::string resp;
   char buf[4096];
-  for (ssize_t n; (n = read(s.get(), buf, sizeof(buf))) > 0;) resp.append(buf, static_cast<std::size_t>(n));
+  for (ssize_t n; (n = read(s.get(), buf, sizeof(buf))) > 0;)
+    resp.append(buf, static_cast<std::size_t>(n));
   return resp;
 }
 
@@ -156,7 +157,8 @@ TEST_CASE("loads count by language and result, and durations go to the histogram
   CHECK(value_of(t, R"(lifetrace_module_loads_total{language="rust",result="live"})") == 2);
   CHECK(value_of(t, R"(lifetrace_module_loads_total{language="c",result="init_failed"})") == 1);
   CHECK(value_of(t, R"(lifetrace_module_loads_total{language="c",result="load_failed"})") == 1);
-  CHECK(value_of(t, R"(lifetrace_module_loads_total{language="unknown",result="load_failed"})") == 1);
+  CHECK(value_of(t, R"(lifetrace_module_loads_total{language="unknown",result="load_failed"})") ==
+        1);
   CHECK(value_of(t, R"(lifetrace_module_loads_total{language="mixed",result="live"})") == 0);
   CHECK(value_of(t, R"(lifetrace_module_init_duration_seconds_count{language="rust"})") == 2);
   CHECK(value_of(t, R"(lifetrace_module_init_duration_seconds_sum{language="rust"})") ==
@@ -180,7 +182,8 @@ TEST_CASE("histogram buckets run from 10 us to 60 s", "[metrics]") {
         std::string::npos);
   CHECK(value_of(t, R"(lifetrace_module_init_duration_seconds_bucket{language="c",le="25"})") == 0);
   CHECK(value_of(t, R"(lifetrace_module_init_duration_seconds_bucket{language="c",le="60"})") == 1);
-  CHECK(value_of(t, R"(lifetrace_module_init_duration_seconds_bucket{language="c",le="+Inf"})") == 1);
+  CHECK(value_of(t, R"(lifetrace_module_init_duration_seconds_bucket{language="c",le="+Inf"})") ==
+        1);
   CHECK(std::size(metrics::kDurationBuckets) == 21);
 }
 
@@ -193,8 +196,13 @@ TEST_CASE("the loaded gauge starts from the inventory and follows live and freed
   CHECK(value_of(t, R"(lifetrace_modules_loaded{language="c"})") == 1);
   CHECK(value_of(t, R"(lifetrace_modules_loaded{language="mixed"})") == 1);
   CHECK(value_of(t, R"(lifetrace_modules_loaded{language="rust"})") == 1);
-  CHECK(value_of(t, R"(lifetrace_module_info{language="mixed",module="drm",signed="false",taints="E"})") == 1);
-  CHECK(value_of(t, R"(lifetrace_module_info{language="c",module="e1000",signed="true",taints=""})") == 1);
+  CHECK(
+      value_of(
+          t, R"(lifetrace_module_info{language="mixed",module="drm",signed="false",taints="E"})") ==
+      1);
+  CHECK(value_of(t,
+                 R"(lifetrace_module_info{language="c",module="e1000",signed="true",taints=""})") ==
+        1);
 
   // A module in the inventory and in the ring buffer (loaded while we
   // started) is counted once.
@@ -202,10 +210,17 @@ TEST_CASE("the loaded gauge starts from the inventory and follows live and freed
   load(m, "qt2025", Language::rust, 0x1000, 1000, 2000, "O", true);
   t = m.serialize();
   CHECK(value_of(t, R"(lifetrace_modules_loaded{language="rust"})") == 2);
-  CHECK(value_of(t, R"(lifetrace_module_info{language="rust",module="qt2025",signed="true",taints="O"})") == 1);
+  CHECK(value_of(
+            t,
+            R"(lifetrace_module_info{language="rust",module="qt2025",signed="true",taints="O"})") ==
+        1);
   // The inventory said "unknown" for the signature of a kernel without
   // signing; the event knows nothing either, so the labels stay.
-  CHECK(value_of(t, R"(lifetrace_module_info{language="rust",module="ax88796b_rust",signed="unknown",taints=""})") == 1);
+  CHECK(
+      value_of(
+          t,
+          R"(lifetrace_module_info{language="rust",module="ax88796b_rust",signed="unknown",taints=""})") ==
+      1);
 
   Event un = ev(EventKind::unload_done, "qt2025", Language::rust);
   un.ret = 0;
@@ -237,20 +252,34 @@ TEST_CASE("health: attached programs, lost records read at scrape time, build in
   Metrics m;
   populated(m);
   std::string t = m.serialize();
-  CHECK(value_of(t, R"(lifetrace_bpf_program_attached{probe="do_init_module",program="fentry_do_init_module"})") == 1);
-  CHECK(value_of(t, R"(lifetrace_bpf_program_attached{probe="module_request",program="none"})") == 0);
+  CHECK(
+      value_of(
+          t,
+          R"(lifetrace_bpf_program_attached{probe="do_init_module",program="fentry_do_init_module"})") ==
+      1);
+  CHECK(value_of(t, R"(lifetrace_bpf_program_attached{probe="module_request",program="none"})") ==
+        0);
   CHECK(value_of(t, R"(lifetrace_events_lost_total{reason="ringbuf_full"})") == 3);
   CHECK(value_of(t, R"(lifetrace_events_lost_total{reason="pending_map_full"})") == 0);
   CHECK(value_of(t, R"(lifetrace_events_lost_total{reason="undecodable"})") == 2);
   CHECK(value_of(t, R"(lifetrace_events_lost_total{reason="follow_client_queue_full"})") == 5);
-  CHECK(value_of(t, R"(lifetrace_build_info{kernel_release="7.2.13+deb14-amd64",libbpf_version="1.1",version="0.1.0"})") == 1);
+  CHECK(
+      value_of(
+          t,
+          R"(lifetrace_build_info{kernel_release="7.2.13+deb14-amd64",libbpf_version="1.1",version="0.1.0"})") ==
+      1);
   CHECK(value_of(t, "lifetrace_follow_clients") == 1);
   CHECK(value_of(t, "lifetrace_module_requests_total") == 1);
   // Denied attempts: the BPF side's exact counts, never lifecycle loads.
-  CHECK(value_of(t, R"(lifetrace_module_syscalls_denied_total{syscall="init_module",uid="1000"})") == 4711);
-  CHECK(value_of(t, R"(lifetrace_module_syscalls_denied_total{syscall="delete_module",uid="1000"})") == 3);
+  CHECK(
+      value_of(t, R"(lifetrace_module_syscalls_denied_total{syscall="init_module",uid="1000"})") ==
+      4711);
+  CHECK(value_of(t,
+                 R"(lifetrace_module_syscalls_denied_total{syscall="delete_module",uid="1000"})") ==
+        3);
   CHECK(value_of(t, R"(lifetrace_events_total{event="denied"})") == 1);
-  CHECK(value_of(t, R"(lifetrace_module_loads_total{language="unknown",result="load_failed"})") == 0);
+  CHECK(value_of(t, R"(lifetrace_module_loads_total{language="unknown",result="load_failed"})") ==
+        0);
 
   // The source is read on every scrape; once cleared, the last values stay.
   int calls = 0;
@@ -296,7 +325,9 @@ TEST_CASE("promtool check metrics reports nothing", "[metrics][promtool]") {
   int status = 0;
   run("command -v promtool >/dev/null 2>&1", &status);
   if (status != 0) {
-    FAIL("promtool not found: install Debian's prometheus package (scripts/install-deps.sh --tests)");
+    FAIL(
+        "promtool not found: install Debian's prometheus package (scripts/install-deps.sh "
+        "--tests)");
   }
   Metrics m;
   const std::string path = "/tmp/lifetrace-metrics-" + std::to_string(getpid()) + ".prom";
@@ -343,8 +374,13 @@ TEST_CASE("records through the daemon pipeline reach the metrics, and bad ones a
 
   const std::string t = m.serialize();
   CHECK(value_of(t, R"(lifetrace_module_loads_total{language="unknown",result="live"})") == 1);
-  CHECK(value_of(t, R"(lifetrace_module_init_last_duration_seconds{module="dummy"})") == Approx(500e-9));
-  CHECK(value_of(t, R"(lifetrace_module_info{language="unknown",module="dummy",signed="true",taints=""})") == 1);
+  CHECK(value_of(t, R"(lifetrace_module_init_last_duration_seconds{module="dummy"})") ==
+        Approx(500e-9));
+  CHECK(
+      value_of(
+          t,
+          R"(lifetrace_module_info{language="unknown",module="dummy",signed="true",taints=""})") ==
+      1);
   CHECK(value_of(t, R"(lifetrace_events_lost_total{reason="undecodable"})") == 1);
   CHECK(p.undecodable() == 1);
   REQUIRE(why.size() == 1);
@@ -403,8 +439,8 @@ TEST_CASE("a port that cannot be bound is a clear error, not a crash", "[metrics
   unlink(tmpl);
   INFO(text);
   CHECK(rc == 1);
-  CHECK(text.find("<3>lifetrace: error: cannot serve metrics on 127.0.0.1:" + std::to_string(port)) !=
-        std::string::npos);
+  CHECK(text.find("<3>lifetrace: error: cannot serve metrics on 127.0.0.1:" +
+                  std::to_string(port)) != std::string::npos);
   CHECK(text.find("<3>lifetrace: HINT: ") != std::string::npos);
 }
 

@@ -21,8 +21,12 @@ struct FakeFeatures : KernelFeatures {
   bool module_support() const override { return modules; }
   bool btf() const override { return has_btf; }
   bool btf_has_func(std::string_view n) const override { return btf_funcs.count(std::string(n)); }
-  bool btf_has_tracepoint(std::string_view n) const override { return btf_tps.count(std::string(n)); }
-  bool fentry_attachable(std::string_view n) const override { return trampolines && btf_has_func(n); }
+  bool btf_has_tracepoint(std::string_view n) const override {
+    return btf_tps.count(std::string(n));
+  }
+  bool fentry_attachable(std::string_view n) const override {
+    return trampolines && btf_has_func(n);
+  }
   bool kprobes() const override { return kprobe_pmu; }
   bool kallsyms_has(std::string_view n) const override { return kallsyms.count(std::string(n)); }
   bool tracepoint_exists(std::string_view, std::string_view) const override { return tracefs; }

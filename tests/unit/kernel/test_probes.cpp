@@ -112,8 +112,9 @@ TEST_CASE("a program the verifier rejected gives way to its twin, or to nothing"
 }
 
 TEST_CASE("the failing program is read from libbpf's messages", "[probes]") {
-  CHECK(failed_program("libbpf: prog 'do_one_initcall_fentry': BPF program load failed: Invalid argument\n"
-                       "libbpf: prog 'do_one_initcall_fentry': failed to load: -22\n"
-                       "libbpf: failed to load object 'lifetrace_bpf'\n") == "do_one_initcall_fentry");
+  CHECK(failed_program(
+            "libbpf: prog 'do_one_initcall_fentry': BPF program load failed: Invalid argument\n"
+            "libbpf: prog 'do_one_initcall_fentry': failed to load: -22\n"
+            "libbpf: failed to load object 'lifetrace_bpf'\n") == "do_one_initcall_fentry");
   CHECK_FALSE(failed_program("libbpf: failed to load object 'lifetrace_bpf'\n").has_value());
 }

@@ -56,7 +56,8 @@ TEST_CASE("lines from elsewhere are unknown or malformed, never a crash", "[prot
       {"{\"lifetrace_follow\":\"x\"}", false},
       {"{\"lifetrace_dropped\":-1}", false},
       {"{\"event\":\"nope\",\"time\":\"1970-01-01T00:00:00.000000000Z\"}", false},
-      {"{\"event\":\"live\",\"time\":\"1970-01-01T00:00:00.000000000Z\",\"stage\":\"later\"}", false},
+      {"{\"event\":\"live\",\"time\":\"1970-01-01T00:00:00.000000000Z\",\"stage\":\"later\"}",
+       false},
       {"{\"event\":\"live\",\"time\":\"1970-01-01T00:00:00.000000000Z\",\"ret\":\"x\"}", false},
       {"{\"something\":\"new\"}", false},
   }));

@@ -12,9 +12,14 @@ TEST_CASE("RFC 3339 with nanoseconds, in UTC", "[format]") {
 }
 
 TEST_CASE("errno names and taint letters", "[format]") {
-  auto [ret, name] = GENERATE(table<long, std::string>({
-      {-17, "EEXIST"}, {-22, "EINVAL"}, {-2, "ENOENT"}, {-19, "ENODEV"},
-      {-95, "EOPNOTSUPP"}, {-1, "EPERM"}, {-61, "ENODATA"}, {-100000, "E100000"}}));
+  auto [ret, name] = GENERATE(table<long, std::string>({{-17, "EEXIST"},
+                                                        {-22, "EINVAL"},
+                                                        {-2, "ENOENT"},
+                                                        {-19, "ENODEV"},
+                                                        {-95, "EOPNOTSUPP"},
+                                                        {-1, "EPERM"},
+                                                        {-61, "ENODATA"},
+                                                        {-100000, "E100000"}}));
   CAPTURE(ret);
   CHECK(errno_name(ret) == name);
   CHECK(module_taint_letters(0) == "");
@@ -63,8 +68,8 @@ TEST_CASE("JSON survives bytes that are not UTF-8", "[format][json]") {
   Event e;
   e.module = "bad\xff";
   e.params = std::string("x=\xc3", 3);
-  const std::string s = to_json(e, WallClock(0)).dump(-1, ' ', false,
-                                                      nlohmann::json::error_handler_t::replace);
+  const std::string s =
+      to_json(e, WallClock(0)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   CHECK(s.find("bad") != std::string::npos);
 }
 
@@ -88,7 +93,8 @@ TEST_CASE("one readable line per event", "[format]") {
   e.kind = EventKind::load_failed;
   e.ret = -17;
   e.stage = Stage::before_init;
-  CHECK_THAT(format_line(e, WallClock(0), true), Catch::Contains("ret=-17 (EEXIST) stage=before_init"));
+  CHECK_THAT(format_line(e, WallClock(0), true),
+             Catch::Contains("ret=-17 (EEXIST) stage=before_init"));
 }
 
 TEST_CASE("a denied attempt says who, which call and how many", "[format]") {

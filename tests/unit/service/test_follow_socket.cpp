@@ -5,10 +5,10 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <sys/wait.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -127,7 +127,6 @@ Event rich_event() {
   return e;
 }
 
-
 // What the client prints for these daemon lines, with these options.
 std::string client_output(const Options& o, const std::vector<std::string>& in) {
   char* out = nullptr;
@@ -171,7 +170,8 @@ TEST_CASE("events survive the trip through JSON", "[follow][json]") {
 TEST_CASE("lines that are not events are refused", "[follow][json]") {
   std::string why;
   CHECK_FALSE(event_from_json(nlohmann::json{{"lifetrace_dropped", 3}}, &why));
-  CHECK_FALSE(event_from_json(nlohmann::json{{"event", "nope"}, {"time", "1970-01-01T00:00:00.000000000Z"}}, &why));
+  CHECK_FALSE(event_from_json(
+      nlohmann::json{{"event", "nope"}, {"time", "1970-01-01T00:00:00.000000000Z"}}, &why));
   CHECK(why.find("unknown event") != std::string::npos);
   CHECK_FALSE(event_from_json(nlohmann::json{{"event", "live"}, {"time", "yesterday"}}, &why));
   CHECK(parse_rfc3339_ns("2026-11-18T11:06:40.123456789Z") == 1'795'000'000'123'456'789LL);
@@ -180,10 +180,9 @@ TEST_CASE("lines that are not events are refused", "[follow][json]") {
 TEST_CASE("the client's output equals standalone mode's, filters included", "[follow]") {
   const WallClock clock(1'700'000'000'000'000'000LL);
   std::vector<Event> events;
-  for (auto [kind, module] : {std::pair{EventKind::load_start, "kvm_intel"},
-                              std::pair{EventKind::live, "qt2025"},
-                              std::pair{EventKind::load_failed, "kvm_intel"},
-                              std::pair{EventKind::freed, "dummy"}}) {
+  for (auto [kind, module] :
+       {std::pair{EventKind::load_start, "kvm_intel"}, std::pair{EventKind::live, "qt2025"},
+        std::pair{EventKind::load_failed, "kvm_intel"}, std::pair{EventKind::freed, "dummy"}}) {
     Event e = rich_event();
     e.kind = kind;
     e.module = module;
@@ -193,14 +192,15 @@ TEST_CASE("the client's output equals standalone mode's, filters included", "[fo
   std::vector<std::string> wire{R"({"lifetrace_follow":1,"version":"test"})"};
   for (const auto& e : events) wire.push_back(json_line(e, clock));
 
-  const auto [json, utc, globs, kinds] = GENERATE(table<bool, bool, std::vector<std::string>, std::set<EventKind>>({
-      {false, false, {}, {}},
-      {false, true, {}, {}},
-      {true, false, {}, {}},
-      {true, false, {"kvm*"}, {}},
-      {false, true, {}, {EventKind::live, EventKind::freed}},
-      {true, false, {"kvm*", "dummy"}, {EventKind::load_failed}},
-  }));
+  const auto [json, utc, globs, kinds] =
+      GENERATE(table<bool, bool, std::vector<std::string>, std::set<EventKind>>({
+          {false, false, {}, {}},
+          {false, true, {}, {}},
+          {true, false, {}, {}},
+          {true, false, {"kvm*"}, {}},
+          {false, true, {}, {EventKind::live, EventKind::freed}},
+          {true, false, {"kvm*", "dummy"}, {EventKind::load_failed}},
+      }));
   Options o;
   o.json = json;
   o.utc = utc;
@@ -217,12 +217,13 @@ TEST_CASE("the client's output equals standalone mode's, filters included", "[fo
   CHECK(client_output(o, wire) == standalone);
 }
 
-TEST_CASE("the socket is created 0660, a stale one replaced, a live one refused", "[follow][socket]") {
+TEST_CASE("the socket is created 0660, a stale one replaced, a live one refused",
+          "[follow][socket]") {
   TempDir d;
   const std::string path = (d.path / "sub" / "follow.sock").string();
   {
     auto s = listen_at(path);
-    struct stat st{};
+    struct stat st {};
     REQUIRE(stat(path.c_str(), &st) == 0);
     CHECK(S_ISSOCK(st.st_mode));
     CHECK((st.st_mode & 0777) == 0660);
@@ -251,7 +252,8 @@ TEST_CASE("the socket is created 0660, a stale one replaced, a live one refused"
   CHECK(s->clients() == 1);
 }
 
-TEST_CASE("clients get the hello, then every event line, and leaving is noticed", "[follow][socket]") {
+TEST_CASE("clients get the hello, then every event line, and leaving is noticed",
+          "[follow][socket]") {
   TempDir d;
   const std::string path = (d.path / "follow.sock").string();
   auto s = listen_at(path);
@@ -408,7 +410,8 @@ TEST_CASE("lifetrace --follow through a daemon's socket prints what standalone m
   std::string standalone;
   const EventFilter filter(o.module_globs, o.events);
   for (const auto& e : events) {
-    if (filter.matches(e)) standalone += (json ? json_line(e, clock) : format_line(e, clock, true)) + "\n";
+    if (filter.matches(e))
+      standalone += (json ? json_line(e, clock) : format_line(e, clock, true)) + "\n";
   }
   CAPTURE(json);
   CHECK(got == standalone);

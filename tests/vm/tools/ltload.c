@@ -20,10 +20,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-static char *join_params(int argc, char **argv) {
+static char* join_params(int argc, char** argv) {
   size_t len = 1;
   for (int i = 0; i < argc; i++) len += strlen(argv[i]) + 1;
-  char *out = calloc(len, 1);
+  char* out = calloc(len, 1);
   if (!out) return NULL;
   for (int i = 0; i < argc; i++) {
     if (i) strcat(out, " ");
@@ -32,16 +32,23 @@ static char *join_params(int argc, char **argv) {
   return out;
 }
 
-static void *read_file(const char *path, size_t *size) {
+static void* read_file(const char* path, size_t* size) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return NULL;
   struct stat st;
-  if (fstat(fd, &st) != 0) { close(fd); return NULL; }
-  char *buf = malloc((size_t)st.st_size ? (size_t)st.st_size : 1);
+  if (fstat(fd, &st) != 0) {
+    close(fd);
+    return NULL;
+  }
+  char* buf = malloc((size_t)st.st_size ? (size_t)st.st_size : 1);
   size_t got = 0;
   while (buf && got < (size_t)st.st_size) {
     ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-    if (n <= 0) { free(buf); buf = NULL; break; }
+    if (n <= 0) {
+      free(buf);
+      buf = NULL;
+      break;
+    }
     got += (size_t)n;
   }
   close(fd);
@@ -49,27 +56,36 @@ static void *read_file(const char *path, size_t *size) {
   return buf;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   if (argc < 3 || (strcmp(argv[1], "finit") != 0 && strcmp(argv[1], "init") != 0)) {
     fprintf(stderr, "usage: ltload finit|init FILE [PARAM...]\n");
     return 2;
   }
   const char *how = argv[1], *file = argv[2];
-  char *params = join_params(argc - 3, argv + 3);
-  if (!params) { perror("ltload: out of memory"); return 1; }
+  char* params = join_params(argc - 3, argv + 3);
+  if (!params) {
+    perror("ltload: out of memory");
+    return 1;
+  }
 
   long rc;
   if (strcmp(how, "finit") == 0) {
     int fd = open(file, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) { fprintf(stderr, "ltload: cannot open %s: %s\n", file, strerror(errno)); return 1; }
+    if (fd < 0) {
+      fprintf(stderr, "ltload: cannot open %s: %s\n", file, strerror(errno));
+      return 1;
+    }
     rc = syscall(SYS_finit_module, fd, params, 0);
     int saved = errno;
     close(fd);
     errno = saved;
   } else {
     size_t size = 0;
-    void *image = read_file(file, &size);
-    if (!image) { fprintf(stderr, "ltload: cannot read %s: %s\n", file, strerror(errno)); return 1; }
+    void* image = read_file(file, &size);
+    if (!image) {
+      fprintf(stderr, "ltload: cannot read %s: %s\n", file, strerror(errno));
+      return 1;
+    }
     rc = syscall(SYS_init_module, image, (unsigned long)size, params);
   }
   int err = rc == 0 ? 0 : errno;

@@ -2,9 +2,10 @@
 #include "module_stub.h"
 LT_MODULE("mixed_mod")
 
-__asm__(".pushsection .comment\n"
-        ".asciz \"rustc version 1.85.0 (4d91de4e4 2025-02-17)\"\n"
-        ".popsection");
+__asm__(
+    ".pushsection .comment\n"
+    ".asciz \"rustc version 1.85.0 (4d91de4e4 2025-02-17)\"\n"
+    ".popsection");
 
 __attribute__((noinline)) static int qr_encode(int x) __asm__(
     "_RNvMs2_Cs5rV5HccVfry_12drm_panic_qrNtB5_10EncodedMsg3new");
