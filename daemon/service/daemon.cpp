@@ -43,6 +43,12 @@ std::string civetweb_listen_address(const std::string& address) {
   return address;
 }
 
+std::vector<std::string> exporter_options(const std::string& listen_address) {
+  return {"listening_ports",    civetweb_listen_address(listen_address),
+          "num_threads",        std::to_string(kExporterThreads),
+          "request_timeout_ms", std::to_string(kExporterRequestTimeoutMs)};
+}
+
 namespace {
 
 // The daemon's parts, built in order by run() (exporter, tracer, follow
@@ -88,7 +94,7 @@ bool Daemon::start_exporter() {
   // configuration error to report first.
   if (o_.listen_address.empty()) return true;
   try {
-    exposer_ = std::make_unique<prometheus::Exposer>(civetweb_listen_address(o_.listen_address), 2);
+    exposer_ = std::make_unique<prometheus::Exposer>(exporter_options(o_.listen_address));
   } catch (const std::exception& e) {
     return fail({"cannot serve metrics on " + o_.listen_address + ": " + e.what(),
                  "is another process listening on that port (ss -ltnp)? Choose another with "
