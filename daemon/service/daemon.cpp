@@ -145,6 +145,7 @@ bool Daemon::start_follow_server() {
     metrics_.set_follow_clients(n);
     log_.debug("follow clients: " + std::to_string(n));
   };
+  server_->on_refused = [this](const std::string& why) { log_.debug(why); };
   return loop_.watch(server_->fd(), [this] { server_->handle(); }) || fail({loop_.error(), ""});
 }
 

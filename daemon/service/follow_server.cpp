@@ -1,5 +1,6 @@
 #include "service/follow_server.h"
 
+#include <fcntl.h>
 #include <grp.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -85,10 +86,17 @@ std::variant<std::unique_ptr<FollowServer>, Problem> FollowServer::listen(
     return Problem{"cannot bind the follow socket " + o.path + ": " + err(berr),
                    "is its directory writable? (it is /run/lifetrace under systemd)"};
   }
-  if (lstat(o.path.c_str(), &st) == 0) s->bound_ino_ = st.st_ino;
-  if (chmod(o.path.c_str(), o.mode) != 0) {
-    s->warning_ = "chmod " + o.path + ": " + err(errno);
+  // umask gave the file its mode; nothing below follows a symlink that
+  // someone may have put at the path since bind() created it.
+  if (lstat(o.path.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode)) {
+    return Problem{o.path + " changed while the follow socket was being created",
+                   "is another process writing to " + dir.string() +
+                       "? Use a directory only root "
+                       "can write, such as /run/lifetrace"};
   }
+  s->bound_ino_ = st.st_ino;
+  s->max_per_uid_ = o.max_clients_per_uid;
+  s->max_inbound_ = o.max_inbound_bytes;
   if (!o.group.empty()) {
     std::array<char, 4096> buf{};
     group gr{};
@@ -98,10 +106,13 @@ std::variant<std::unique_ptr<FollowServer>, Problem> FollowServer::listen(
       s->warning_ = "group '" + o.group +
                     "' does not exist, so only root can use the follow socket " + o.path +
                     " (create the group with systemd-sysusers)";
-    } else if (lstat(o.path.c_str(), &st) == 0 && st.st_gid != found->gr_gid &&
-               chown(o.path.c_str(), static_cast<uid_t>(-1), found->gr_gid) != 0) {
-      s->warning_ = "cannot give the follow socket to group '" + o.group + "': " + err(errno) +
-                    " (run with Group=" + o.group + ", as the systemd unit does)";
+    } else {
+      s->group_gid_ = found->gr_gid;
+      if (st.st_gid != found->gr_gid && fchownat(AT_FDCWD, o.path.c_str(), static_cast<uid_t>(-1),
+                                                 found->gr_gid, AT_SYMLINK_NOFOLLOW) != 0) {
+        s->warning_ = "cannot give the follow socket to group '" + o.group + "': " + err(errno) +
+                      " (run with Group=" + o.group + ", as the systemd unit does)";
+      }
     }
   }
   if (::listen(s->listen_fd_.get(), 16) != 0) {
@@ -144,11 +155,21 @@ void FollowServer::handle() {
     Client& c = *it->second;
     bool alive = true;
     if (what & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
-      // Clients have nothing to say; data is discarded, EOF means they left.
-      std::array<char, 512> sink{};
+      // Clients have nothing to say: what they send is discarded, EOF means
+      // they left, and one that keeps talking is disconnected (it would
+      // otherwise cost a wake-up per write).
+      std::array<char, 4096> sink{};
       const ssize_t r = recv(fd, sink.data(), sink.size(), MSG_DONTWAIT);
+      if (r > 0) c.inbound_bytes += static_cast<std::size_t>(r);
       if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR) ||
           (what & (EPOLLHUP | EPOLLERR))) {
+        alive = false;
+      } else if (c.inbound_bytes > max_inbound_) {
+        ++refused_;
+        if (on_refused)
+          on_refused("a client of uid " + std::to_string(c.uid) + " sent " +
+                     std::to_string(c.inbound_bytes) +
+                     " bytes to a socket that only sends: disconnected");
         alive = false;
       }
     }
@@ -162,13 +183,27 @@ void FollowServer::accept_clients() {
   for (;;) {
     util::Fd cfd(accept4(listen_fd_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
     if (!cfd) return;  // EAGAIN: all accepted (or a transient error)
-    if (clients_.size() >= max_clients_) {
-      const std::string full = follow_protocol::error_line("too many follow clients") + "\n";
-      (void)send(cfd.get(), full.data(), full.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    ucred peer{};
+    socklen_t len = sizeof(peer);
+    if (getsockopt(cfd.get(), SOL_SOCKET, SO_PEERCRED, &peer, &len) != 0) continue;
+    std::string why;
+    if (!allowed(cfd.get(), peer)) {
+      why = "uid " + std::to_string(peer.uid) + " is neither root nor in the socket's group";
+    } else if (clients_.size() >= max_clients_) {
+      why = "too many follow clients";
+    } else if (peer.uid != 0 && per_uid(peer.uid) >= max_per_uid_) {
+      why = "too many follow clients of uid " + std::to_string(peer.uid);
+    }
+    if (!why.empty()) {
+      ++refused_;
+      if (on_refused) on_refused("follow client refused: " + why);
+      const std::string line = follow_protocol::error_line(why) + "\n";
+      (void)send(cfd.get(), line.data(), line.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
       continue;
     }
     auto c = std::make_unique<Client>();
     c->fd = std::move(cfd);
+    c->uid = peer.uid;
     const int fd = c->fd.get();
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLRDHUP;
@@ -183,6 +218,26 @@ void FollowServer::accept_clients() {
     }
     if (on_clients) on_clients(clients_.size());
   }
+}
+
+bool FollowServer::allowed(int fd, const ucred& peer) const {
+  // The socket's mode already keeps others out; this holds even if the file
+  // was made more open by hand, or the path is reached through a namespace.
+  if (peer.uid == 0 || peer.uid == geteuid()) return true;
+  if (!group_gid_) return false;
+  if (peer.gid == *group_gid_) return true;
+  std::array<gid_t, 256> groups{};
+  socklen_t len = sizeof(groups);
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups.data(), &len) != 0) return false;
+  for (std::size_t i = 0; i < len / sizeof(gid_t); ++i)
+    if (groups[i] == *group_gid_) return true;
+  return false;
+}
+
+std::size_t FollowServer::per_uid(uid_t uid) const {
+  std::size_t n = 0;
+  for (const auto& [fd, c] : clients_) n += c->uid == uid ? 1 : 0;
+  return n;
 }
 
 void FollowServer::enqueue(Client& c, std::string line) {

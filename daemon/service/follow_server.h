@@ -5,8 +5,15 @@
 // A slow or stuck client never stalls the daemon or other clients: writes
 // are non-blocking, each client has a bounded queue, and what does not fit
 // is dropped, counted and announced to the client once there is room again.
+//
+// Who may connect is checked on the peer's credentials (SO_PEERCRED,
+// SO_PEERGROUPS), not only by the file's mode: root, the daemon's own uid, or
+// a member of the socket's group. Each uid but root has at most
+// max_clients_per_uid connections, and a client that sends more than
+// max_inbound_bytes (clients have nothing to say) is disconnected.
 #pragma once
 
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include <cstddef>
@@ -15,6 +22,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <variant>
 
@@ -29,6 +37,8 @@ struct FollowServerOptions {
   mode_t mode = 0660;
   std::size_t max_queue_bytes = 1u << 20;  // per client
   std::size_t max_clients = 64;
+  std::size_t max_clients_per_uid = 8;  // root: only max_clients
+  std::size_t max_inbound_bytes = 4096;
 };
 
 class FollowServer {
@@ -53,6 +63,8 @@ class FollowServer {
 
   std::size_t clients() const { return clients_.size(); }
   std::uint64_t dropped() const { return dropped_; }
+  // Connections refused (credentials, limits) or cut (a client that talks).
+  std::uint64_t refused() const { return refused_; }
   const std::string& path() const { return path_; }
   // A warning the caller should log (e.g. the group does not exist); empty if none.
   const std::string& warning() const { return warning_; }
@@ -60,6 +72,8 @@ class FollowServer {
   // Called with the number of events dropped and when the client count changes.
   std::function<void(std::uint64_t)> on_drop;
   std::function<void(std::size_t)> on_clients;
+  // Called with why a client was refused or disconnected, for the log.
+  std::function<void(const std::string&)> on_refused;
 
  private:
   struct Client {
@@ -69,10 +83,14 @@ class FollowServer {
     std::size_t offset = 0;  // bytes of queue.front() already written
     std::uint64_t unreported_drops = 0;
     bool want_out = false;
+    uid_t uid = 0;
+    std::size_t inbound_bytes = 0;  // what it sent, all discarded
   };
 
   FollowServer() = default;
   void accept_clients();
+  bool allowed(int fd, const ucred& peer) const;
+  std::size_t per_uid(uid_t uid) const;
   void enqueue(Client& c, std::string line);
   // False when the client is gone and must be removed.
   bool flush(Client& c);
@@ -86,7 +104,11 @@ class FollowServer {
   std::string warning_;
   std::size_t max_queue_bytes_ = 0;
   std::size_t max_clients_ = 0;
+  std::size_t max_per_uid_ = 0;
+  std::size_t max_inbound_ = 0;
+  std::optional<gid_t> group_gid_;
   std::uint64_t dropped_ = 0;
+  std::uint64_t refused_ = 0;
   ino_t bound_ino_ = 0;
   std::map<int, std::unique_ptr<Client>> clients_;
 };

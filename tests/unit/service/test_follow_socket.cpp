@@ -4,7 +4,9 @@
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -15,6 +17,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -415,4 +418,137 @@ TEST_CASE("lifetrace --follow through a daemon's socket prints what standalone m
   }
   CAPTURE(json);
   CHECK(got == standalone);
+}
+
+namespace {
+
+constexpr uid_t kNobody = 65534;
+constexpr gid_t kNogroup = 65534;  // "nogroup" on Debian
+
+std::unique_ptr<FollowServer> listen_open(const TempDir& d, const std::string& group) {
+  // World-accessible directory and socket: only the peer-credential check decides.
+  fs::permissions(d.path, fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
+  FollowServerOptions o;
+  o.path = (d.path / "follow.sock").string();
+  o.group = group;
+  o.mode = 0666;
+  auto r = FollowServer::listen(o, R"({"lifetrace_follow":1,"version":"test"})");
+  if (auto* p = std::get_if<Problem>(&r)) FAIL(p->message);
+  return std::move(std::get<std::unique_ptr<FollowServer>>(r));
+}
+
+// Runs `body` in a child as uid nobody (primary group `gid`, no others) while
+// the server handles connections; returns the child's exit code.
+int as_nobody(FollowServer& s, gid_t gid, const std::function<int()>& body) {
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    if (setgroups(0, nullptr) != 0 || setgid(gid) != 0 || setuid(kNobody) != 0) _exit(100);
+    _exit(body());
+  }
+  int status = 0;
+  for (int i = 0; i < 500 && waitpid(pid, &status, WNOHANG) == 0; ++i) {
+    s.handle();
+    usleep(10'000);
+  }
+  s.handle();
+  if (waitpid(pid, &status, WNOHANG) == 0) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    return -1;
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -2;
+}
+
+// In the child: connects and returns the first line the server sends ("" on failure).
+std::string first_line(const std::string& path) {
+  util::Fd c(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  std::strncpy(a.sun_path, path.c_str(), sizeof(a.sun_path) - 1);
+  if (connect(c.get(), reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) return "";
+  std::string buf;
+  for (int i = 0; i < 30 && buf.find('\n') == std::string::npos; ++i) drain(c.get(), buf, 100);
+  return buf.substr(0, buf.find('\n'));
+}
+
+}  // namespace
+
+TEST_CASE("peers are checked by their credentials: root or the socket's group",
+          "[follow][socket]") {
+  if (geteuid() != 0) {
+    WARN("not root: cannot run a client as another uid, nothing to check (CI runs as root)");
+    return;
+  }
+  TempDir d;
+  const std::string path = (d.path / "follow.sock").string();
+  {
+    auto s = listen_open(d, "");  // no group: root only
+    const int rc = as_nobody(*s, kNogroup, [&] {
+      return first_line(path).find("is neither root nor in the socket's group") != std::string::npos
+                 ? 0
+                 : 1;
+    });
+    CHECK(rc == 0);
+    CHECK(s->refused() == 1);
+    CHECK(s->clients() == 0);
+  }
+  {
+    auto s = listen_open(d, "nogroup");  // nobody's primary group
+    const int rc = as_nobody(*s, kNogroup, [&] {
+      return first_line(path).find("lifetrace_follow") != std::string::npos ? 0 : 1;
+    });
+    CHECK(rc == 0);
+    CHECK(s->refused() == 0);
+  }
+}
+
+TEST_CASE("one uid cannot take every slot", "[follow][socket]") {
+  if (geteuid() != 0) {
+    WARN("not root: cannot run a client as another uid, nothing to check (CI runs as root)");
+    return;
+  }
+  TempDir d;
+  const std::string path = (d.path / "follow.sock").string();
+  auto s = listen_open(d, "nogroup");
+  const int rc = as_nobody(*s, kNogroup, [&] {
+    std::vector<util::Fd> held;
+    for (int i = 0; i < 8; ++i) {
+      held.emplace_back(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+      sockaddr_un a{};
+      a.sun_family = AF_UNIX;
+      std::strncpy(a.sun_path, path.c_str(), sizeof(a.sun_path) - 1);
+      if (connect(held.back().get(), reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) return 2;
+    }
+    usleep(300'000);  // let the server accept all eight
+    return first_line(path).find("too many follow clients of uid 65534") != std::string::npos ? 0
+                                                                                              : 1;
+  });
+  CHECK(rc == 0);
+  CHECK(s->refused() == 1);
+}
+
+TEST_CASE("a client that talks is disconnected and the others go on", "[follow][socket]") {
+  TempDir d;
+  const std::string path = (d.path / "follow.sock").string();
+  auto s = listen_at(path);
+  std::vector<std::string> why;
+  s->on_refused = [&](const std::string& w) { why.push_back(w); };
+  util::Fd talker = connect_to(path);
+  util::Fd reader = connect_to(path);
+  s->handle();
+  REQUIRE(s->clients() == 2);
+  const std::string junk(16 * 1024, 'x');
+  REQUIRE(write(talker.get(), junk.data(), junk.size()) == static_cast<ssize_t>(junk.size()));
+  for (int i = 0; i < 20 && s->clients() == 2; ++i) {
+    usleep(5'000);
+    s->handle();
+  }
+  CHECK(s->clients() == 1);
+  REQUIRE(why.size() == 1);
+  CHECK_THAT(why[0], Catch::Contains("sent") && Catch::Contains("disconnected"));
+  s->broadcast(R"({"event":"live","module":"x"})");
+  std::string got;
+  drain(reader.get(), got, 100);
+  CHECK(lines(got).back() == R"({"event":"live","module":"x"})");
 }
