@@ -75,6 +75,7 @@ int run_follow(const Options& o, const KernelFeatures& f) {
   if (!loop.error().empty()) log.error(loop.error());
 
   for (const auto& m : describe_lost(tracer.lost(), reported_lost)) log.warning(m);
+  for (const auto& m : describe_denied(tracer.denied())) log.warning(m);
   if (pipeline.undecodable())
     log.warning(std::to_string(pipeline.undecodable()) + " undecodable records");
   return rc;

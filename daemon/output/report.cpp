@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/event.h"
+
 namespace lifetrace {
 
 std::vector<std::string> describe_lost(const LostCounters& now, LostCounters& reported) {
@@ -16,6 +18,16 @@ std::vector<std::string> describe_lost(const LostCounters& now, LostCounters& re
     }
     out.push_back(std::move(m));
     reported[i] = now[i];
+  }
+  return out;
+}
+
+std::vector<std::string> describe_denied(const DeniedCounts& denied) {
+  std::vector<std::string> out;
+  for (const auto& d : denied) {
+    out.push_back("denied: " + std::to_string(d.attempts) + " " + syscall_name(d.syscall) +
+                  " calls by uid " + std::to_string(d.uid) +
+                  " were refused at the permission check");
   }
   return out;
 }

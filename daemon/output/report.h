@@ -15,6 +15,10 @@ namespace lifetrace {
 // brought up to date: "3 records lost (ringbuf_full), 7 in all; HINT: ...".
 std::vector<std::string> describe_lost(const LostCounters& now, LostCounters& reported);
 
+// One line per uid and syscall: "1000 init_module calls by uid 1000 were
+// refused at the permission check" -- the totals, said when tracing ends.
+std::vector<std::string> describe_denied(const DeniedCounts& denied);
+
 // "tracepoint,fentry,fexit,tp_btf": the flavours that did attach, in order.
 std::string attached_flavors(const std::vector<AttachResult>& results);
 

@@ -193,6 +193,7 @@ void Daemon::shutdown() {
   if (server_) server_->stopping();
   LostCounters none{};
   for (const auto& m : describe_lost(tracer.lost(), none)) log_.warning(m);
+  for (const auto& m : describe_denied(tracer.denied())) log_.warning(m);
   metrics_.set_bpf_lost_source(nullptr);
   metrics_.set_denied_source(nullptr);
   exposer_.reset();         // no scrape may run while the programs are detached

@@ -111,6 +111,34 @@ setpriv --reuid=nobody --regid=nogroup --clear-groups lifetrace --follow >/tmp/n
 info "nobody_follow_exit=$?"
 grep -q "group 'lifetrace'" /tmp/nobody.out && pass follow_denied_hint || fail follow_denied_hint "$(head -c 300 /tmp/nobody.out)"
 
+# 4b. An unprivileged user floods the module syscalls with strings made to forge journal entries
+# (newlines, "<0>" emergency prefixes) and rewrite terminals: the kernel refuses every call, and
+# the journal gets rate-limited 'denied' lines, no forged entry, nothing at emergency..critical.
+ko=$(find "/usr/lib/modules/$(uname -r)" -name 'dummy.ko*' | head -n1)
+since=$(date '+%Y-%m-%d %H:%M:%S')
+ltload flood 1000 3000 "$ko" >/tmp/flood.txt 2>&1
+info "flood=$(cat /tmp/flood.txt)"
+sleep 2
+journalctl -u lifetrace.service --since "$since" -o cat --no-pager >/tmp/flood_journal.txt
+section flood_journal </tmp/flood_journal.txt
+grep -q 'denied .*syscall=init_module uid=1000' /tmp/flood_journal.txt \
+  && pass flood_denied_logged || fail flood_denied_logged "no 'denied ... uid=1000' line in the journal"
+if grep -q FORGED /tmp/flood_journal.txt; then
+  fail flood_no_forged_entry "the flood's strings reached the journal"
+else
+  pass flood_no_forged_entry
+fi
+high=$(journalctl -u lifetrace.service --since "$since" -p 0..2 -o cat --no-pager | grep -c .)
+[ "$high" -eq 0 ] && pass flood_no_emergency_entry || fail flood_no_emergency_entry "$high entries at emergency..critical"
+n_denied=$(grep -c 'denied ' /tmp/flood_journal.txt)
+[ "$n_denied" -le 6 ] && pass flood_rate_limited || fail flood_rate_limited "$n_denied denied lines for one short flood"
+curl -sf --max-time 10 http://127.0.0.1:9477/metrics | grep '^lifetrace_module_syscalls_denied_total' | section flood_metrics
+for sc in init_module finit_module delete_module; do
+  n=$(curl -sf --max-time 10 http://127.0.0.1:9477/metrics \
+    | sed -n "s/^lifetrace_module_syscalls_denied_total{syscall=\"$sc\",uid=\"1000\"} //p")
+  [ "${n:-0}" = 1000 ] && pass "flood_counted_$sc" || fail "flood_counted_$sc" "counted '${n}' of 1000"
+done
+
 # 5. The programs while running, then restart and stop.
 bpftool prog show >/tmp/progs.txt 2>&1
 section progs_running </tmp/progs.txt

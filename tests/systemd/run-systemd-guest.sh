@@ -101,6 +101,9 @@ if [[ -n $dropin ]]; then
   note "drop-in: $(tr '\n' ' ' <"$dropin")"
 fi
 install -m 0755 "$here/guest-check.sh" "$work/usr/local/sbin/lifetrace-guest-check"
+# ltload (tests/vm/tools): the unprivileged flood of module syscalls in guest-check.sh.
+gcc -static -O2 -o "$work/usr/local/bin/ltload" "$here/../vm/tools/ltload.c" \
+  || die "cannot build tests/vm/tools/ltload.c (gcc, static glibc)"
 cat >"$work/etc/systemd/system/lifetrace-guest-check.service" <<'UNIT'
 [Unit]
 Description=lifetrace's systemd guest checks

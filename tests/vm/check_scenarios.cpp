@@ -15,6 +15,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -69,6 +70,7 @@ struct Input {
   std::string scenario_log;
   std::map<std::string, std::string> status;
   bool have_ndjson = false;
+  std::string ndjson_text;
 };
 
 std::string read_text(const std::string& path, bool* ok = nullptr) {
@@ -108,6 +110,7 @@ const Input& input() {
     bool ok = false;
     std::string text = read_text(g_config.dir + "/lifetrace.ndjson", &ok);
     r.have_ndjson = ok;
+    r.ndjson_text = text;
     std::istringstream lines(text);
     std::string line;
     std::size_t n = 0;
@@ -234,6 +237,8 @@ std::vector<Step> scenario_steps(const std::string& suite, bool kvm_steps) {
       before("dummy_eexist_finit", "dummy", "EEXIST", Via::Finit),
       unload("dummy_unload", "dummy"),
       before("dummy_einval", "dummy", "EINVAL", Via::Finit, "numdummies=abc"),
+      ok("denied_flood", "dummy", Via::Finit, "c"),
+      unload("denied_flood_unload", "dummy"),
   };
   if (kvm_steps) {
     for (Step s : {before("kvm_intel_enoent", "kvm_intel", "ENOENT", Via::Init),
@@ -359,8 +364,9 @@ struct Match {
 
 // A request the scenario did not cause (the kernel may ask for modules on its own). It is shown,
 // not failed, when modprobe found nothing to load for it.
+// Denied attempts are checked on their own ([denied]), wherever they fall.
 bool is_tolerated(const Event& e, const std::set<std::string>& expected_requests) {
-  return e.type == "request" && !expected_requests.count(e.module);
+  return (e.type == "request" && !expected_requests.count(e.module)) || e.type == "denied";
 }
 
 const Match& match() {
@@ -392,9 +398,9 @@ const Match& match() {
       for (std::size_t k = cursor; k < limit; ++k) {
         if (ev[k].type == w.type && module_matches(w, ev[k])) {
           for (std::size_t u = cursor; u < k; ++u) {
-            if (is_tolerated(ev[u], expected_requests))
-              r.ignored_requests.push_back(show(ev[u]));
-            else
+            if (is_tolerated(ev[u], expected_requests)) {
+              if (ev[u].type == "request") r.ignored_requests.push_back(show(ev[u]));
+            } else
               r.unexpected[w.step].push_back(show(ev[u]));
           }
           w.got = k;
@@ -404,10 +410,11 @@ const Match& match() {
       }
     }
     for (std::size_t u = cursor; u < ev.size(); ++u) {
-      if (is_tolerated(ev[u], expected_requests))
-        r.ignored_requests.push_back(show(ev[u]));
-      else
+      if (is_tolerated(ev[u], expected_requests)) {
+        if (ev[u].type == "request") r.ignored_requests.push_back(show(ev[u]));
+      } else {
         r.trailing.push_back(show(ev[u]));
+      }
     }
     return r;
   }();
@@ -492,8 +499,13 @@ TEST_CASE("every line is an event object with the common fields", "[format]") {
             !e.j["comm"].get<std::string>().empty()),
            where << "'comm' is missing or empty");
     auto uid = int_field(e, "uid");
-    EXPECT((uid && *uid == 0),
-           where << "'uid' is missing or not 0 (the guest runs everything as root)");
+    if (e.type == "denied") {
+      EXPECT((uid && *uid > 0), where << "'uid' of a denied attempt is missing or root's");
+    } else {
+      EXPECT(
+          (uid && *uid == 0),
+          where << "'uid' is missing or not 0 (the guest runs everything as root but the flood)");
+    }
     if (e.j.contains("signed"))
       EXPECT(e.j["signed"].is_boolean(), where << "'signed' is not a boolean");
     if (e.j.contains("size_bytes")) {
@@ -710,6 +722,68 @@ TEST_CASE("unloads: who, teardown and lifetime", "[fields]") {
                   << " is shorter than the time from live to unload_start (" << *sp
                   << " ns): " << show(*freed));
   }
+}
+
+TEST_CASE("an unprivileged flood is reported as denied attempts, counted to the last one",
+          "[denied]") {
+  const auto& in = input();
+  // What the flood itself saw (tests/vm/tools/ltload.c flood).
+  std::smatch m;
+  const std::regex flood_re(
+      R"(ltload: flood uid (\d+): (\d+) calls \(init_module (\d+), finit_module (\d+), )"
+      R"(delete_module (\d+)\), (\d+) EPERM, (\d+) other)");
+  if (!std::regex_search(in.scenario_log, m, flood_re))
+    FAIL(
+        tag() << "the scenario log has no 'ltload: flood' summary: did the denied_flood step run?");
+  const std::string uid = m[1];
+  const std::map<std::string, std::int64_t> refused = {{"init_module", std::stoll(m[3])},
+                                                       {"finit_module", std::stoll(m[4])},
+                                                       {"delete_module", std::stoll(m[5])}};
+  EXPECT(m[6] == m[2], tag() << "the kernel did not refuse every flood call: " << m[0]);
+
+  // Nothing of the flood is a lifecycle event.
+  std::int64_t reported = 0;
+  std::size_t denied_events = 0;
+  for (const auto& e : in.events) {
+    const auto euid = int_field(e, "uid");
+    if (e.type == "denied") {
+      ++denied_events;
+      EXPECT(euid && std::to_string(*euid) == uid,
+             tag() << "denied event of another uid: " << show(e));
+      EXPECT(int_field(e, "ret") == -1, tag()
+                                            << "denied event without ret -1 (EPERM): " << show(e));
+      if (auto a = int_field(e, "attempts")) reported += *a;
+    } else {
+      EXPECT(!(euid && std::to_string(*euid) == uid),
+             tag() << "a lifecycle event from the flooding uid " << uid << ": " << show(e));
+    }
+  }
+  // Rate-limited: at most one report per syscall every 5 s (the flood takes a few seconds).
+  EXPECT(denied_events >= 1, tag() << "no denied event for the flood's " << m[2] << " calls");
+  EXPECT(denied_events <= 3 * 4, tag() << denied_events << " denied events: not rate-limited");
+  EXPECT(reported <= std::stoll(m[2]), tag() << "denied events report " << reported
+                                             << " attempts, more than the " << m[2] << " made");
+
+  // Every attempt is counted: lifetrace's exit summary has the exact totals.
+  for (const auto& [syscall, n] : refused) {
+    const std::string want =
+        "denied: " + std::to_string(n) + " " + syscall + " calls by uid " + uid;
+    EXPECT(in.stderr_text.find(want) != std::string::npos,
+           tag() << "lifetrace's stderr should say '" << want << "'");
+  }
+
+  // Nothing the flood wrote reaches lifetrace's output raw: no control bytes but newlines.
+  const auto bad = std::find_if(in.stderr_text.begin(), in.stderr_text.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return (u < 0x20 && c != '\n' && c != '\t' && c != '\r') || u == 0x7f;
+  });
+  EXPECT(bad == in.stderr_text.end(),
+         tag() << "lifetrace's stderr holds a raw control byte at offset "
+               << (bad - in.stderr_text.begin()));
+  EXPECT(in.stderr_text.find("FORGED") == std::string::npos,
+         tag() << "the flood's strings reached lifetrace's stderr");
+  EXPECT(in.ndjson_text.find("FORGED") == std::string::npos,
+         tag() << "the flood's strings reached lifetrace's events");
 }
 
 TEST_CASE("the slow init is measured within 10 % of 200 ms", "[slow]") {

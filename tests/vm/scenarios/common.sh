@@ -28,6 +28,20 @@ common_steps() {
   step dummy_einval
   load EINVAL finit "$(ko dummy)" numdummies=abc
 
+  # An unprivileged user floods init_module, finit_module and delete_module with strings made to
+  # forge log lines and rewrite terminals, while a real module loads and unloads. The kernel
+  # refuses every call (EPERM): lifetrace must report them only as rate-limited 'denied' events,
+  # count every one, and lose nothing real (lifetrace-vm-check [denied]).
+  step denied_flood
+  ltload flood 1000 30000 "$(ko dummy)" >/run/flood.out 2>&1 &
+  _flood=$!
+  sleep 0.2
+  load 0 finit "$(ko dummy)"
+  step denied_flood_unload
+  unload dummy
+  wait $_flood || fail "the flood did not go as planned"
+  log "$(cat /run/flood.out)"
+
   if [ "$(uname -m)" = x86_64 ]; then
     # kvm-intel without kvm: unknown symbols, ENOENT before init (init_module syscall).
     step kvm_intel_enoent
