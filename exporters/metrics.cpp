@@ -74,9 +74,52 @@ class Metrics::LostCollector final : public prometheus::Collectable {
   mutable LostCounters last_{};
 };
 
+// ---- program runs the kernel skipped (issue 9) ----
+// Reads the kernel's per-program miss counters when Prometheus scrapes. Series appear once
+// the tracer has attached (one per attached probe and cause the kernel counts).
+class Metrics::MissesCollector final : public prometheus::Collectable {
+ public:
+  void set_source(std::function<std::vector<ProgramMisses>()> source) {
+    std::lock_guard lock(mu_);
+    source_ = std::move(source);
+  }
+
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    std::vector<ProgramMisses> now;
+    {
+      std::lock_guard lock(mu_);
+      if (source_) last_ = source_();
+      now = last_;  // after the tracer is gone, the last values read stay
+    }
+    prometheus::MetricFamily f;
+    f.name = m::kProgramMisses.name;
+    f.help = m::kProgramMisses.help;
+    f.type = prometheus::MetricType::Counter;
+    for (const auto& p : now) {
+      prometheus::ClientMetric c;
+      c.label.push_back({"cause", std::string(to_string(p.cause))});
+      c.label.push_back({"probe", p.probe});
+      c.counter.value = static_cast<double>(p.count);
+      f.metric.push_back(std::move(c));
+    }
+    return {std::move(f)};
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::function<std::vector<ProgramMisses>()> source_;
+  mutable std::vector<ProgramMisses> last_;
+};
+
+void Metrics::set_program_misses_source(std::function<std::vector<ProgramMisses>()> source) {
+  misses_->set_source(std::move(source));
+}
+// ---- end of program runs the kernel skipped ----
+
 Metrics::Metrics()
     : registry_(std::make_shared<prometheus::Registry>()),
-      lost_(std::make_shared<LostCollector>(undecodable_, client_drops_)) {
+      lost_(std::make_shared<LostCollector>(undecodable_, client_drops_)),
+      misses_(std::make_shared<MissesCollector>()) {
   auto& reg = *registry_;
   loads_ = &prometheus::BuildCounter().Name(m::kModuleLoads.name).Help(m::kModuleLoads.help).Register(reg);
   unloads_ = &prometheus::BuildCounter().Name(m::kModuleUnloads.name).Help(m::kModuleUnloads.help).Register(reg);
@@ -111,12 +154,13 @@ Metrics::Metrics()
 Metrics::~Metrics() = default;
 
 std::vector<std::weak_ptr<prometheus::Collectable>> Metrics::collectables() const {
-  return {registry_, lost_};
+  return {registry_, lost_, misses_};
 }
 
 std::string Metrics::serialize() const {
   auto families = registry_->Collect();
   for (auto& f : lost_->Collect()) families.push_back(std::move(f));
+  for (auto& f : misses_->Collect()) families.push_back(std::move(f));
   return prometheus::TextSerializer().Serialize(families);
 }
 

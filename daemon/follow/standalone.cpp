@@ -52,6 +52,7 @@ int run_follow(const Options& o, const KernelFeatures& f) {
   // SIGINT/SIGTERM end the loop after what is waiting has been read.
   util::EventLoop loop;
   LostCounters reported_lost{};
+  ReportedMisses reported_misses;
   const bool watching = loop.watch_signals({SIGINT, SIGTERM}, [&](int) { loop.stop(0); }) &&
                         loop.watch(tracer.epoll_fd(), [] {});
   if (!watching) {
@@ -70,11 +71,15 @@ int run_follow(const Options& o, const KernelFeatures& f) {
     }
     // Say so as soon as the kernel side drops anything, not only at exit.
     for (const auto& m : describe_lost(tracer.lost(), reported_lost)) log.warning(m);
+    for (const auto& m : describe_misses(tracer.program_misses(), reported_misses)) log.warning(m);
   });
   const int rc = loop.run();
   if (!loop.error().empty()) log.error(loop.error());
 
   for (const auto& m : describe_lost(tracer.lost(), reported_lost)) log.warning(m);
+  const auto misses = tracer.program_misses();
+  for (const auto& m : describe_misses(misses, reported_misses)) log.warning(m);
+  log.info(misses_summary(misses));
   if (pipeline.undecodable()) log.warning(std::to_string(pipeline.undecodable()) + " undecodable records");
   return rc;
 }

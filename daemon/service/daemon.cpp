@@ -82,6 +82,7 @@ class Daemon {
   std::unique_ptr<FollowServer> server_;
   util::EventLoop loop_;
   util::Fd watchdog_;
+  ReportedMisses reported_misses_;  // program runs the kernel skipped, already logged
 };
 
 bool Daemon::start_exporter() {
@@ -119,6 +120,7 @@ bool Daemon::start_tracing() {
   session_ = std::move(std::get<Session>(started));
   metrics_.set_attach_results(session_.tracer->attach_results());
   metrics_.set_bpf_lost_source([t = session_.tracer.get()] { return t->lost(); });
+  metrics_.set_program_misses_source([t = session_.tracer.get()] { return t->program_misses(); });
   const bool signs =
       std::filesystem::exists(std::filesystem::path(o_.sysfs) / "module/module/parameters/sig_enforce");
   metrics_.seed_inventory(session_.modules, signs);
@@ -188,7 +190,11 @@ void Daemon::shutdown() {
   if (server_) server_->stopping();
   LostCounters none{};
   for (const auto& m : describe_lost(tracer.lost(), none)) log_.warning(m);
+  const auto misses = tracer.program_misses();
+  for (const auto& m : describe_misses(misses, reported_misses_)) log_.warning(m);
+  log_.info(misses_summary(misses));
   metrics_.set_bpf_lost_source(nullptr);
+  metrics_.set_program_misses_source(nullptr);
   exposer_.reset();         // no scrape may run while the programs are detached
   session_.tracer.reset();  // detaches every program and frees the maps
   server_.reset();          // removes the socket file
@@ -219,6 +225,11 @@ int Daemon::run() {
     if (int err = session_.tracer->consume(); err < 0 && err != -EINTR) {
       log_.error(std::string("reading the ring buffer: ") + std::strerror(-err));
       loop_.stop(1);
+      return;
+    }
+    // Runs the kernel skipped are lost events: log them when they happen.
+    for (const auto& m : describe_misses(session_.tracer->program_misses(), reported_misses_)) {
+      log_.warning(m);
     }
   });
   const int rc = loop_.run();
