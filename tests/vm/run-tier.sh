@@ -10,7 +10,9 @@
 #                                                  the results with lifetrace-vm-check
 #
 # RUN is bookworm, trixie or sid, optionally with .kprobe (the same scenario with
-# lifetrace --attach=kprobe; CTest runs trixie.kprobe and bookworm.kprobe).
+# lifetrace --attach=kprobe; CTest runs trixie.kprobe and bookworm.kprobe) or .storm (the
+# parallel load/unload storm, scenarios/storm.sh, checked by the --checker given, which must
+# then be lifetrace-vm-storm-check).
 # Results of a run go to OUT/RUN/ (see tests/vm/run-guest.sh). The checker runs even when the
 # guest reported a problem, so its assertion messages show what lifetrace got wrong.
 set -euo pipefail
@@ -74,12 +76,15 @@ case $cmd in
       "") ;;
       # The kprobe runs also stop lifetrace with SIGTERM instead of SIGINT.
       .kprobe) lt_args=(--lifetrace-args --attach=kprobe --stop-signal TERM) ;;
-      *) die "unknown run variant '$variant' in '$run' (known: .kprobe)" ;;
+      .storm) ;;
+      *) die "unknown run variant '$variant' in '$run' (known: .kprobe, .storm)" ;;
     esac
+    scenario=$here/scenarios/$suite.sh
+    [[ $variant == .storm ]] && scenario=$here/scenarios/storm.sh
     env=$out/kernels/$suite.env
     [[ -f $env ]] || die "$env is missing: run '$prog kernels $out' first (CTest: vm.kernels)"
     extras=()
-    if [[ $suite == bookworm ]]; then
+    if [[ $suite == bookworm && $variant != .storm ]]; then
       shopt -s nullglob
       kos=("$out"/fixtures/*.ko)
       shopt -u nullglob
@@ -87,11 +92,15 @@ case $cmd in
       for ko in "${kos[@]}"; do extras+=(--extra "$ko"); done
     fi
     guest_rc=0
-    "$here/run-guest.sh" --kernel-env "$env" --scenario "$here/scenarios/$suite.sh" --out "$out/$run" \
+    "$here/run-guest.sh" --kernel-env "$env" --scenario "$scenario" --out "$out/$run" \
       --lifetrace "$lifetrace" "${lt_args[@]}" "${extras[@]}" --timeout "${LIFETRACE_VM_TIMEOUT:-400}" \
       || guest_rc=$?
     check_rc=0
-    "$checker" --dir "$out/$run" --kernel "$run" '~[language]' || check_rc=$?
+    if [[ $variant == .storm ]]; then
+      "$checker" --dir "$out/$run" --run "$run" || check_rc=$?
+    else
+      "$checker" --dir "$out/$run" --kernel "$run" '~[language]' || check_rc=$?
+    fi
     if ((guest_rc || check_rc)); then
       die "$run failed (guest: $guest_rc, checker: $check_rc); results in $out/$run"
     fi
