@@ -47,37 +47,19 @@ struct {
 } pending SEC(".maps");
 
 /* Per-CPU scratch: a symbol batch being filled and the LT_REC_MOD_INIT
- * record that follows the walk (both too big for the 512-byte stack). One
- * slot per program that walks (enum walk_slot): programs are preemptible on
- * newer kernels, so two different programs may be mid-walk on one CPU. */
-enum walk_slot { SLOT_INIT = 0, SLOT_EARLY = 1, SLOT_MAX };
+ * record that follows the walk (both too big for the 512-byte stack). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, SLOT_MAX);
+	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct lt_symbols_event);
 } symbuf SEC(".maps");
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, SLOT_MAX);
+	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct lt_event);
 } initbuf SEC(".maps");
-
-/* Issue 9: the symbol walk is the one long program run on the load path. A
- * run preempted on one CPU makes the kernel skip every other run of the same
- * program there (recursion_misses), so it no longer runs in
- * do_init_module's entry program, whose record (init_start) matters most:
- * module_symbols_early walks at mod_sysfs_setup (same thread, before
- * do_init_module) and leaves what the LT_REC_MOD_INIT record needs here,
- * keyed by module address. do_init_module walks itself only when no early
- * walk happened (probe not attached, or that run skipped). */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 256);
-	__type(key, __u64);
-	__type(value, struct lt_event);
-} walked SEC(".maps");
 
 static __always_inline void count_lost(__u32 reason)
 {
@@ -289,8 +271,6 @@ struct walk_ctx {
 	__u64 init_fn;
 	__u32 n;
 	__u32 sent;
-	__u32 slot; /* enum walk_slot */
-	__u32 _pad;
 };
 
 static __always_inline void flush_symbols(struct lt_symbols_event *b)
@@ -325,14 +305,14 @@ static long walk_one(__u32 i, void *data)
 	struct lt_symbols_event *b;
 	struct lt_event *ie;
 	Elf64_Sym sym = {};
-	__u32 slot = c->slot, off;
+	__u32 zero = 0, off;
 	char type = '?';
 	long n;
 
 	if (i >= c->n)
 		return 1;
-	b = bpf_map_lookup_elem(&symbuf, &slot);
-	ie = bpf_map_lookup_elem(&initbuf, &slot);
+	b = bpf_map_lookup_elem(&symbuf, &zero);
+	ie = bpf_map_lookup_elem(&initbuf, &zero);
 	if (!b || !ie)
 		return 1;
 	if (bpf_probe_read_kernel(&sym, sizeof(sym), &c->symtab[i]) || !sym.st_name)
@@ -367,54 +347,24 @@ static long walk_one(__u32 i, void *data)
 	return 0;
 }
 
-/* Walks mod's symbol table into LT_REC_SYMBOLS records, filling nsyms,
- * nsyms_sent and init_sym of the scratch record ie (slot's); returns flags. */
-static __always_inline __u32 walk_symbols(struct module *mod, __u64 init_fn, __u32 slot,
-					  struct lt_event *ie, struct lt_symbols_event *b)
-{
-	struct mod_kallsyms *ks;
-	struct walk_ctx c = {};
-
-	b->s.len = 0;
-	b->s.count = 0;
-	b->s.mod = (__u64)mod;
-	ks = lt_module_kallsyms(mod);
-	if (ks) {
-		c.symtab = BPF_CORE_READ(ks, symtab);
-		c.strtab = BPF_CORE_READ(ks, strtab);
-		c.typetab = BPF_CORE_READ(ks, typetab);
-		c.n = BPF_CORE_READ(ks, num_symtab);
-	}
-	if (!c.symtab || !c.strtab)
-		return LT_F_NO_KALLSYMS;
-	ie->mod_init.nsyms = c.n;
-	if (c.n > LT_MAX_SYMBOLS) {
-		count_lost(LT_LOST_SYMBOLS_LIMIT);
-		c.n = LT_MAX_SYMBOLS;
-	}
-	c.mod = (__u64)mod;
-	c.init_fn = init_fn;
-	c.slot = slot;
-	bpf_loop(c.n, walk_one, &c, 0);
-	flush_symbols(b);
-	ie->mod_init.nsyms_sent = c.sent;
-	return 0;
-}
-
 static __always_inline int on_mod_init(struct module *mod, __u32 flags)
 {
-	__u32 slot = SLOT_INIT, tid = (__u32)bpf_get_current_pid_tgid();
-	__u64 key = (__u64)mod;
+	__u32 zero = 0, tid = (__u32)bpf_get_current_pid_tgid();
 	struct pending_init p = {};
-	struct lt_event *ie, *w;
+	struct lt_event *ie;
 	struct lt_symbols_event *b;
+	struct mod_kallsyms *ks;
+	struct walk_ctx c = {};
 	__u64 core, init;
 
-	ie = bpf_map_lookup_elem(&initbuf, &slot);
-	b = bpf_map_lookup_elem(&symbuf, &slot);
+	ie = bpf_map_lookup_elem(&initbuf, &zero);
+	b = bpf_map_lookup_elem(&symbuf, &zero);
 	if (!ie || !b)
 		return 0;
 	__builtin_memset(ie, 0, sizeof(*ie));
+	b->s.len = 0;
+	b->s.count = 0;
+	b->s.mod = (__u64)mod;
 
 	p.mod = (__u64)mod;
 	p.init_fn = (__u64)BPF_CORE_READ(mod, init);
@@ -430,17 +380,26 @@ static __always_inline int on_mod_init(struct module *mod, __u32 flags)
 	bpf_probe_read_kernel_str(ie->mod_init.name, sizeof(ie->mod_init.name), mod->name);
 	flags |= lt_module_sig_flags(mod);
 
-	w = bpf_map_lookup_elem(&walked, &key);
-	if (w && w->mod_init.init_fn == p.init_fn) {
-		/* Walked at mod_sysfs_setup: its symbols are already out. */
-		ie->mod_init.nsyms = w->mod_init.nsyms;
-		ie->mod_init.nsyms_sent = w->mod_init.nsyms_sent;
-		__builtin_memcpy(ie->mod_init.init_sym, w->mod_init.init_sym,
-				 sizeof(ie->mod_init.init_sym));
-		flags |= w->h.flags & LT_F_NO_KALLSYMS;
-		bpf_map_delete_elem(&walked, &key);
+	ks = lt_module_kallsyms(mod);
+	if (ks) {
+		c.symtab = BPF_CORE_READ(ks, symtab);
+		c.strtab = BPF_CORE_READ(ks, strtab);
+		c.typetab = BPF_CORE_READ(ks, typetab);
+		c.n = BPF_CORE_READ(ks, num_symtab);
+	}
+	if (!c.symtab || !c.strtab) {
+		flags |= LT_F_NO_KALLSYMS;
 	} else {
-		flags |= walk_symbols(mod, p.init_fn, SLOT_INIT, ie, b);
+		ie->mod_init.nsyms = c.n;
+		if (c.n > LT_MAX_SYMBOLS) {
+			count_lost(LT_LOST_SYMBOLS_LIMIT);
+			c.n = LT_MAX_SYMBOLS;
+		}
+		c.mod = (__u64)mod;
+		c.init_fn = p.init_fn;
+		bpf_loop(c.n, walk_one, &c, 0);
+		flush_symbols(b);
+		ie->mod_init.nsyms_sent = c.sent;
 	}
 
 	/* The record goes out after its symbols, so the daemon has the whole
@@ -448,28 +407,6 @@ static __always_inline int on_mod_init(struct module *mod, __u32 flags)
 	fill_header(&ie->h, LT_REC_MOD_INIT, flags);
 	if (bpf_ringbuf_output(&events, ie, sizeof(*ie), 0))
 		count_lost(LT_LOST_RINGBUF_FULL);
-	return 0;
-}
-
-/* The early symbol walk (see `walked`): mod_sysfs_setup(mod, ...) runs in
- * load_module after the module's kallsyms are set up, in the thread that then
- * calls do_init_module. Symbols that do not reach the ring buffer are
- * counted as before; a skipped run of this program only means do_init_module
- * walks itself. */
-SEC("fentry/mod_sysfs_setup")
-int BPF_PROG(module_symbols_early, struct module *mod)
-{
-	__u32 slot = SLOT_EARLY;
-	__u64 key = (__u64)mod;
-	struct lt_event *ie = bpf_map_lookup_elem(&initbuf, &slot);
-	struct lt_symbols_event *b = bpf_map_lookup_elem(&symbuf, &slot);
-
-	if (!ie || !b)
-		return 0;
-	__builtin_memset(ie, 0, sizeof(*ie));
-	ie->mod_init.init_fn = (__u64)BPF_CORE_READ(mod, init);
-	ie->h.flags = walk_symbols(mod, ie->mod_init.init_fn, SLOT_EARLY, ie, b);
-	bpf_map_update_elem(&walked, &key, ie, BPF_ANY);
 	return 0;
 }
 
@@ -624,12 +561,9 @@ int sys_exit_delete_module(struct lt_sys_exit_ctx *ctx)
 
 static __always_inline int on_free(struct module *mod, __u32 flags)
 {
-	struct lt_event *e;
-	__u64 core, init, key = (__u64)mod;
+	struct lt_event *e = reserve(LT_REC_MOD_FREE, flags);
+	__u64 core, init;
 
-	/* A load that failed between mod_sysfs_setup and do_init_module. */
-	bpf_map_delete_elem(&walked, &key);
-	e = reserve(LT_REC_MOD_FREE, flags);
 	if (!e)
 		return 0;
 	lt_module_sizes(mod, &core, &init);

@@ -32,10 +32,6 @@ const std::vector<ProbeSpec>& probe_table() {
        {"sys_enter_finit_module", Flavor::tracepoint}, std::nullopt, true},
       {"finit_module_exit", "sys_exit_finit_module", "syscalls",
        {"sys_exit_finit_module", Flavor::tracepoint}, std::nullopt, true},
-      // Issue 9: the symbol walk, out of do_init_module's entry program; without it that
-      // program walks itself.
-      {"module_symbols", "mod_sysfs_setup", nullptr,
-       {"module_symbols_early", Flavor::fentry}, std::nullopt, false},
       {"do_init_module_enter", "do_init_module", nullptr,
        {"do_init_module_fentry", Flavor::fentry}, ProgramSpec{"do_init_module_kprobe", Flavor::kprobe}, true},
       {"do_one_initcall_enter", "do_one_initcall", nullptr,

@@ -12,8 +12,7 @@ struct FakeFeatures : KernelFeatures {
   bool modules = true, has_btf = true, kprobe_pmu = true, tracefs = true, privileged = true,
        loop = true, trampolines = true, sys_admin = true;
   int paranoid = 3;
-  std::set<std::string> btf_funcs{"do_init_module", "do_one_initcall", "free_module",
-                                  "mod_sysfs_setup"};
+  std::set<std::string> btf_funcs{"do_init_module", "do_one_initcall", "free_module"};
   std::set<std::string> btf_tps{"module_request"};
   std::set<std::string> kallsyms{"do_init_module", "do_one_initcall", "free_module",
                                  "__tracepoint_module_request"};

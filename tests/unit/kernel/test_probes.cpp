@@ -22,7 +22,7 @@ TEST_CASE("every program in the table is distinct and every probe has a primary"
   auto names = all_program_names();
   std::set<std::string> unique(names.begin(), names.end());
   CHECK(unique.size() == names.size());
-  CHECK(names.size() == 19);
+  CHECK(names.size() == 18);
 }
 
 TEST_CASE("fentry and tp_btf are preferred where the kernel has them", "[probes]") {
@@ -68,18 +68,6 @@ TEST_CASE("a host like the CI machine: no kprobes and no module functions", "[pr
   const auto& c = choice(cs, "do_init_module_enter");
   CHECK_FALSE(c.chosen.has_value());
   CHECK_THAT(c.reason, Catch::Contains("no BPF trampoline") && Catch::Contains("no kprobes"));
-}
-
-TEST_CASE("the early symbol walk is optional and has no twin", "[probes]") {
-  FakeFeatures f;
-  CHECK(chosen(choose_programs(f, AttachMode::automatic), "module_symbols") == "module_symbols_early");
-  // No kprobe twin: --attach=kprobe still takes it where trampolines exist.
-  CHECK(chosen(choose_programs(f, AttachMode::kprobe), "module_symbols") == "module_symbols_early");
-  f.btf_funcs.erase("mod_sysfs_setup");
-  const auto cs = choose_programs(f, AttachMode::automatic);
-  CHECK(chosen(cs, "module_symbols").empty());
-  CHECK_FALSE(choice(cs, "module_symbols").spec->required);
-  CHECK(chosen(cs, "do_init_module_enter") == "do_init_module_fentry");
 }
 
 TEST_CASE("preflight names the first thing to fix", "[probes][preflight]") {
