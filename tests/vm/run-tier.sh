@@ -12,7 +12,7 @@
 # RUN is bookworm, trixie or sid, optionally with .kprobe (the same scenario with
 # lifetrace --attach=kprobe; CTest runs trixie.kprobe and bookworm.kprobe) or .storm (the
 # parallel load/unload storm, scenarios/storm.sh, checked by the --checker given, which must
-# then be lifetrace-vm-storm-check).
+# then be lifetrace-vm-storm-check; .storm.kprobe: the storm with --attach=kprobe, by hand).
 # Results of a run go to OUT/RUN/ (see tests/vm/run-guest.sh). The checker runs even when the
 # guest reported a problem, so its assertion messages show what lifetrace got wrong.
 set -euo pipefail
@@ -77,14 +77,15 @@ case $cmd in
       # The kprobe runs also stop lifetrace with SIGTERM instead of SIGINT.
       .kprobe) lt_args=(--lifetrace-args --attach=kprobe --stop-signal TERM) ;;
       .storm) ;;
-      *) die "unknown run variant '$variant' in '$run' (known: .kprobe, .storm)" ;;
+      .storm.kprobe) lt_args=(--lifetrace-args --attach=kprobe) ;;
+      *) die "unknown run variant '$variant' in '$run' (known: .kprobe, .storm, .storm.kprobe)" ;;
     esac
     scenario=$here/scenarios/$suite.sh
-    [[ $variant == .storm ]] && scenario=$here/scenarios/storm.sh
+    [[ $variant == .storm* ]] && scenario=$here/scenarios/storm.sh
     env=$out/kernels/$suite.env
     [[ -f $env ]] || die "$env is missing: run '$prog kernels $out' first (CTest: vm.kernels)"
     extras=()
-    if [[ $suite == bookworm && $variant != .storm ]]; then
+    if [[ $suite == bookworm && $variant != .storm* ]]; then
       shopt -s nullglob
       kos=("$out"/fixtures/*.ko)
       shopt -u nullglob
@@ -96,7 +97,7 @@ case $cmd in
       --lifetrace "$lifetrace" "${lt_args[@]}" "${extras[@]}" --timeout "${LIFETRACE_VM_TIMEOUT:-400}" \
       || guest_rc=$?
     check_rc=0
-    if [[ $variant == .storm ]]; then
+    if [[ $variant == .storm* ]]; then
       "$checker" --dir "$out/$run" --run "$run" || check_rc=$?
     else
       "$checker" --dir "$out/$run" --kernel "$run" '~[language]' || check_rc=$?
