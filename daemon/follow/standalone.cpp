@@ -1,6 +1,7 @@
 #include <signal.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -53,6 +54,7 @@ int run_follow(const Options& o, const KernelFeatures& f) {
   util::EventLoop loop;
   LostCounters reported_lost{};
   ReportedMisses reported_misses;
+  auto last_health = std::chrono::steady_clock::time_point{};
   const bool watching = loop.watch_signals({SIGINT, SIGTERM}, [&](int) { loop.stop(0); }) &&
                         loop.watch(tracer.epoll_fd(), [] {});
   if (!watching) {
@@ -69,7 +71,15 @@ int run_follow(const Options& o, const KernelFeatures& f) {
       loop.stop(0);  // the reader went away (EPIPE): nothing left to do
       return;
     }
-    // Say so as soon as the kernel side drops anything, not only at exit.
+    // Say so soon after the kernel side drops anything, not only at exit -- but at most once
+    // a second: reading the per-CPU `lost` map is a bpf() syscall that raises the CPU's
+    // bpf_prog_active while it copies (bpf_disable_instrumentation), and if it is preempted
+    // there (7.2's lazy preemption) the kernel skips every tracepoint and kprobe program
+    // that fires on that CPU meanwhile (issue 9). The storm could not show a difference:
+    // such skips also happen without these reads.
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_health < std::chrono::seconds(1)) return;
+    last_health = now;
     for (const auto& m : describe_lost(tracer.lost(), reported_lost)) log.warning(m);
     for (const auto& m : describe_misses(tracer.program_misses(), reported_misses)) log.warning(m);
   });
