@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -83,6 +84,7 @@ class Daemon {
   util::EventLoop loop_;
   util::Fd watchdog_;
   ReportedMisses reported_misses_;  // program runs the kernel skipped, already logged
+  std::chrono::steady_clock::time_point last_misses_check_{};
 };
 
 bool Daemon::start_exporter() {
@@ -227,7 +229,11 @@ int Daemon::run() {
       loop_.stop(1);
       return;
     }
-    // Runs the kernel skipped are lost events: log them when they happen.
+    // Runs the kernel skipped are lost events: log them when they happen (checked at most
+    // once a second: one bpf() call per program).
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_misses_check_ < std::chrono::seconds(1)) return;
+    last_misses_check_ = now;
     for (const auto& m : describe_misses(session_.tracer->program_misses(), reported_misses_)) {
       log_.warning(m);
     }
