@@ -14,7 +14,7 @@ worker() {
     if ltload finit "$_f" >/dev/null 2>&1; then _l=$((_l + 1)); else _lf=$((_lf + 1)); fi
     if rmmod "$_m" 2>/dev/null; then _u=$((_u + 1)); else _uf=$((_uf + 1)); fi
   done
-  echo "STORM module=$_m loads=$_l unloads=$_u load_failures=$_lf unload_failures=$_uf" >/run/storm.$_m
+  echo "STORM module=$_m loads=$_l unloads=$_u load_failures=$_lf unload_failures=$_uf" >"/run/storm.$_m"
 }
 
 LT_STORM_MODULES="dummy minix tcp_westwood tcp_highspeed tcp_bic nlmon"
