@@ -67,6 +67,12 @@ inline constexpr Spec kBuildInfo{
     "lifetrace_build_info",
     "Version of lifetrace, of the libbpf it runs with and of the running kernel; always 1."};
 
+// {probe, cause}; cause is recursion or kprobe_missed (core/health.h MissCause). Each skipped
+// run is an event that never reached the ring buffer, so never counted in kEventsLost.
+inline constexpr Spec kProgramMisses{
+    "lifetrace_bpf_program_misses_total",
+    "Runs of a probe's BPF program the kernel skipped and only counted, by probe and cause."};
+
 // Label values of {reason} in kEventsLost that are not the BPF side's own.
 inline constexpr const char* kLostUndecodable = "undecodable";
 inline constexpr const char* kLostFollowClientQueue = "follow_client_queue_full";

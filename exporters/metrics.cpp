@@ -113,10 +113,43 @@ class Metrics::DeniedCollector final : public prometheus::Collectable {
   ScrapeSource<DeniedCounts> source_;
 };
 
+// Reads the kernel's per-program miss counters when Prometheus scrapes. Series appear once
+// the tracer has attached (one per attached probe and cause the kernel counts).
+class Metrics::MissesCollector final : public prometheus::Collectable {
+ public:
+  void set_source(std::function<std::vector<ProgramMisses>()> source) {
+    source_.set(std::move(source));
+  }
+
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    const std::vector<ProgramMisses> now = source_.read();
+    prometheus::MetricFamily f;
+    f.name = m::kProgramMisses.name;
+    f.help = m::kProgramMisses.help;
+    f.type = prometheus::MetricType::Counter;
+    for (const auto& p : now) {
+      prometheus::ClientMetric c;
+      c.label.push_back({"cause", std::string(to_string(p.cause))});
+      c.label.push_back({"probe", p.probe});
+      c.counter.value = static_cast<double>(p.count);
+      f.metric.push_back(std::move(c));
+    }
+    return {std::move(f)};
+  }
+
+ private:
+  ScrapeSource<std::vector<ProgramMisses>> source_;
+};
+
+void Metrics::set_program_misses_source(std::function<std::vector<ProgramMisses>()> source) {
+  misses_->set_source(std::move(source));
+}
+
 Metrics::Metrics()
     : registry_(std::make_shared<prometheus::Registry>()),
       lost_(std::make_shared<LostCollector>(undecodable_, client_drops_)),
-      denied_(std::make_shared<DeniedCollector>()) {
+      denied_(std::make_shared<DeniedCollector>()),
+      misses_(std::make_shared<MissesCollector>()) {
   auto& reg = *registry_;
   loads_ = &prometheus::BuildCounter()
                 .Name(m::kModuleLoads.name)
@@ -183,13 +216,14 @@ Metrics::Metrics()
 Metrics::~Metrics() = default;
 
 std::vector<std::weak_ptr<prometheus::Collectable>> Metrics::collectables() const {
-  return {registry_, lost_, denied_};
+  return {registry_, lost_, denied_, misses_};
 }
 
 std::string Metrics::serialize() const {
   auto families = registry_->Collect();
   for (auto& f : lost_->Collect()) families.push_back(std::move(f));
   for (auto& f : denied_->Collect()) families.push_back(std::move(f));
+  for (auto& f : misses_->Collect()) families.push_back(std::move(f));
   return prometheus::TextSerializer().Serialize(families);
 }
 

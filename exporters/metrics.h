@@ -62,6 +62,8 @@ class Metrics {
   // exporter's threads; clear it (nullptr) before what it reads goes away.
   void set_bpf_lost_source(std::function<LostCounters()> source);
   void set_denied_source(std::function<DeniedCounts()> source);
+  // Scrape-time source of the kernel's counts of skipped program runs (same rules).
+  void set_program_misses_source(std::function<std::vector<ProgramMisses>()> source);
   void add_undecodable(std::uint64_t n) { undecodable_ += n; }
   void add_follow_client_drops(std::uint64_t n) { client_drops_ += n; }
   void set_follow_clients(std::size_t n);
@@ -73,6 +75,7 @@ class Metrics {
  private:
   class LostCollector;
   class DeniedCollector;
+  class MissesCollector;
   struct Loaded {
     classify::Language language = classify::Language::unknown;
     prometheus::Gauge* info = nullptr;
@@ -86,6 +89,7 @@ class Metrics {
   std::shared_ptr<prometheus::Registry> registry_;
   std::shared_ptr<LostCollector> lost_;
   std::shared_ptr<DeniedCollector> denied_;
+  std::shared_ptr<MissesCollector> misses_;
   std::atomic<std::uint64_t> undecodable_{0};
   std::atomic<std::uint64_t> client_drops_{0};
 

@@ -12,4 +12,12 @@ std::string_view lost_reason_name(int reason) {
   }
 }
 
+std::string_view to_string(MissCause c) {
+  switch (c) {
+    case MissCause::recursion: return "recursion";
+    case MissCause::kprobe_missed: return "kprobe_missed";
+  }
+  return "unknown";
+}
+
 }  // namespace lifetrace

@@ -37,5 +37,21 @@ struct DeniedCount {
   std::uint64_t attempts = 0;
 };
 using DeniedCounts = std::vector<DeniedCount>;
+// The kernel does not run a BPF program that is re-entered on the same CPU; it only counts
+// the skipped run. Every skipped run of one of our programs is a record that never existed.
+enum class MissCause {
+  recursion,      // bpf_prog_info.recursion_misses: the program (fentry/fexit: this one;
+                  // tracepoint/kprobe: any, via bpf_prog_active) was already running here
+  kprobe_missed,  // the kprobe itself was not hit (kprobe re-entered), from the perf link info
+};
+// "recursion", "kprobe_missed": the {cause} label of lifetrace_bpf_program_misses_total.
+std::string_view to_string(MissCause c);
+
+struct ProgramMisses {
+  std::string probe;    // AttachResult::probe
+  std::string program;  // the BPF program attached for it
+  MissCause cause = MissCause::recursion;
+  std::uint64_t count = 0;  // since the program was loaded
+};
 
 }  // namespace lifetrace

@@ -1,6 +1,7 @@
 #include <signal.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -52,6 +53,8 @@ int run_follow(const Options& o, const KernelFeatures& f) {
   // SIGINT/SIGTERM end the loop after what is waiting has been read.
   util::EventLoop loop;
   LostCounters reported_lost{};
+  ReportedMisses reported_misses;
+  auto last_health = std::chrono::steady_clock::time_point{};
   const bool watching = loop.watch_signals({SIGINT, SIGTERM}, [&](int) { loop.stop(0); }) &&
                         loop.watch(tracer.epoll_fd(), [] {});
   if (!watching) {
@@ -68,14 +71,26 @@ int run_follow(const Options& o, const KernelFeatures& f) {
       loop.stop(0);  // the reader went away (EPIPE): nothing left to do
       return;
     }
-    // Say so as soon as the kernel side drops anything, not only at exit.
+    // Say so soon after the kernel side drops anything, not only at exit -- but at most once
+    // a second: reading the per-CPU `lost` map is a bpf() syscall that raises the CPU's
+    // bpf_prog_active while it copies (bpf_disable_instrumentation), and if it is preempted
+    // there (7.2's lazy preemption) the kernel skips every tracepoint and kprobe program
+    // that fires on that CPU meanwhile. The storm could not show a difference:
+    // such skips also happen without these reads.
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_health < std::chrono::seconds(1)) return;
+    last_health = now;
     for (const auto& m : describe_lost(tracer.lost(), reported_lost)) log.warning(m);
+    for (const auto& m : describe_misses(tracer.program_misses(), reported_misses)) log.warning(m);
   });
   const int rc = loop.run();
   if (!loop.error().empty()) log.error(loop.error());
 
   for (const auto& m : describe_lost(tracer.lost(), reported_lost)) log.warning(m);
   for (const auto& m : describe_denied(tracer.denied())) log.warning(m);
+  const auto misses = tracer.program_misses();
+  for (const auto& m : describe_misses(misses, reported_misses)) log.warning(m);
+  log.info(misses_summary(misses));
   if (pipeline.undecodable())
     log.warning(std::to_string(pipeline.undecodable()) + " undecodable records");
   return rc;

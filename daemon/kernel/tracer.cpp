@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstdarg>
+#include <cstddef>
 #include <cstdio>
 #include <cstring>
 #include <deque>
@@ -49,6 +50,28 @@ struct RingDeleter {
   void operator()(ring_buffer* r) const { ring_buffer__free(r); }
 };
 
+// struct bpf_link_info as far as its perf_event kprobe member (6.7+, "missed"), which the
+// uapi headers we build against (6.1) do not have yet. The kernel copies no more than the
+// size we pass and zero-fills what it does not know.
+struct PerfLinkInfo {
+  std::uint32_t type;
+  std::uint32_t id;
+  std::uint32_t prog_id;
+  std::uint32_t pad0;
+  std::uint32_t perf_type;  // enum bpf_perf_event_type
+  std::uint32_t pad1;
+  std::uint64_t func_name;
+  std::uint32_t name_len;
+  std::uint32_t offset;
+  std::uint64_t addr;
+  std::uint64_t missed;
+  std::uint64_t cookie;
+};
+static_assert(sizeof(PerfLinkInfo) == 64);
+constexpr std::uint32_t kLinkTypePerfEvent = 7;   // BPF_LINK_TYPE_PERF_EVENT
+constexpr std::uint32_t kPerfEventKprobe = 3;     // BPF_PERF_EVENT_KPROBE
+constexpr std::uint32_t kPerfEventKretprobe = 4;  // BPF_PERF_EVENT_KRETPROBE
+
 std::string errstr(int err) {
   if (err < 0) err = -err;
   return std::string(std::strerror(err)) + " (" + std::to_string(err) + ")";
@@ -75,6 +98,14 @@ struct Tracer::Impl {
   std::unique_ptr<ring_buffer, RingDeleter> rb;
   std::vector<std::unique_ptr<bpf_link, LinkDeleter>> links;
   Sink sink;
+  // Attached programs, for their miss counters (fds owned by skel and links).
+  struct Attached {
+    std::string probe, program;
+    Flavor flavor;
+    int prog_fd;
+    int link_fd;
+  };
+  std::vector<Attached> attached;
 
   static int on_record(void* ctx, void* data, size_t size) {
     auto* self = static_cast<Impl*>(ctx);
@@ -126,6 +157,31 @@ DeniedCounts Tracer::denied() const {
       out.push_back({next.uid, next.syscall, c.attempts});
     key = next;
     prev = &key;
+  }
+  return out;
+}
+
+std::vector<ProgramMisses> Tracer::program_misses() const {
+  std::vector<ProgramMisses> out;
+  for (const auto& a : impl_->attached) {
+    bpf_prog_info info{};
+    std::uint32_t len = sizeof(info);
+    // recursion_misses is in bpf_prog_info since 5.12: older kernels return a shorter info.
+    if (bpf_obj_get_info_by_fd(a.prog_fd, &info, &len) == 0 &&
+        len >= offsetof(bpf_prog_info, recursion_misses) + sizeof(info.recursion_misses)) {
+      out.push_back({a.probe, a.program, MissCause::recursion, info.recursion_misses});
+    }
+    if (a.flavor != Flavor::kprobe && a.flavor != Flavor::kretprobe) continue;
+    PerfLinkInfo link{};
+    len = sizeof(link);
+    // Before 6.7 a perf link reports no kprobe details (perf_type stays 0); before 5.15
+    // libbpf attaches kprobes without a BPF link at all and the call fails.
+    if (a.link_fd >= 0 && bpf_obj_get_info_by_fd(a.link_fd, &link, &len) == 0 &&
+        link.type == kLinkTypePerfEvent &&
+        (link.perf_type == kPerfEventKprobe || link.perf_type == kPerfEventKretprobe) &&
+        len >= offsetof(PerfLinkInfo, missed) + sizeof(link.missed)) {
+      out.push_back({a.probe, a.program, MissCause::kprobe_missed, link.missed});
+    }
   }
   return out;
 }
@@ -195,6 +251,8 @@ std::variant<std::unique_ptr<Tracer>, Problem> Tracer::start(const KernelFeature
       r.error = "attaching " + r.flavor + " " + r.program + " failed: " + errstr(errno);
     } else {
       im.links.emplace_back(link);
+      im.attached.push_back(
+          {r.probe, r.program, c.chosen->flavor, bpf_program__fd(p), bpf_link__fd(link)});
       r.attached = true;
     }
     t->results_.push_back(std::move(r));

@@ -53,6 +53,10 @@ class Tracer {
   LostCounters lost() const;
   // Every denied load/unload attempt so far, per uid and syscall.
   DeniedCounts denied() const;
+  // Runs of attached programs the kernel skipped, one entry per probe and cause the
+  // kernel counts (recursion_misses: 5.12+ for fentry/fexit, 6.7+ also for tracepoint
+  // and kprobe programs; kprobe_missed: 6.7+ perf links). Zero counts are included.
+  std::vector<ProgramMisses> program_misses() const;
 
  private:
   Tracer();

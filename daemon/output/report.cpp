@@ -1,6 +1,7 @@
 #include "output/report.h"
 
 #include <algorithm>
+#include <set>
 
 #include "core/event.h"
 
@@ -30,6 +31,46 @@ std::vector<std::string> describe_denied(const DeniedCounts& denied) {
                   " were refused at the permission check");
   }
   return out;
+}
+
+std::vector<std::string> describe_misses(const std::vector<ProgramMisses>& now,
+                                         ReportedMisses& reported) {
+  std::vector<std::string> out;
+  for (const auto& m : now) {
+    const std::string key = m.probe + "/" + std::string(to_string(m.cause));
+    auto& seen = reported[key];
+    if (m.count <= seen) continue;
+    const std::uint64_t n = m.count - seen;
+    std::string s = std::to_string(n) + (n == 1 ? " event" : " events") +
+                    " lost (program_skipped) at probe " + m.probe + ": the kernel skipped " +
+                    std::to_string(n) + (n == 1 ? " run of " : " runs of ") + m.program + " (" +
+                    std::string(to_string(m.cause)) + "), " + std::to_string(m.count) +
+                    " in all; HINT: ";
+    if (m.cause == MissCause::recursion) {
+      s += "the kernel does not run a BPF program on a CPU where it (or, for tracepoints and "
+           "kprobes, any such program) is already running, e.g. preempted; parallel module "
+           "loads make this likely, and those events are missing";
+    } else {
+      s += "the kprobe was hit while another kprobe was running and the kernel skipped it; "
+           "--attach=fentry avoids kprobes";
+    }
+    out.push_back(std::move(s));
+    seen = m.count;
+  }
+  return out;
+}
+
+std::string misses_summary(const std::vector<ProgramMisses>& now) {
+  std::uint64_t total = 0, recursion = 0, kprobe = 0;
+  std::set<std::string> programs;
+  for (const auto& m : now) {
+    total += m.count;
+    programs.insert(m.program);
+    (m.cause == MissCause::recursion ? recursion : kprobe) += 1;
+  }
+  return "runs the kernel skipped: " + std::to_string(total) + " in all (counted for " +
+         std::to_string(programs.size()) + " programs: recursion " + std::to_string(recursion) +
+         ", kprobe_missed " + std::to_string(kprobe) + ")";
 }
 
 std::string attached_flavors(const std::vector<AttachResult>& results) {

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -18,6 +20,18 @@ std::vector<std::string> describe_lost(const LostCounters& now, LostCounters& re
 // One line per uid and syscall: "1000 init_module calls by uid 1000 were
 // refused at the permission check" -- the totals, said when tracing ends.
 std::vector<std::string> describe_denied(const DeniedCounts& denied);
+// Counts already reported, by "probe/cause".
+using ReportedMisses = std::map<std::string, std::uint64_t>;
+
+// One line per probe and cause whose count of skipped runs grew since `reported`, which is
+// then brought up to date:
+// "3 events lost (program_skipped) at probe do_init_module_enter: the kernel skipped 3 runs of
+//  do_init_module_fentry (recursion), 5 in all; HINT: ..."
+std::vector<std::string> describe_misses(const std::vector<ProgramMisses>& now,
+                                         ReportedMisses& reported);
+// At exit: "runs the kernel skipped: 0 in all (counted for 12 programs: recursion 12, kprobe_missed
+// 0)"
+std::string misses_summary(const std::vector<ProgramMisses>& now);
 
 // "tracepoint,fentry,fexit,tp_btf": the flavours that did attach, in order.
 std::string attached_flavors(const std::vector<AttachResult>& results);

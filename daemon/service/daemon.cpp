@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -87,6 +88,8 @@ class Daemon {
   std::unique_ptr<FollowServer> server_;
   util::EventLoop loop_;
   util::Fd watchdog_;
+  ReportedMisses reported_misses_;  // program runs the kernel skipped, already logged
+  std::chrono::steady_clock::time_point last_misses_check_{};
 };
 
 bool Daemon::start_exporter() {
@@ -125,6 +128,7 @@ bool Daemon::start_tracing() {
   metrics_.set_attach_results(session_.tracer->attach_results());
   metrics_.set_bpf_lost_source([t = session_.tracer.get()] { return t->lost(); });
   metrics_.set_denied_source([t = session_.tracer.get()] { return t->denied(); });
+  metrics_.set_program_misses_source([t = session_.tracer.get()] { return t->program_misses(); });
   const bool signs = std::filesystem::exists(std::filesystem::path(o_.sysfs) /
                                              "module/module/parameters/sig_enforce");
   metrics_.seed_inventory(session_.modules, signs);
@@ -194,8 +198,12 @@ void Daemon::shutdown() {
   LostCounters none{};
   for (const auto& m : describe_lost(tracer.lost(), none)) log_.warning(m);
   for (const auto& m : describe_denied(tracer.denied())) log_.warning(m);
+  const auto misses = tracer.program_misses();
+  for (const auto& m : describe_misses(misses, reported_misses_)) log_.warning(m);
+  log_.info(misses_summary(misses));
   metrics_.set_bpf_lost_source(nullptr);
   metrics_.set_denied_source(nullptr);
+  metrics_.set_program_misses_source(nullptr);
   exposer_.reset();         // no scrape may run while the programs are detached
   session_.tracer.reset();  // detaches every program and frees the maps
   server_.reset();          // removes the socket file
@@ -226,6 +234,15 @@ int Daemon::run() {
     if (int err = session_.tracer->consume(); err < 0 && err != -EINTR) {
       log_.error(std::string("reading the ring buffer: ") + std::strerror(-err));
       loop_.stop(1);
+      return;
+    }
+    // Runs the kernel skipped are lost events: log them when they happen (checked at most
+    // once a second: one bpf() call per program).
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_misses_check_ < std::chrono::seconds(1)) return;
+    last_misses_check_ = now;
+    for (const auto& m : describe_misses(session_.tracer->program_misses(), reported_misses_)) {
+      log_.warning(m);
     }
   });
   const int rc = loop_.run();

@@ -11,8 +11,10 @@
 #                                                  the results with lifetrace-vm-check
 #
 # RUN is bookworm, trixie or sid, optionally with .kprobe (the same scenario with
-# lifetrace --attach=kprobe; CTest runs trixie.kprobe and bookworm.kprobe) and/or .arm64 (the
-# suite's arm64 kernel in qemu-system-aarch64, with an arm64 lifetrace from
+# lifetrace --attach=kprobe; CTest runs trixie.kprobe and bookworm.kprobe), .storm (the
+# parallel load/unload storm, scenarios/storm.sh, checked by the --checker given, which must
+# then be lifetrace-vm-storm-check; .storm.kprobe: the storm with --attach=kprobe, by hand)
+# and/or .arm64 (the suite's arm64 kernel in qemu-system-aarch64, with an arm64 lifetrace from
 # cmake/toolchain-aarch64.cmake; CTest runs sid.arm64). An .arm64 run fetches its kernel itself
 # and exits with 77 (CTest: skipped) when the arm64 lifetrace or qemu-system-aarch64 is missing.
 # On arm64 the scenario skips the kvm steps (KVM is built into arm64 kernels), and the checker,
@@ -83,12 +85,14 @@ case $cmd in
     variant=${run#"$suite"}
     lt_args=()
     arch=amd64
+    storm=""
     for v in $(tr '.' ' ' <<<"$variant"); do
       case $v in
         # The kprobe runs also stop lifetrace with SIGTERM instead of SIGINT.
         kprobe) lt_args=(--lifetrace-args --attach=kprobe --stop-signal TERM) ;;
         arm64) arch=arm64 ;;
-        *) die "unknown run variant '.$v' in '$run' (known: .kprobe, .arm64)" ;;
+        storm) storm=1 ;;
+        *) die "unknown run variant '.$v' in '$run' (known: .kprobe, .storm, .arm64)" ;;
       esac
     done
     if [[ $arch == arm64 ]]; then
@@ -109,13 +113,15 @@ case $cmd in
     kernel=$suite
     [[ $arch == amd64 ]] || kernel=$suite.$arch
     env=$out/kernels/$kernel.env
+    scenario=$here/scenarios/$suite.sh
+    [[ -z $storm ]] || scenario=$here/scenarios/storm.sh
     if [[ $arch != amd64 ]]; then
       # Not part of vm.kernels (most runs never need it); cached, so cheap when warm.
       fetch_kernel "$out" "$kernel"
     fi
     [[ -f $env ]] || die "$env is missing: run '$prog kernels $out' first (CTest: vm.kernels)"
     extras=()
-    if [[ $suite == bookworm ]]; then
+    if [[ $suite == bookworm && $variant != .storm* ]]; then
       shopt -s nullglob
       kos=("$out"/fixtures/*.ko)
       shopt -u nullglob
@@ -123,11 +129,13 @@ case $cmd in
       for ko in "${kos[@]}"; do extras+=(--extra "$ko"); done
     fi
     guest_rc=0
-    "$here/run-guest.sh" --kernel-env "$env" --scenario "$here/scenarios/$suite.sh" --out "$out/$run" \
+    "$here/run-guest.sh" --kernel-env "$env" --scenario "$scenario" --out "$out/$run" \
       --lifetrace "$lifetrace" "${lt_args[@]}" "${extras[@]}" --timeout "${LIFETRACE_VM_TIMEOUT:-400}" \
       || guest_rc=$?
     check_rc=0
-    if [[ $arch == amd64 ]]; then
+    if [[ -n $storm ]]; then
+      "$checker" --dir "$out/$run" --run "$run" || check_rc=$?
+    elif [[ $arch == amd64 ]]; then
       "$checker" --dir "$out/$run" --kernel "$run" '~[language]' || check_rc=$?
     else
       # No separate .language test for these runs: [language] is checked here.

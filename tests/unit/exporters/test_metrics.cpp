@@ -100,6 +100,11 @@ Metrics& populated(Metrics& m) {
     c[LT_LOST_RINGBUF_FULL] = 3;
     return c;
   });
+  m.set_program_misses_source([] {
+    return std::vector<ProgramMisses>{
+        {"do_init_module_enter", "do_init_module_fentry", MissCause::recursion, 4},
+        {"do_one_initcall_exit", "do_one_initcall_kretprobe", MissCause::kprobe_missed, 1}};
+  });
   m.add_undecodable(2);
   m.add_follow_client_drops(5);
   m.set_follow_clients(1);
@@ -304,6 +309,37 @@ TEST_CASE("health: attached programs, lost records read at scrape time, build in
   CHECK(value_of(m.serialize(), R"(lifetrace_events_lost_total{reason="ringbuf_full"})") == 20);
 }
 
+TEST_CASE("program runs the kernel skipped: read at scrape time, by probe and cause", "[metrics]") {
+  Metrics m;
+  populated(m);
+  std::string t = m.serialize();
+  CHECK(
+      value_of(
+          t,
+          R"(lifetrace_bpf_program_misses_total{cause="recursion",probe="do_init_module_enter"})") ==
+      4);
+  CHECK(
+      value_of(
+          t,
+          R"(lifetrace_bpf_program_misses_total{cause="kprobe_missed",probe="do_one_initcall_exit"})") ==
+      1);
+
+  int calls = 0;
+  m.set_program_misses_source([&calls] {
+    return std::vector<ProgramMisses>{{"free_module", "free_module_fentry", MissCause::recursion,
+                                       static_cast<std::uint64_t>(++calls)}};
+  });
+  m.serialize();
+  t = m.serialize();
+  CHECK(
+      value_of(t, R"(lifetrace_bpf_program_misses_total{cause="recursion",probe="free_module"})") ==
+      2);
+  m.set_program_misses_source(nullptr);  // the tracer is gone: the last values stay
+  CHECK(value_of(m.serialize(),
+                 R"(lifetrace_bpf_program_misses_total{cause="recursion",probe="free_module"})") ==
+        2);
+}
+
 TEST_CASE("every family has HELP and TYPE, names follow the conventions", "[metrics]") {
   Metrics m;
   const std::string t = populated(m).serialize();
@@ -326,8 +362,8 @@ TEST_CASE("every family has HELP and TYPE, names follow the conventions", "[metr
       ++types;
     }
   }
-  CHECK(helps == 14);
-  CHECK(types == 14);
+  CHECK(helps == 15);
+  CHECK(types == 15);
 }
 
 TEST_CASE("promtool check metrics reports nothing", "[metrics][promtool]") {
