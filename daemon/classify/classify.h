@@ -57,6 +57,8 @@ struct Evidence {
   uint64_t rust_legacy = 0;        // defined func/object symbols, legacy-mangled
   uint64_t rust_undefined = 0;     // undefined (imported) Rust-mangled symbols
   bool rustc_comment = false;      // .comment contains "rustc version"
+  // The strings below are sanitized (util/text.h): symbol names come from
+  // files and the kernel, and are printed; classification used the raw bytes.
   std::vector<std::string> examples;  // up to 3 Rust symbols (defined first)
   std::string init_symbol;            // the module's entry symbol, if known
   uint64_t rust_runtime = 0;  // defined unmangled Rust runtime symbols (rust_begin_unwind, __rust_alloc...)
@@ -90,6 +92,7 @@ class Classifier {
   void remember(std::vector<std::string>& into, std::string_view name);
 
   Evidence ev_;
+  bool init_is_rust_ = false;  // decided on the raw name given to set_init_symbol()
   std::vector<std::string> defined_examples_;
   std::vector<std::string> undefined_examples_;
 };
