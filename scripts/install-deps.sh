@@ -20,6 +20,8 @@ TEST_PKGS=(
   # Host tools the service tests call: systemd-analyze (unit checks), curl and ss (the
   # Prometheus guest test); absent from minimal images and containers.
   systemd curl iproute2
+  # libFuzzer and the sanitizer runtimes for clang (tests/fuzz/run.sh).
+  libclang-rt-14-dev
 )
 
 want=("${BUILD_PKGS[@]}")
