@@ -26,6 +26,8 @@ TEST_PKGS=(
   # Host tools the service tests call: systemd-analyze (unit checks), curl and ss (the
   # Prometheus guest test); absent from minimal images and containers.
   systemd curl iproute2
+  # libFuzzer and the sanitizer runtimes for clang (tests/fuzz/run.sh).
+  libclang-rt-14-dev
 )
 
 # arm64 cross build (cmake/toolchain-aarch64.cmake): the cross compilers, and the :arm64 -dev

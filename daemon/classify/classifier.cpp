@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "classify/classify.h"
+#include "util/text.h"
 
 namespace lifetrace::classify {
 namespace {
@@ -103,7 +104,7 @@ bool is_boilerplate(std::string_view name) {
 }
 
 void Classifier::remember(std::vector<std::string>& into, std::string_view name) {
-  if (into.size() < kMaxExamples) into.emplace_back(name);
+  if (into.size() < kMaxExamples) into.push_back(util::sanitize(name));
 }
 
 void Classifier::add(const Symbol& s) {
@@ -138,7 +139,10 @@ void Classifier::add(const Symbol& s) {
   if (s.kind == SymKind::func && !is_boilerplate(s.name)) ++ev_.c_functions;
 }
 
-void Classifier::set_init_symbol(std::string_view name) { ev_.init_symbol.assign(name); }
+void Classifier::set_init_symbol(std::string_view name) {
+  ev_.init_symbol = util::sanitize(name);
+  init_is_rust_ = !name.empty() && rust_mangling(name) != Mangling::none;
+}
 
 void Classifier::set_rustc_comment(bool v) { ev_.rustc_comment = v; }
 
@@ -152,9 +156,7 @@ Result Classifier::finish() const {
   }
   const Evidence& e = r.evidence;
   const bool rust_code = e.rust_v0 + e.rust_legacy + e.rust_runtime > 0;
-  const bool init_is_rust =
-      !e.init_symbol.empty() && rust_mangling(e.init_symbol) != Mangling::none;
-  const bool rust_evidence = rust_code || e.rustc_comment || e.rust_undefined > 0 || init_is_rust;
+  const bool rust_evidence = rust_code || e.rustc_comment || e.rust_undefined > 0 || init_is_rust_;
   if (e.c_functions > 0)
     r.language = rust_evidence ? Language::mixed : Language::c;
   else if (rust_evidence)

@@ -58,13 +58,15 @@ struct Symbol {
 };
 
 struct Evidence {
-  uint64_t symbols = 0;               // every symbol fed to the classifier
-  uint64_t defined_functions = 0;     // defined func symbols, boilerplate included
-  uint64_t c_functions = 0;           // defined, not Rust-mangled, not boilerplate
-  uint64_t rust_v0 = 0;               // defined func/object symbols, v0-mangled
-  uint64_t rust_legacy = 0;           // defined func/object symbols, legacy-mangled
-  uint64_t rust_undefined = 0;        // undefined (imported) Rust-mangled symbols
-  bool rustc_comment = false;         // .comment contains "rustc version"
+  uint64_t symbols = 0;            // every symbol fed to the classifier
+  uint64_t defined_functions = 0;  // defined func symbols, boilerplate included
+  uint64_t c_functions = 0;        // defined, not Rust-mangled, not boilerplate
+  uint64_t rust_v0 = 0;            // defined func/object symbols, v0-mangled
+  uint64_t rust_legacy = 0;        // defined func/object symbols, legacy-mangled
+  uint64_t rust_undefined = 0;     // undefined (imported) Rust-mangled symbols
+  bool rustc_comment = false;      // .comment contains "rustc version"
+  // The strings below are sanitized (util/text.h): symbol names come from
+  // files and the kernel, and are printed; classification used the raw bytes.
   std::vector<std::string> examples;  // up to 3 Rust symbols (defined first)
   std::string init_symbol;            // the module's entry symbol, if known
   uint64_t rust_runtime =
@@ -102,6 +104,7 @@ class Classifier {
   void remember(std::vector<std::string>& into, std::string_view name);
 
   Evidence ev_;
+  bool init_is_rust_ = false;  // decided on the raw name given to set_init_symbol()
   std::vector<std::string> defined_examples_;
   std::vector<std::string> undefined_examples_;
 };
@@ -113,7 +116,7 @@ Result classify_symbols(const std::vector<Symbol>& symbols, bool rustc_comment =
 // One flat object: {"language": "...", "symbols": N, "defined_functions": N,
 //  "c_functions": N, "rust_v0": N, "rust_legacy": N, "rust_undefined": N,
 //  "rustc_comment": bool, "examples": [...], "init_symbol": "...",
-//  "rust_runtime": N}, plus "symbols_unread": N and "note": "..." when set.
+//  "rust_runtime": N}.
 // to_json(Evidence) is the same without "language".
 nlohmann::json to_json(const Result&);
 nlohmann::json to_json(const Evidence&);

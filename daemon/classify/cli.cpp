@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "classify/inventory.h"
+#include "util/text.h"
 
 namespace lifetrace::classify {
 namespace fs = std::filesystem;
@@ -40,6 +41,11 @@ class Table {
   std::vector<std::vector<std::string>> rows_;
 };
 
+std::string lower_first(std::string s) {
+  if (!s.empty() && s[0] >= 'A' && s[0] <= 'Z') s[0] = static_cast<char>(s[0] - 'A' + 'a');
+  return s;
+}
+
 unsigned default_jobs(unsigned jobs) {
   if (jobs) return jobs;
   unsigned n = std::thread::hardware_concurrency();
@@ -65,6 +71,51 @@ void parallel_for(size_t n, unsigned jobs, const std::function<void(size_t)>& fn
   for (auto& t : pool) t.join();
 }
 
+namespace {
+
+std::string walk_error(const fs::path& p, const std::error_code& ec) {
+  return util::sanitize(p.string()) + ": " + lower_first(ec.message());
+}
+
+// Appends the module files under `dir` (not following symlinked
+// directories). An unreadable directory is reported and skipped; the walk
+// goes on with its siblings.
+void walk(const fs::path& dir, std::vector<fs::path>& found, std::vector<std::string>& errors) {
+  std::vector<fs::path> pending{dir};
+  while (!pending.empty()) {
+    const fs::path d = std::move(pending.back());
+    pending.pop_back();
+    std::error_code ec;
+    fs::directory_iterator it(d, ec);
+    if (ec) {
+      errors.push_back(walk_error(d, ec));
+      continue;
+    }
+    for (; it != fs::directory_iterator(); it.increment(ec)) {
+      const fs::path& p = it->path();
+      std::error_code sec;
+      const fs::file_status own = it->symlink_status(sec);
+      if (!sec && fs::is_directory(own)) {
+        pending.push_back(p);
+        continue;
+      }
+      if (!is_module_file_name(p.filename().string())) continue;
+      // A module file name: follow a symlink; report one that leads nowhere
+      // (a loop, a dangling link) instead of skipping it silently. Anything
+      // else but a directory is classified, which reports a FIFO or a device.
+      const fs::file_status target = it->status(sec);
+      if (sec) {
+        errors.push_back(walk_error(p, sec));
+      } else if (!fs::is_directory(target)) {
+        found.push_back(p);
+      }
+    }
+    if (ec) errors.push_back(walk_error(d, ec));
+  }
+}
+
+}  // namespace
+
 std::vector<fs::path> collect_module_files(const std::vector<std::string>& paths,
                                            std::vector<std::string>& errors) {
   std::vector<fs::path> files;
@@ -72,22 +123,11 @@ std::vector<fs::path> collect_module_files(const std::vector<std::string>& paths
     std::error_code ec;
     fs::file_status st = fs::status(p, ec);
     if (!fs::is_directory(st)) {
-      files.emplace_back(p);
+      files.emplace_back(p);  // classify_file says what is wrong with it, if anything
       continue;
     }
     std::vector<fs::path> found;
-    fs::recursive_directory_iterator it(p, fs::directory_options::none, ec);
-    if (ec) {
-      errors.push_back(p + ": " + ec.message());
-      continue;
-    }
-    for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
-      if (ec) break;
-      std::error_code fec;
-      if (!it->is_regular_file(fec)) continue;
-      if (is_module_file_name(it->path().filename().string())) found.push_back(it->path());
-    }
-    if (ec) errors.push_back(p + ": " + ec.message());
+    walk(p, found, errors);
     std::sort(found.begin(), found.end());
     files.insert(files.end(), found.begin(), found.end());
   }
@@ -116,9 +156,12 @@ int run_classify(const std::vector<std::string>& paths, const ClassifyOptions& o
   }
   bool missing = false;
   for (const auto& p : paths) {
+    // Only a path that does not exist is a usage error; any other problem
+    // (a symlink loop, no permission) is reported for that file below.
     std::error_code ec;
-    if (!fs::exists(p, ec)) {
-      err << "lifetrace classify: " << p << ": no such file or directory\n";
+    [[maybe_unused]] const fs::file_status st = fs::symlink_status(p, ec);
+    if (ec == std::errc::no_such_file_or_directory || ec == std::errc::not_a_directory) {
+      err << "lifetrace classify: " << util::sanitize(p) << ": no such file or directory\n";
       missing = true;
     }
   }
@@ -133,11 +176,11 @@ int run_classify(const std::vector<std::string>& paths, const ClassifyOptions& o
   size_t failed = walk_errors.size();
   for (const auto& e : walk_errors) {
     err << "lifetrace classify: " << e << '\n';
-    if (options.json)
-      buf +=
-          nlohmann::json{{"file", e.substr(0, e.find(": "))}, {"error", e.substr(e.find(": ") + 2)}}
-              .dump() +
-          '\n';
+    if (options.json) {
+      const size_t colon = e.rfind(": ");
+      buf += nlohmann::json{{"file", e.substr(0, colon)}, {"error", e.substr(colon + 2)}}.dump() +
+             '\n';
+    }
   }
   Table table(
       {"MODULE", "LANGUAGE", "RUST SYMBOLS", "RUST IMPORTS", "C FUNCTIONS", "RUSTC", "FILE"});

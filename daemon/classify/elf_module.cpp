@@ -13,7 +13,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "classify/budget.h"
 #include "classify/decompress.h"
+#include "util/text.h"
 
 namespace lifetrace::classify {
 namespace {
@@ -58,42 +60,112 @@ std::string lower_first(std::string s) {
   return s;
 }
 
-// Reads a whole file into `buf`; returns "" or an error message.
-std::string read_file(const std::filesystem::path& path, std::vector<char>& buf) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return lower_first(std::strerror(errno));
+std::string errno_message(int e) { return lower_first(std::strerror(e)); }
+
+std::string not_regular(mode_t mode) {
+  if (S_ISDIR(mode)) return "is a directory";
+  if (S_ISFIFO(mode)) return "not a regular file (a FIFO)";
+  if (S_ISCHR(mode)) return "not a regular file (a character device)";
+  if (S_ISBLK(mode)) return "not a regular file (a block device)";
+  if (S_ISSOCK(mode)) return "not a regular file (a socket)";
+  return "not a regular file";
+}
+
+struct Fd {
+  int fd;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+// Reads a whole regular file of at most kMaxModuleFileSize bytes into `buf`,
+// taking its size from `lease` first (waiting for it if `wait`, else the
+// lease must already hold it). Returns "" or an error message. Never blocks
+// on the file: FIFOs, devices and sockets are refused before they are opened
+// and, in case the path changed in between, opened non-blocking.
+std::string read_file(const std::filesystem::path& path, std::vector<char>& buf, Lease& lease,
+                      bool wait) {
   struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    int e = errno;
-    ::close(fd);
-    return lower_first(std::strerror(e));
-  }
-  if (S_ISDIR(st.st_mode)) {
-    ::close(fd);
-    return "is a directory";
-  }
-  size_t cap = st.st_size > 0 ? static_cast<size_t>(st.st_size) : 65536;
-  if (buf.size() < cap + 1) buf.resize(cap + 1);
+  if (::stat(path.c_str(), &st) != 0) return errno_message(errno);
+  if (!S_ISREG(st.st_mode)) return not_regular(st.st_mode);
+  Fd f{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)};
+  if (f.fd < 0) return errno_message(errno);
+  if (::fstat(f.fd, &st) != 0) return errno_message(errno);
+  if (!S_ISREG(st.st_mode)) return not_regular(st.st_mode);
+  const auto size = static_cast<uint64_t>(st.st_size);
+  if (size > kMaxModuleFileSize)
+    return "file too large (" + std::to_string(size >> 20) + " MiB; the limit is " +
+           std::to_string(kMaxModuleFileSize >> 20) + " MiB)";
+  if (wait ? !lease.take(size) : size > lease.held()) return std::string(kOverBudget);
+  buf.resize(size);
   size_t used = 0;
-  for (;;) {
-    if (used == buf.size()) buf.resize(buf.size() * 2);
-    ssize_t n = ::read(fd, buf.data() + used, buf.size() - used);
+  while (used < buf.size()) {  // a file that grows meanwhile is read up to its old size
+    ssize_t n = ::read(f.fd, buf.data() + used, buf.size() - used);
     if (n < 0) {
       if (errno == EINTR) continue;
-      int e = errno;
-      ::close(fd);
-      return lower_first(std::strerror(e));
+      return errno_message(errno);
     }
     if (n == 0) break;
     used += static_cast<size_t>(n);
-    if (used > kMaxDecompressedSize) {
-      ::close(fd);
-      return "file larger than 1 GiB";
-    }
   }
-  ::close(fd);
   buf.resize(used);
   return {};
+}
+
+// One attempt at a file. `exclusive`: the caller holds budget.exclusive() and
+// this attempt takes the whole budget up front.
+ModuleFile classify_with(const std::filesystem::path& path, MemoryBudget& budget, bool exclusive) {
+  ModuleFile mf;
+  mf.path = util::sanitize(path.string());
+  try {
+    Lease lease(budget);
+    if (exclusive) lease.take(budget.capacity(), true);
+    std::vector<char> raw;
+    std::vector<char> plain;
+    if (std::string e = read_file(path, raw, lease, !exclusive); !e.empty()) {
+      mf.error = std::move(e);
+      return mf;
+    }
+    std::span<char> image(raw.data(), raw.size());
+    const Compression actual = detect_compression(image);
+    if (actual == Compression::none) {
+      const Compression expected = compression_from_name(path.filename().string());
+      const bool is_elf = raw.size() >= SELFMAG && std::memcmp(raw.data(), ELFMAG, SELFMAG) == 0;
+      if (expected != Compression::none && !is_elf) {
+        mf.error = expected == Compression::xz
+                       ? "not an xz stream"
+                       : "not a " + std::string(to_string(expected)) + " stream";
+        return mf;
+      }
+    } else {
+      DecompressLimits limits;
+      limits.reserve = [&](size_t total) {
+        const size_t want = raw.size() + total;
+        return exclusive ? want <= lease.held() : lease.set_total(want);
+      };
+      if (std::string e = decompress(image, actual, plain, limits); !e.empty()) {
+        mf.error = std::move(e);
+        return mf;
+      }
+      image = std::span<char>(plain.data(), plain.size());
+    }
+    ElfModuleInfo info;
+    Classifier classifier;
+    std::string e = scan_elf(
+        image, [&](const Symbol& s) { classifier.add(s); }, info);
+    if (!e.empty()) {
+      mf.error = std::move(e);
+      return mf;
+    }
+    classifier.set_rustc_comment(info.rustc_comment);
+    if (!info.init_symbol.empty()) classifier.set_init_symbol(info.init_symbol);
+    mf.result = classifier.finish();
+    mf.module =
+        info.module_name.empty() ? util::sanitize(module_name_from_path(path)) : info.module_name;
+  } catch (const std::exception& ex) {
+    mf.error = util::sanitize(ex.what());
+  }
+  return mf;
 }
 
 }  // namespace
@@ -180,7 +252,7 @@ std::string scan_elf(std::span<char> image, const std::function<void(const Symbo
       if (d.size() > off) {
         std::string_view n = d.substr(off, std::min(len, d.size() - off));
         n = n.substr(0, n.find('\0'));
-        if (plausible_name(n)) info.module_name.assign(n);
+        if (plausible_name(n)) info.module_name = util::sanitize(n);
       }
     } else if (name == ".modinfo") {
       std::string_view d = section_bytes(scn);
@@ -190,7 +262,7 @@ std::string scan_elf(std::span<char> image, const std::function<void(const Symbo
           if (end == std::string_view::npos) end = d.size();
           std::string_view entry = d.substr(p, end - p);
           if (starts_with(entry, "name=") && plausible_name(entry.substr(5))) {
-            info.module_name.assign(entry.substr(5));
+            info.module_name = util::sanitize(entry.substr(5));
             break;
           }
           p = end + 1;
@@ -260,59 +332,15 @@ std::string scan_elf(std::span<char> image, const std::function<void(const Symbo
 }
 
 ModuleFile classify_file(const std::filesystem::path& path) {
-  ModuleFile mf;
-  mf.path = path.string();
-  try {
-    thread_local std::vector<char> raw;
-    thread_local std::vector<char> plain;
-    // The buffers are reused by the next file on this thread; do not keep a
-    // huge one (amdgpu.ko is ~60 MB) alive in a long-running process.
-    struct Trim {
-      ~Trim() {
-        constexpr size_t kKeep = size_t{32} << 20;
-        if (raw.capacity() > kKeep) std::vector<char>().swap(raw);
-        if (plain.capacity() > kKeep) std::vector<char>().swap(plain);
-      }
-    } trim;
-    if (std::string e = read_file(path, raw); !e.empty()) {
-      mf.error = std::move(e);
-      return mf;
-    }
-    std::span<char> image(raw.data(), raw.size());
-    const Compression actual = detect_compression(image);
-    if (actual == Compression::none) {
-      const Compression expected = compression_from_name(mf.path);
-      const bool is_elf = raw.size() >= SELFMAG && std::memcmp(raw.data(), ELFMAG, SELFMAG) == 0;
-      if (expected != Compression::none && !is_elf) {
-        mf.error = expected == Compression::xz
-                       ? "not an xz stream"
-                       : "not a " + std::string(to_string(expected)) + " stream";
-        return mf;
-      }
-    } else {
-      if (std::string e = decompress(image, actual, plain); !e.empty()) {
-        mf.error = std::move(e);
-        return mf;
-      }
-      image = std::span<char>(plain.data(), plain.size());
-    }
-    ElfModuleInfo info;
-    Classifier classifier;
-    std::string e = scan_elf(
-        image, [&](const Symbol& s) { classifier.add(s); }, info);
-    if (!e.empty()) {
-      mf.error = std::move(e);
-      return mf;
-    }
-    classifier.set_rustc_comment(info.rustc_comment);
-    if (!info.init_symbol.empty()) classifier.set_init_symbol(info.init_symbol);
-    mf.result = classifier.finish();
-    mf.module = info.module_name.empty() ? module_name_from_path(path) : info.module_name;
+  return classify_file(path, default_budget());
+}
 
-  } catch (const std::exception& ex) {
-    mf.error = ex.what();
-  }
-  return mf;
+ModuleFile classify_file(const std::filesystem::path& path, MemoryBudget& budget) {
+  ModuleFile mf = classify_with(path, budget, false);
+  if (mf.error != kOverBudget) return mf;
+  // Too large to share the budget with the other workers: retry alone.
+  std::lock_guard lock(budget.exclusive());
+  return classify_with(path, budget, true);
 }
 
 nlohmann::json to_json(const ModuleFile& mf) {

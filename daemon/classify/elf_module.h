@@ -15,9 +15,12 @@
 namespace lifetrace::classify {
 
 struct ElfModuleInfo {
-  std::string module_name;     // .gnu.linkonce.this_module, else .modinfo name=
+  std::string module_name;     // .gnu.linkonce.this_module, else .modinfo name= (sanitized)
   bool rustc_comment = false;  // .comment contains "rustc version"
-  std::string init_symbol;     // the function init_module aliases (or "init_module")
+  // The function init_module aliases (or "init_module"), raw bytes as in the
+  // file: classification needs them; Classifier::set_init_symbol() keeps a
+  // sanitized copy for display.
+  std::string init_symbol;
   uint64_t symtab_entries = 0;
 };
 
@@ -28,6 +31,8 @@ struct ElfModuleInfo {
 std::string scan_elf(std::span<char> image, const std::function<void(const Symbol&)>& sink,
                      ElfModuleInfo& info);
 
+// Every string in a ModuleFile is sanitized (util/text.h): printable UTF-8,
+// invalid bytes and control characters shown as \xHH.
 struct ModuleFile {
   std::string path;
   std::string module;  // module name; falls back to the file name
@@ -36,9 +41,17 @@ struct ModuleFile {
   bool ok() const { return error.empty(); }
 };
 
+class MemoryBudget;
+
 // Reads, decompresses (by magic bytes) and classifies one module file.
-// Never throws; failures are reported in ModuleFile::error.
+// Never throws; failures are reported in ModuleFile::error. Only regular
+// files are read (a FIFO or a device is an error, never a wait); a file
+// larger than kMaxModuleFileSize or decompressing to more than
+// kMaxDecompressedSize is an error. The memory held for the file comes from
+// `budget` (classify/budget.h), shared with the other threads; a file that
+// does not fit beside them is retried alone.
 ModuleFile classify_file(const std::filesystem::path& path);
+ModuleFile classify_file(const std::filesystem::path& path, MemoryBudget& budget);
 
 // True for names ending in .ko, .ko.xz, .ko.zst or .ko.gz.
 bool is_module_file_name(std::string_view filename);

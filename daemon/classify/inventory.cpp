@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "classify/kallsyms.h"
+#include "util/text.h"
 
 namespace lifetrace::classify {
 namespace {
@@ -38,7 +39,7 @@ std::string trim(std::string s) {
 }
 
 bool read_small(const std::filesystem::path& p, std::string& out) {
-  if (!read_text_file(p, out)) return false;
+  if (!read_text_file(p, out, nullptr, 4096)) return false;  // one-line /sys attributes
   out = trim(std::move(out));
   return true;
 }
@@ -56,7 +57,7 @@ bool parse_proc_modules_line(std::string_view line, ModuleInfo& m) {
   auto f = split_ws(line);
   if (f.size() < 6) return false;
   m = ModuleInfo{};
-  m.name.assign(f[0]);
+  m.name = util::sanitize(f[0]);
   if (!parse_num(f[1], m.size_bytes)) return false;
   if (f[2] == "-") {
     m.refcount = -1;
@@ -73,11 +74,11 @@ bool parse_proc_modules_line(std::string_view line, ModuleInfo& m) {
       if (item == "[permanent]")
         m.permanent = true;
       else if (!item.empty())
-        m.holders.emplace_back(item);
+        m.holders.push_back(util::sanitize(item));
       p = c + 1;
     }
   }
-  m.state.assign(f[4]);
+  m.state = util::sanitize(f[4]);
   if (!parse_num(f[5], m.address, 16)) m.address = 0;
   if (f.size() > 6) m.taints = letters_only(f[6]);
   return true;
@@ -93,8 +94,8 @@ std::vector<ModuleInfo> inventory(const std::filesystem::path& procfs,
   std::error_code ec;
   if (!std::filesystem::exists(modules_file, ec)) {
     if (error)
-      *error = "this kernel has no loadable module support (" + modules_file.string() +
-               " does not exist)";
+      *error = "this kernel has no loadable module support (" +
+               util::sanitize(modules_file.string()) + " does not exist)";
     return mods;
   }
   if (!read_text_file(modules_file, text, &read_error)) {
@@ -112,9 +113,15 @@ std::vector<ModuleInfo> inventory(const std::filesystem::path& procfs,
   }
 
   for (auto& m : mods) {
-    const auto dir = sysfs / "module" / m.name;
+    // The directory has the raw name (sanitize() is lossless). Real module
+    // names are [A-Za-z0-9_-]; never let one leave /sys/module.
+    std::string raw;
+    if (!util::unsanitize(m.name, raw) || raw.find('/') != std::string::npos || raw == "." ||
+        raw == "..")
+      continue;
+    const auto dir = sysfs / "module" / raw;
     std::string v;
-    if (read_small(dir / "srcversion", v)) m.srcversion = v;
+    if (read_small(dir / "srcversion", v)) m.srcversion = util::sanitize(v);
     if (m.taints.empty() && read_small(dir / "taint", v)) m.taints = letters_only(v);
     if (m.refcount < 0 && read_small(dir / "refcnt", v)) {
       int64_t r = 0;
@@ -125,13 +132,17 @@ std::vector<ModuleInfo> inventory(const std::filesystem::path& procfs,
       if (parse_num(std::string_view(v), s)) m.size_bytes = s;
     }
     if (m.state.empty() && read_small(dir / "initstate", v)) {
-      m.state = v == "live" ? "Live" : v == "coming" ? "Loading" : v == "going" ? "Unloading" : v;
+      m.state = v == "live"     ? "Live"
+                : v == "coming" ? "Loading"
+                : v == "going"  ? "Unloading"
+                                : util::sanitize(v);
     }
     if (m.holders.empty()) {
       std::error_code dir_ec;
-      for (const auto& e : std::filesystem::directory_iterator(dir / "holders", dir_ec)) {
-        std::string n = e.path().filename().string();
-        if (!n.empty() && n[0] != '.') m.holders.push_back(n);
+      for (std::filesystem::directory_iterator it(dir / "holders", dir_ec), end;
+           !dir_ec && it != end; it.increment(dir_ec)) {
+        std::string n = it->path().filename().string();
+        if (!n.empty() && n[0] != '.') m.holders.push_back(util::sanitize(n));
       }
     }
   }

@@ -13,6 +13,7 @@
 
 namespace lifetrace::classify {
 
+// Every string is sanitized (util/text.h) where it is read from /proc or /sys.
 struct ModuleInfo {
   std::string name;
   uint64_t size_bytes = 0;

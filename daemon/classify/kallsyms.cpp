@@ -1,11 +1,14 @@
 #include "classify/kallsyms.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include "util/text.h"
 
 namespace lifetrace::classify {
 namespace {
@@ -19,24 +22,44 @@ int hexval(char c) {
 
 }  // namespace
 
-bool read_text_file(const std::filesystem::path& file, std::string& out, std::string* error) {
+bool read_text_file(const std::filesystem::path& file, std::string& out, std::string* error,
+                    size_t max_bytes) {
   out.clear();
-  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (error) *error = file.string() + ": " + std::strerror(errno);
+  auto fail = [&](std::string_view why) {
+    if (error) *error = util::sanitize(file.string()) + ": " + std::string(why);
+    out.clear();
     return false;
+  };
+  // Never block: a FIFO (or a device) where a /proc or /sys file should be is
+  // refused before it is opened, and opened non-blocking in case of a race.
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0) return fail(std::strerror(errno));
+  if (!S_ISREG(st.st_mode))
+    return fail(S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file");
+  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) return fail(std::strerror(errno));
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return fail("not a regular file");
   }
   size_t used = 0;
-  out.resize(1 << 16);
+  // /proc files report size 0; others are read in one go.
+  out.resize(
+      std::min(max_bytes + 1, std::max<size_t>(static_cast<size_t>(st.st_size) + 1, 1 << 16)));
   for (;;) {
-    if (used == out.size()) out.resize(out.size() * 2);
+    if (used == out.size()) {
+      if (out.size() > max_bytes) {
+        ::close(fd);
+        return fail("larger than " + std::to_string(max_bytes >> 20) + " MiB");
+      }
+      out.resize(std::min(out.size() * 2, max_bytes + 1));
+    }
     ssize_t n = ::read(fd, out.data() + used, out.size() - used);
     if (n < 0) {
       if (errno == EINTR) continue;
-      if (error) *error = file.string() + ": " + std::strerror(errno);
+      const int e = errno;
       ::close(fd);
-      out.clear();
-      return false;
+      return fail(std::strerror(e));
     }
     if (n == 0) break;
     used += static_cast<size_t>(n);
@@ -99,7 +122,9 @@ std::map<std::string, Result, std::less<>> classify_kallsyms(std::string_view te
     current->add(Symbol{e.name, symbol_kind(e.type), true});
   }
   std::map<std::string, Result, std::less<>> out;
-  for (auto& [name, c] : per_module) out.emplace(name, c.finish());
+  // Keys are looked up raw above (cheap, and lines of one module are
+  // contiguous), then sanitized once here: they are printed.
+  for (auto& [name, c] : per_module) out.emplace(util::sanitize(name), c.finish());
   return out;
 }
 

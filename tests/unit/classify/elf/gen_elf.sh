@@ -5,11 +5,13 @@
 #   OUTDIR/formats/  the same Rust-shaped module as .ko/.ko.xz/.ko.zst/.ko.gz
 #   OUTDIR/bad/      files that must fail with a clear per-file message
 #   OUTDIR/weak/     a module whose C functions are weak symbols (nm 'W')
+#   OUTDIR/hostile/  control bytes and invalid UTF-8 in symbol and module names
+#   OUTDIR/bombs/    300 MiB of zeros in every compression (decompression bombs)
 set -eu
 CC=$1 SRC=$2 OUT=$3
 rm -rf "$OUT"
-mkdir -p "$OUT/obj" "$OUT/good/sub" "$OUT/formats" "$OUT/bad" "$OUT/weak"
-for m in rust_mod c_mod mixed_mod weak_mod legacy_mod data_mod nosymtab; do
+mkdir -p "$OUT/obj" "$OUT/good/sub" "$OUT/formats" "$OUT/bad" "$OUT/weak" "$OUT/hostile" "$OUT/bombs"
+for m in rust_mod c_mod mixed_mod weak_mod legacy_mod data_mod nosymtab hostile_mod; do
   "$CC" -c -O1 -fno-asynchronous-unwind-tables -I"$SRC" -o "$OUT/obj/$m.ko" "$SRC/$m.c"
 done
 o=$OUT/obj
@@ -50,3 +52,13 @@ head -c $((size / 2)) "$o/rust_mod.ko.gz" > "$OUT/bad/truncated.ko.gz"
 { head -c 100 "$o/rust_mod.ko.gz"; printf 'CORRUPTCORRUPTCORRUPT'; tail -c +122 "$o/rust_mod.ko.gz"; } > "$OUT/bad/corrupt.ko.gz"
 echo "plain text, not xz" > "$OUT/bad/notxz.ko.xz"
 objcopy --strip-all "$o/nosymtab.ko" "$OUT/bad/nosymtab.ko"
+
+# hostile/: the markers of hostile_mod.c replaced by raw bytes (same lengths).
+perl -0777 -pe 's/LTMARKAA/\xFF\x1B[2J\n\t\xC2/g; s/LTMARKBB/\xFF\xFE\x1B]0;\x07\\/g;
+                s/LTMARKCC/\xFF\r\n<3>ok/g' "$o/hostile_mod.ko" > "$OUT/hostile/hostile_mod.ko"
+xz -c -T1 --check=crc32 "$OUT/hostile/hostile_mod.ko" > "$OUT/hostile/hostile_mod.ko.xz"
+
+# bombs/: small files that decompress to more than the per-file limit.
+head -c 300M /dev/zero | xz -0 -T1 -c > "$OUT/bombs/bomb.ko.xz"
+head -c 300M /dev/zero | zstd -q -c > "$OUT/bombs/bomb.ko.zst"
+head -c 300M /dev/zero | gzip -1 -n -c > "$OUT/bombs/bomb.ko.gz"

@@ -1,0 +1,39 @@
+// Text from outside the process (file names, ELF symbol names, /proc and /sys
+// contents) made safe to print anywhere: JSON, a terminal, a journal line, a
+// Prometheus label. Escape once, where the bytes are read.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace lifetrace::util {
+
+// Returns `bytes` as valid UTF-8 with nothing a terminal, a log line or a JSON
+// encoder could act on:
+//   - well-formed, printable UTF-8 is copied unchanged;
+//   - a backslash becomes "\\";
+//   - each byte that is not part of a well-formed UTF-8 sequence (stray
+//     continuation bytes, bad lead bytes, overlong forms, surrogates, code
+//     points above U+10FFFF, sequences cut short) becomes "\xHH";
+//   - each byte of these code points becomes "\xHH" too: C0 controls
+//     (U+0000-U+001F, including \t \n \r ESC), DEL (U+007F), C1 controls
+//     (U+0080-U+009F), the line and paragraph separators (U+2028, U+2029)
+//     and the bidirectional controls (U+202A-U+202E, U+2066-U+2069).
+// HH is two upper-case hex digits. Example: "a\nb\xFF\\" -> "a\x0Ab\xFF\\\\"
+// (as C string literals: "a\nb\xff\\" -> "a\\x0Ab\\xFF\\\\").
+//
+// The escaping is lossless: unsanitize() reads "\\" as one backslash and
+// "\xHH" as the byte HH, and gives back the original bytes exactly. No other
+// backslash sequence can appear in the output.
+std::string sanitize(std::string_view bytes);
+
+// True if `text` could have come out of sanitize(): valid UTF-8, none of the
+// code points listed above, and every backslash starts "\\" or "\xHH".
+// sanitize(s) == s exactly when s is plain printable text without backslashes.
+bool is_sanitized(std::string_view text);
+
+// The inverse of sanitize(). Returns false (and leaves `out` unspecified) if
+// `text` contains a backslash that is neither "\\" nor "\xHH".
+bool unsanitize(std::string_view text, std::string& out);
+
+}  // namespace lifetrace::util

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets in their own build directory (clang, ASan,
+# UBSan) and runs each for SECONDS (default 45). Fails on any finding: the
+# input is saved under build-fuzz/fuzz/artifacts/TARGET/.
+#   tests/fuzz/run.sh [SECONDS] [TARGET...]
+# Environment: BUILD_DIR (default build-fuzz), JOBS (default 2).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+seconds=${1:-45}
+shift || true
+build=${BUILD_DIR:-build-fuzz}
+targets=("$@")
+((${#targets[@]})) || targets=(module mangling kallsyms proc_modules sanitize)
+
+CC=clang CXX=clang++ cmake -S . -B "$build" -DLIFETRACE_FUZZ=ON -DLIFETRACE_VM_TESTS=OFF \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$build" -j"${JOBS:-2}" --target lifetrace_fuzz
+
+status=0
+for t in "${targets[@]}"; do
+  work=$build/fuzz/corpus/$t artifacts=$build/fuzz/artifacts/$t
+  mkdir -p "$work" "$artifacts"
+  echo "== fuzz_$t for ${seconds}s"
+  if ! "$build/fuzz_$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+      -print_final_stats=1 -artifact_prefix="$artifacts/" "$work" "tests/fuzz/corpus/$t" \
+      >"$build/fuzz/$t.log" 2>&1; then
+    echo "!! fuzz_$t found a problem; see $build/fuzz/$t.log and $artifacts/" >&2
+    tail -n 40 "$build/fuzz/$t.log" >&2
+    status=1
+  fi
+  grep -E '^stat::number_of_executed_units|^stat::peak_rss_mb' "$build/fuzz/$t.log" | tr '\n' ' '
+  echo
+done
+exit $status
