@@ -5,7 +5,9 @@
 #      the real-kernel tier in qemu, the service guests -- built with warnings
 #      as errors (build/);
 #   2. the unit tier once more, built with AddressSanitizer and
-#      UndefinedBehaviorSanitizer (build-sanitize/).
+#      UndefinedBehaviorSanitizer (build-sanitize/);
+#   3. every libFuzzer target for LIFETRACE_FUZZ_SECONDS (default 40) s, with
+#      clang, ASan and UBSan (build-fuzz/; tests/fuzz/README.md has longer runs).
 # Downloads (kernels, images) are cached outside the repository, in
 # ${LIFETRACE_CACHE:-~/.cache/lifetrace}.
 set -euo pipefail
@@ -23,6 +25,9 @@ cmake -S . -B build-sanitize -DLIFETRACE_WERROR=ON -DLIFETRACE_ASAN=ON -DLIFETRA
 cmake --build build-sanitize -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-sanitize -L unit --output-on-failure
+
+step "fuzz targets, ${LIFETRACE_FUZZ_SECONDS:-40} s each"
+tests/fuzz/run.sh "${LIFETRACE_FUZZ_SECONDS:-40}"
 
 step "every test"
 ctest --test-dir build --output-on-failure

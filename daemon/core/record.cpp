@@ -1,15 +1,21 @@
 #include "core/record.h"
 
+#include "util/text.h"
+
 #include <cstring>
 #include <stdexcept>
 
 namespace lifetrace {
 namespace {
 
-// A string from a fixed-size char array that may lack its terminating NUL.
+// A string from a fixed-size char array that may lack its terminating NUL,
+// made safe here, once, for every medium it may reach (util::sanitize): task
+// names, parameters, file and module names are chosen by whoever makes the
+// syscall. Symbol names stay raw (the classifier needs the bytes and
+// sanitizes what it keeps).
 template <std::size_t N>
 std::string bounded(const char (&field)[N]) {
-  return std::string(field, strnlen(field, N));
+  return util::sanitize(std::string_view(field, strnlen(field, N)));
 }
 
 RecordHeader decode_header(const lt_header& h) {

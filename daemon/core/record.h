@@ -110,7 +110,8 @@ struct DecodeError {
 };
 
 // Decodes one ring-buffer record. Never reads past `data`; strings are
-// bounded by their fixed field sizes even when the kernel sent no NUL.
+// bounded by their fixed field sizes even when the kernel sent no NUL, and
+// every string but symbol names is sanitized (util/text.h).
 std::variant<Record, DecodeError> decode_record(std::span<const std::byte> data);
 
 // Encoders, used by tests and benchmarks to produce what the BPF side sends.

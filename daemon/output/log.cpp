@@ -20,7 +20,7 @@ std::string Logger::inert(std::string_view m, bool keep_newlines) {
   out.reserve(m.size());
   for (unsigned char c : m) {
     if ((c < 0x20 && !(keep_newlines && c == '\n')) || c == 0x7f) {
-      static constexpr char kHex[] = "0123456789abcdef";
+      static constexpr char kHex[] = "0123456789ABCDEF";
       out += "\\x";
       out += kHex[c >> 4];
       out += kHex[c & 0xf];

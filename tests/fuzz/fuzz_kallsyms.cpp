@@ -17,7 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (parse_kallsyms_line(text.substr(pos, nl - pos), e)) {
       if (e.name.empty())
         lifetrace::fuzz::fail("empty symbol name accepted", text.substr(pos, nl - pos));
-      (void)kallsyms_kind(e.type);
+      (void)symbol_kind(e.type);
     }
     pos = nl + 1;
   }

@@ -80,3 +80,16 @@ TEST_CASE("encode_symbols refuses a batch that does not fit", "[record]") {
   std::vector<SymbolEntry> many(40, SymbolEntry{'t', false, std::string(200, 'z')});
   CHECK_THROWS_AS(encode_symbols(h, 1, many), std::length_error);
 }
+
+TEST_CASE("strings from the kernel are made safe where records are decoded", "[record]") {
+  auto e = test::raw(LT_REC_LOAD_ENTER, 1, 7, "fl\x1b[31mood");
+  e.load_enter.syscall = LT_SYS_FINIT_MODULE;
+  std::strncpy(e.load_enter.params, "x=1\n<0>lifetrace: FORGED\xff",
+               sizeof(e.load_enter.params) - 1);
+  std::strncpy(e.load_enter.file, "evil\r.ko", sizeof(e.load_enter.file) - 1);
+  const Record r = test::decode(e);
+  CHECK(r.h.comm == "fl\\x1B[31mood");
+  const auto& b = std::get<LoadEnter>(r.body);
+  CHECK(b.params == "x=1\\x0A<0>lifetrace: FORGED\\xFF");
+  CHECK(b.file == "evil\\x0D.ko");
+}

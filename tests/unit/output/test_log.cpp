@@ -45,7 +45,7 @@ TEST_CASE("nothing in a message can start a journal entry of its own", "[log]") 
     JournalLogger log(f);
     log.info("event: params=\"a\n<0>forged\r\x1b[2J\"");
   });
-  CHECK(out == "<6>lifetrace: event: params=\"a\\x0a<0>forged\\x0d\\x1b[2J\"\n");
+  CHECK(out == "<6>lifetrace: event: params=\"a\\x0A<0>forged\\x0D\\x1B[2J\"\n");
 }
 
 TEST_CASE("on a terminal: level words, HINT lines, debug only when verbose", "[log]") {
@@ -58,7 +58,7 @@ TEST_CASE("on a terminal: level words, HINT lines, debug only when verbose", "[l
     });
   };
   CHECK(run(false) ==
-        "lifetrace: warning: escape \\x1b[31m\n"
+        "lifetrace: warning: escape \\x1B[31m\n"
         "lifetrace: error: no module support\nat all\n"
         "HINT: use another kernel\n");
   CHECK(run(true).rfind("lifetrace: probe x: fentry\n", 0) == 0);
