@@ -47,7 +47,8 @@ std::variant<Record, DecodeError> decode_symbols(std::span<const std::byte> data
   }
   SymbolBatch b;
   b.mod = ev.s.mod;
-  b.symbols.reserve(ev.s.count);
+  // `count` is the sender's word: at most one name per two bytes fits.
+  b.symbols.reserve(std::min<std::size_t>(ev.s.count, len / 2));
   std::size_t off = 0;
   while (off < len) {
     auto type = static_cast<unsigned char>(ev.s.data[off]);

@@ -45,6 +45,11 @@ std::optional<std::int64_t> parse_rfc3339_ns(const std::string& s) {
                   frac) != 7) {
     return std::nullopt;
   }
+  // Inside what ns since the epoch can hold (1970..2262), and a real clock reading.
+  if (year < 1970 || year > 2261 || mon < 1 || mon > 12 || day < 1 || day > 31 || h < 0 || h > 23 ||
+      m < 0 || m > 59 || sec < 0 || sec > 60) {
+    return std::nullopt;
+  }
   tm.tm_year = year - 1900;
   tm.tm_mon = mon - 1;
   tm.tm_mday = day;

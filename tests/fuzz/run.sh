@@ -20,7 +20,16 @@ status=0
 for t in "${targets[@]}"; do
   work=$build/fuzz/corpus/$t artifacts=$build/fuzz/artifacts/$t
   mkdir -p "$work" "$artifacts"
-  echo "== fuzz_$t for ${seconds}s"
+  # Inputs that once failed (tests/fuzz/regressions/TARGET/) must pass first.
+  shopt -s nullglob
+  saved=(tests/fuzz/regressions/$t/*)
+  shopt -u nullglob
+  if ((${#saved[@]})) && ! "$build/fuzz_$t" "${saved[@]}" >"$build/fuzz/$t.regressions.log" 2>&1; then
+    echo "!! fuzz_$t fails on a saved regression input; see $build/fuzz/$t.regressions.log" >&2
+    tail -n 20 "$build/fuzz/$t.regressions.log" >&2
+    status=1
+  fi
+  echo "== fuzz_$t for ${seconds}s (${#saved[@]} regression inputs replayed)"
   if ! "$build/fuzz_$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
       -print_final_stats=1 -artifact_prefix="$artifacts/" "$work" "tests/fuzz/corpus/$t" \
       >"$build/fuzz/$t.log" 2>&1; then

@@ -93,3 +93,17 @@ TEST_CASE("strings from the kernel are made safe where records are decoded", "[r
   CHECK(b.params == "x=1\\x0A<0>lifetrace: FORGED\\xFF");
   CHECK(b.file == "evil\\x0D.ko");
 }
+
+TEST_CASE("a symbol batch's count cannot make the decoder allocate", "[record]") {
+  // Found by tests/fuzz/fuzz_record (tests/fuzz/regressions/record): the
+  // decoder reserved room for `count` names before reading any.
+  lt_header h{};
+  auto bytes = encode_symbols(h, 1, {{'T', false, "a"}});
+  lt_symbols_event ev{};
+  std::memcpy(&ev, bytes.data(), bytes.size());
+  ev.s.count = 0xffffffffu;
+  std::memcpy(bytes.data(), &ev, bytes.size());
+  const auto r = decode_record(bytes);
+  REQUIRE(std::holds_alternative<Record>(r));
+  CHECK(std::get<SymbolBatch>(std::get<Record>(r).body).symbols.size() == 1);
+}

@@ -69,3 +69,19 @@ TEST_CASE("lines from elsewhere are unknown or malformed, never a crash", "[prot
     CHECK(std::holds_alternative<proto::Unknown>(msg));
   }
 }
+
+TEST_CASE("times outside 1970..2261 do not parse", "[protocol]") {
+  // Found by tests/fuzz/fuzz_follow_protocol (tests/fuzz/regressions/follow_protocol):
+  // a year like -999 overflowed the ns arithmetic (undefined behaviour).
+  auto [text, ok] = GENERATE(table<std::string, bool>({
+      {"2026-11-18T11:06:40.123456789Z", true},
+      {"1970-01-01T00:00:00.000000000Z", true},
+      {"1013-12-03T10:00:00.000000000Z", false},
+      {"-999-12-03T10:00:00.000000000Z", false},
+      {"2262-04-12T00:00:00.000000000Z", false},
+      {"2026-13-01T00:00:00.000000000Z", false},
+      {"2026-01-01T24:00:00.000000000Z", false},
+  }));
+  CAPTURE(text);
+  CHECK(parse_rfc3339_ns(text).has_value() == ok);
+}
