@@ -4,9 +4,14 @@
 The exported names come from exporters/metric_names.h (every "lifetrace_..." string); a name that
 exporters/metrics.cpp registers with BuildHistogram() also gives _bucket, _sum and _count. Added:
 prometheus-cpp's Exposer families (exposer_*), Prometheus' own `up`, and the recording rules the
-rules file defines.
+rules file defines. Label names in matchers and in by/without/on/ignoring must be ones
+exporters/metrics.cpp writes (or le, quantile, job, instance).
 
-    check_metric_names.py SRC_DIR RULES.yml DASHBOARD.json
+Also: every panel and variable of the dashboard uses the ${datasource} variable (no hard-coded
+UID), and with RULES_TEST every alert has a case where it fires and one where it does not, and
+every recording rule is evaluated by a promql_expr_test.
+
+    check_metric_names.py SRC_DIR RULES.yml DASHBOARD.json [RULES_TEST.yml]
 """
 import json
 import re
@@ -41,6 +46,72 @@ def exported_names(src):
     return names | EXPOSER | PROMETHEUS
 
 
+def exported_labels(src):
+    cpp = open(f"{src}/exporters/metrics.cpp").read()
+    # Label pairs as metrics.cpp writes them: {"name", value}, where value is not a string literal
+    # (that excludes lists of label values such as kResultNames).
+    labels = set(re.findall(r'\{\{?"([a-z_]+)",(?!\s*")', cpp))
+    if not labels:
+        sys.exit(f"no label names found in {src}/exporters/metrics.cpp")
+    return labels | {"le", "quantile", "job", "instance"}
+
+
+def label_names_in(expr):
+    e = re.sub(r'"(?:\\.|[^"\\])*"|\'(?:\\.|[^\'\\])*\'|`[^`]*`', '""', expr)
+    found = set()
+    for body in re.findall(r"\{([^}]*)\}", e):
+        found |= set(re.findall(r"([a-zA-Z_]\w*)\s*(?:=~|!~|!=|=)", body))
+    for body in re.findall(r"\b(?:by|without|on|ignoring|group_left|group_right)\s*\(([^)]*)\)", e):
+        found |= set(re.findall(r"[a-zA-Z_]\w*", body))
+    return found - {"__name__"}
+
+
+def check_datasources(dash):
+    bad = []
+    names = {v.get("name") for v in dash.get("templating", {}).get("list", [])
+             if v.get("type") == "datasource"}
+    if "datasource" not in names:
+        bad.append("the dashboard has no 'datasource' template variable")
+
+    def walk(node, where):
+        if isinstance(node, dict):
+            ds = node.get("datasource")
+            if isinstance(ds, dict) and ds.get("uid") != "${datasource}":
+                bad.append(f"{where}: datasource {ds} is not the ${{datasource}} variable")
+            elif isinstance(ds, str) and ds != "${datasource}":
+                bad.append(f"{where}: datasource '{ds}' is not the ${{datasource}} variable")
+            for k, v in node.items():
+                walk(v, f"{where}/{node.get('title') or node.get('name') or k}")
+        elif isinstance(node, list):
+            for v in node:
+                walk(v, where)
+    walk(dash.get("panels", []), "panels")
+    walk([v for v in dash.get("templating", {}).get("list", []) if v.get("type") != "datasource"],
+         "templating")
+    return bad
+
+
+def check_rule_tests(rules, tests_path):
+    tests = yaml.safe_load(open(tests_path))
+    firing, quiet, evaluated = set(), set(), set()
+    for t in tests.get("tests", []):
+        for a in t.get("alert_rule_test", []):
+            (firing if a.get("exp_alerts") else quiet).add(a["alertname"])
+        for p in t.get("promql_expr_test", []):
+            evaluated |= set(re.findall(r"[a-zA-Z_:][\w:]*", p["expr"]))
+    bad = []
+    for g in rules["groups"]:
+        for r in g["rules"]:
+            if "alert" in r:
+                if r["alert"] not in firing:
+                    bad.append(f"{tests_path}: no case where {r['alert']} fires")
+                if r["alert"] not in quiet:
+                    bad.append(f"{tests_path}: no case where {r['alert']} does not fire")
+            elif r["record"] not in evaluated:
+                bad.append(f"{tests_path}: recording rule {r['record']} is never evaluated")
+    return bad
+
+
 def metric_names_in(expr):
     """The metric names an expression selects (a small PromQL lexer, not a parser)."""
     e = re.sub(r"\$\{[^}]*\}|\$\w+", "1m", expr)                # Grafana variables
@@ -61,10 +132,11 @@ def metric_names_in(expr):
 
 
 def main():
-    if len(sys.argv) != 4:
+    if len(sys.argv) not in (4, 5):
         sys.exit(__doc__)
-    src, rules_path, dashboard_path = sys.argv[1:]
+    src, rules_path, dashboard_path = sys.argv[1:4]
     known = exported_names(src)
+    known_labels = exported_labels(src)
 
     exprs = []  # (where, expr)
     rules = yaml.safe_load(open(rules_path))
@@ -94,9 +166,17 @@ def main():
             if m:
                 exprs.append((f"{dashboard_path}: variable '{v.get('name')}'", m.group(1)))
 
-    bad = 0
+    problems = check_datasources(dash)
+    if len(sys.argv) == 5:
+        problems += check_rule_tests(rules, sys.argv[4])
+    for p in problems:
+        print(p)
+    bad = len(problems)
     used = set()
     for where, expr in exprs:
+        for label in sorted(label_names_in(expr) - known_labels):
+            print(f"{where}: label '{label}' is not one lifetrace exports (exporters/metrics.cpp)")
+            bad += 1
         names = metric_names_in(expr)
         if not names:
             print(f"{where}: no metric name found in: {expr}")
@@ -110,7 +190,8 @@ def main():
     if bad:
         print(f"FAILED: {bad} problems in {len(exprs)} expressions")
         return 1
-    print(f"OK: {len(exprs)} expressions use {len(used)} metric names, all exported")
+    print(f"OK: {len(exprs)} expressions use {len(used)} metric names, all exported; "
+          f"labels, data sources{' and rule test coverage' if len(sys.argv) == 5 else ''} checked")
     return 0
 
 
