@@ -6,7 +6,8 @@
 #                             lifetrace exports (exporters/metric_names.h), every label one
 #                             exporters/metrics.cpp writes; the dashboard uses ${datasource}
 #                             everywhere; every alert has a firing and a not-firing test case
-#   4. self-tests: copies with a misspelt metric, a misspelt label and a missing test case must
+#   4. the dashboard's queries parse (promtool check rules on them, dashboard_as_rules.py)
+#   5. self-tests: copies with a misspelt metric, a misspelt label and a missing test case must
 #      each fail (the check can fail)
 # Run from anywhere; CTest runs it as ops.check (tests/ops/CMakeLists.txt).
 set -euo pipefail
@@ -30,6 +31,10 @@ echo "== metric names"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+
+echo "== the dashboard's queries parse"
+"$python" "$here/dashboard_as_rules.py" "$dashboard" >"$tmp/dashboard.rules.yml"
+promtool check rules "$tmp/dashboard.rules.yml"
 
 # must_fail NAME EXPECTED_LINE RULES DASHBOARD TESTS: the check rejects this copy with that line.
 must_fail() {
@@ -73,4 +78,12 @@ must_fail "a misspelt label" "label 'langauge' is not one lifetrace exports" \
 edit 's/alertname: LifetraceAbsent$/alertname: LifetraceAbsentX/' "$tests" "$tmp/cases.test.yml"
 must_fail "an alert without a not-firing case" "no case where LifetraceAbsent does not fire" \
   "$rules" "$dashboard" "$tmp/cases.test.yml"
+edit 's/increase(lifetrace_events_lost_total{/increase(lifetrace_events_lost_total{{/' \
+  "$dashboard" "$tmp/syntax.json"
+"$python" "$here/dashboard_as_rules.py" "$tmp/syntax.json" >"$tmp/syntax.rules.yml"
+if promtool check rules "$tmp/syntax.rules.yml" >/dev/null 2>&1; then
+  echo "self-test: promtool accepted a dashboard query with a syntax error" >&2
+  exit 1
+fi
+echo "ok: rejected a dashboard query with a syntax error"
 echo "== all checks passed"
