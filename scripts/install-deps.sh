@@ -23,6 +23,8 @@ TEST_PKGS=(
   qemu-system-x86 busybox-static cpio xz-utils zstd kmod
   rustc
   prometheus debootstrap e2fsprogs
+  # The operations kit's checks (ops/check.sh): python3 with YAML for the metric-name check.
+  python3 python3-yaml
   # Host tools the service tests call: systemd-analyze (unit checks), curl and ss (the
   # Prometheus guest test); absent from minimal images and containers.
   systemd curl iproute2
