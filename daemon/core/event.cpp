@@ -46,14 +46,19 @@ std::optional<Stage> stage_from_string(std::string_view s) {
 std::string module_taint_letters(std::uint64_t taints) {
   // Bit numbers and letters of the taint flags the kernel prints per module
   // (include/linux/panic.h TAINT_*, kernel/panic.c taint_flags[].module).
-  static constexpr std::array<std::pair<int, char>, 7> kModuleTaints{{
+  // In the kernel's order, which /proc/modules prints too, so the letters of
+  // live events and of the inventory compare equal.
+  static constexpr std::array<std::pair<int, char>, 10> kModuleTaints{{
       {0, 'P'},   // TAINT_PROPRIETARY_MODULE
+      {1, 'F'},   // TAINT_FORCED_MODULE (insmod -f)
+      {10, 'C'},  // TAINT_CRAP (staging)
       {12, 'O'},  // TAINT_OOT_MODULE
       {13, 'E'},  // TAINT_UNSIGNED_MODULE
-      {10, 'C'},  // TAINT_CRAP (staging)
       {15, 'K'},  // TAINT_LIVEPATCH
       {16, 'X'},  // TAINT_AUX
-      {18, 'T'},  // TAINT_TEST
+      {17, 'T'},  // TAINT_RANDSTRUCT
+      {18, 'N'},  // TAINT_TEST
+      {19, 'J'},  // TAINT_FWCTL
   }};
   std::string out;
   for (const auto& [bit, letter] : kModuleTaints)

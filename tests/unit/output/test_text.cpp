@@ -25,6 +25,9 @@ TEST_CASE("errno names and taint letters", "[format]") {
   CHECK(module_taint_letters(0) == "");
   CHECK(module_taint_letters((1ULL << 12) | (1ULL << 13)) == "OE");
   CHECK(module_taint_letters(1ULL) == "P");
+  // The kernel's order (kernel/panic.c taint_flags[]), as /proc/modules prints them.
+  CHECK(module_taint_letters((1ULL << 13) | (1ULL << 12) | (1ULL << 10) | (1ULL << 1)) == "FCOE");
+  CHECK(module_taint_letters((1ULL << 17) | (1ULL << 18) | (1ULL << 19)) == "TNJ");
 }
 
 TEST_CASE("module names from file names, as modprobe spells them", "[format]") {
