@@ -11,17 +11,6 @@
 #include "util/text.h"
 
 namespace lifetrace::classify {
-namespace {
-
-int hexval(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-}  // namespace
-
 bool read_text_file(const std::filesystem::path& file, std::string& out, std::string* error,
                     size_t max_bytes) {
   out.clear();
@@ -74,7 +63,7 @@ bool parse_kallsyms_line(std::string_view line, KallsymsEntry& out) {
   if (sp1 == 0 || sp1 == std::string_view::npos || sp1 > 16) return false;
   uint64_t addr = 0;
   for (size_t i = 0; i < sp1; ++i) {
-    int v = hexval(line[i]);
+    int v = util::hex_value(line[i]);
     if (v < 0) return false;
     addr = (addr << 4) | static_cast<uint64_t>(v);
   }

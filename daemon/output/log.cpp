@@ -1,5 +1,7 @@
 #include "output/log.h"
 
+#include "util/text.h"
+
 namespace lifetrace {
 
 void Logger::problem(const Problem& p) {
@@ -20,10 +22,7 @@ std::string Logger::inert(std::string_view m, bool keep_newlines) {
   out.reserve(m.size());
   for (unsigned char c : m) {
     if ((c < 0x20 && !(keep_newlines && c == '\n')) || c == 0x7f) {
-      static constexpr char kHex[] = "0123456789ABCDEF";
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 0xf];
+      util::put_hex(out, c);
     } else {
       out += static_cast<char>(c);
     }

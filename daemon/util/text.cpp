@@ -56,7 +56,9 @@ bool must_escape(char32_t cp) {
 
 bool plain_ascii(uint8_t b) { return b >= 0x20 && b < 0x7F && b != '\\'; }
 
-void put_hex(std::string& out, uint8_t b) {
+}  // namespace
+
+void put_hex(std::string& out, unsigned char b) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   out += "\\x";
   out += kHex[b >> 4];
@@ -69,8 +71,6 @@ int hex_value(char c) {
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   return -1;
 }
-
-}  // namespace
 
 std::string sanitize(std::string_view bytes) {
   size_t i = 0;

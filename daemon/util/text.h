@@ -36,4 +36,10 @@ bool is_sanitized(std::string_view text);
 // `text` contains a backslash that is neither "\\" nor "\xHH".
 bool unsanitize(std::string_view text, std::string& out);
 
+// Appends "\xHH" (upper-case hex) for byte `b`: the one spelling of an escaped byte.
+void put_hex(std::string& out, unsigned char b);
+
+// 0..15 for a hex digit (either case), -1 for anything else.
+int hex_value(char c);
+
 }  // namespace lifetrace::util

@@ -9,33 +9,17 @@ set -euo pipefail
 checker=${1:?usage: checker-selftest.sh PATH/TO/lifetrace-vm-check}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 good=$here/testdata/trixie
-work=$(mktemp -d "${TMPDIR:-/tmp}/lifetrace-vm-selftest.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-failures=0 passes=0
-
-# expect NAME WANT_RC MESSAGE-SUBSTRING [CHECKER ARGS...]: runs the checker on $work/NAME.
-expect() {
-  local name=$1 want=$2 msg=$3 rc=0
-  shift 3
-  # The compact reporter prints each message on one line.
-  "$checker" --dir "$work/$name" --kernel trixie -r compact "$@" >"$work/$name.out" 2>&1 || rc=$?
-  if [[ $rc -ne $want ]]; then
-    echo "FAIL $name: exit $rc, expected $want"; sed 's/^/  | /' "$work/$name.out" | tail -n 20
-    failures=$((failures + 1))
-  elif [[ -n $msg ]] && ! grep -qF -- "$msg" "$work/$name.out"; then
-    echo "FAIL $name: no message containing: $msg"; sed 's/^/  | /' "$work/$name.out" | tail -n 20
-    failures=$((failures + 1))
-  else
-    echo "ok   $name"
-    passes=$((passes + 1))
-  fi
+# The compact reporter prints each message on one line.
+run_checker() {
+  local dir=$1 out=$2
+  shift 2
+  "$checker" --dir "$dir" --kernel trixie -r compact "$@" >"$out" 2>&1
 }
+# shellcheck source=tests/vm/selftest-lib.sh
+. "$here/selftest-lib.sh"
 
 # variant NAME SED-SCRIPT: a copy of the good results with lifetrace.ndjson edited.
-variant() {
-  cp -r "$good" "$work/$1"
-  sed -i -e "$2" "$work/$1/lifetrace.ndjson"
-}
+variant() { variant_of "$1" lifetrace.ndjson "$2"; }
 
 variant good ''
 expect good 0 '' '~[language]'
@@ -73,5 +57,12 @@ expect bad_time 1 "'time' is missing or not RFC 3339 with nanoseconds"
 variant wrong_language '/"event":"live".*"module":"dummy"/s/"language":"c"/"language":"rust"/'
 expect wrong_language 1 "live 'language' is \"rust\", expected \"c\"" '[language]'
 
-echo "$passes passed, $failures failed"
-((failures == 0))
+# Denied attempts: every one counted in the exit summary, none of the flood's strings shown.
+variant_of uncounted_denied lifetrace.stderr '/denied: .* init_module calls/d'
+expect uncounted_denied 1 "lifetrace's stderr should say 'denied:" '[denied]'
+variant forged 's/"comm":"ltload"/"comm":"FORGED"/'
+expect forged 1 "the flood's strings reached lifetrace's events" '[denied]'
+variant flood_as_load '0,/"event":"denied"/s/"event":"denied"/"event":"load_failed"/'
+expect flood_as_load 1 'a lifecycle event from the flooding uid 1000' '[denied]'
+
+finish

@@ -9,31 +9,10 @@ set -euo pipefail
 checker=${1:?usage: storm-checker-selftest.sh PATH/TO/lifetrace-vm-storm-check}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 good=$here/testdata/sid-storm
-work=$(mktemp -d "${TMPDIR:-/tmp}/lifetrace-storm-selftest.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-failures=0 passes=0
-
-# expect NAME WANT_RC MESSAGE-SUBSTRING: runs the checker on $work/NAME.
-expect() {
-  local name=$1 want=$2 msg=$3 rc=0
-  "$checker" --dir "$work/$name" --run sid.storm >"$work/$name.out" 2>&1 || rc=$?
-  if [[ $rc -ne $want ]]; then
-    echo "FAIL $name: exit $rc, expected $want"; sed 's/^/  | /' "$work/$name.out" | tail -n 20
-    failures=$((failures + 1))
-  elif ! grep -qF -- "$msg" "$work/$name.out"; then
-    echo "FAIL $name: no message containing: $msg"; sed 's/^/  | /' "$work/$name.out" | tail -n 20
-    failures=$((failures + 1))
-  else
-    echo "ok   $name"
-    passes=$((passes + 1))
-  fi
-}
-
-# variant NAME FILE SED-SCRIPT: a copy of the good results with FILE edited.
-variant() {
-  cp -r "$good" "$work/$1"
-  sed -i -e "$3" "$work/$1/$2"
-}
+run_checker() { "$checker" --dir "$1" --run sid.storm >"$2" 2>&1; }
+# shellcheck source=tests/vm/selftest-lib.sh
+. "$here/selftest-lib.sh"
+variant() { variant_of "$@"; }
 
 variant good lifetrace.ndjson ''
 expect good 0 '[sid.storm] storm: every missing event is counted'
@@ -55,5 +34,4 @@ expect no_summary 1 "no 'runs the kernel skipped: N in all' line at exit"
 variant no_workers scenario.log '/STORM module=/d'
 expect no_workers 1 'scenario.log has 0 STORM lines'
 
-echo "$passes passed, $failures failed"
-((failures == 0))
+finish
