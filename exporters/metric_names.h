@@ -60,6 +60,13 @@ inline constexpr Spec kEvents{"lifetrace_events_total",
 // {reason}: the BPF side's reasons (ringbuf_full, ...), undecodable, follow_client_queue_full.
 inline constexpr Spec kEventsLost{"lifetrace_events_lost_total",
                                   "Records or events lifetrace could not deliver, by reason."};
+// {anomaly}: evicted (an in-flight entry dropped to bound memory: its closing record never
+// came), orphan_record (a record about something never seen starting), partial_symbol_table
+// (a module classified from part of its symbol table).
+inline constexpr Spec kCorrelatorAnomalies{
+    "lifetrace_correlator_anomalies_total",
+    "Records the correlator could not fit into a lifecycle, or symbol tables it got only in "
+    "part, by anomaly."};
 inline constexpr Spec kFollowClients{"lifetrace_follow_clients",
                                      "Clients currently connected to the follow socket."};
 // {version, libbpf_version, kernel_release}

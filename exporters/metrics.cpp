@@ -195,6 +195,13 @@ Metrics::Metrics()
                          .Add({});
   auto& events =
       prometheus::BuildCounter().Name(m::kEvents.name).Help(m::kEvents.help).Register(reg);
+  auto& anomalies = prometheus::BuildCounter()
+                        .Name(m::kCorrelatorAnomalies.name)
+                        .Help(m::kCorrelatorAnomalies.help)
+                        .Register(reg);
+  evicted_ = &anomalies.Add({{"anomaly", "evicted"}});
+  orphans_ = &anomalies.Add({{"anomaly", "orphan_record"}});
+  partial_tables_ = &anomalies.Add({{"anomaly", "partial_symbol_table"}});
 
   const prometheus::Histogram::BucketBoundaries buckets(std::begin(m::kDurationBuckets),
                                                         std::end(m::kDurationBuckets));
@@ -249,6 +256,16 @@ void Metrics::set_bpf_lost_source(std::function<LostCounters()> source) {
 
 void Metrics::set_denied_source(std::function<DeniedCounts()> source) {
   denied_->set_source(std::move(source));
+}
+
+void Metrics::set_correlator_stats(const CorrelatorStats& s) {
+  const auto advance = [](prometheus::Counter* c, std::uint64_t now, std::uint64_t& seen) {
+    if (now > seen) c->Increment(static_cast<double>(now - seen));
+    seen = now;
+  };
+  advance(evicted_, s.evicted, stats_seen_.evicted);
+  advance(orphans_, s.orphan_records, stats_seen_.orphan_records);
+  advance(partial_tables_, s.partial_symbol_tables, stats_seen_.partial_symbol_tables);
 }
 
 void Metrics::set_follow_clients(std::size_t n) { follow_clients_->Set(static_cast<double>(n)); }

@@ -27,6 +27,7 @@
 
 #include "classify/classify.h"
 #include "classify/inventory.h"
+#include "core/correlator.h"
 #include "core/event.h"
 #include "core/health.h"
 
@@ -65,6 +66,8 @@ class Metrics {
   // Scrape-time source of the kernel's counts of skipped program runs (same rules).
   void set_program_misses_source(std::function<std::vector<ProgramMisses>()> source);
   void add_undecodable(std::uint64_t n) { undecodable_ += n; }
+  // The correlator's running totals (CorrelatorStats); called from the event loop.
+  void set_correlator_stats(const CorrelatorStats& s);
   void add_follow_client_drops(std::uint64_t n) { client_drops_ += n; }
   void set_follow_clients(std::size_t n);
 
@@ -104,6 +107,10 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>* build_info_;
   prometheus::Counter* requests_;
   prometheus::Gauge* follow_clients_;
+  prometheus::Counter* evicted_;
+  prometheus::Counter* orphans_;
+  prometheus::Counter* partial_tables_;
+  CorrelatorStats stats_seen_;
 
   // Children created once, indexed by language (and result, event kind).
   static constexpr std::size_t kLanguages = 4;

@@ -236,6 +236,7 @@ int Daemon::run() {
       loop_.stop(1);
       return;
     }
+    metrics_.set_correlator_stats(pipeline_.correlator().stats());
     // Runs the kernel skipped are lost events: log them when they happen (checked at most
     // once a second: one bpf() call per program).
     const auto now = std::chrono::steady_clock::now();

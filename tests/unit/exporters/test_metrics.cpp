@@ -112,6 +112,13 @@ Metrics& populated(Metrics& m) {
     return DeniedCounts{{1000, LT_SYS_INIT_MODULE, 4711}, {1000, LT_SYS_DELETE_MODULE, 3}};
   });
   m.on_event(ev(EventKind::denied, "", Language::unknown));  // rate-limited report: not a count
+  CorrelatorStats stats;
+  stats.evicted = 2;
+  stats.orphan_records = 7;
+  m.set_correlator_stats(stats);
+  stats.orphan_records = 9;  // running totals: counted once
+  stats.partial_symbol_tables = 1;
+  m.set_correlator_stats(stats);
   return m;
 }
 
@@ -292,6 +299,10 @@ TEST_CASE("health: attached programs, lost records read at scrape time, build in
                  R"(lifetrace_module_syscalls_denied_total{syscall="delete_module",uid="1000"})") ==
         3);
   CHECK(value_of(t, R"(lifetrace_events_total{event="denied"})") == 1);
+  CHECK(value_of(t, R"(lifetrace_correlator_anomalies_total{anomaly="evicted"})") == 2);
+  CHECK(value_of(t, R"(lifetrace_correlator_anomalies_total{anomaly="orphan_record"})") == 9);
+  CHECK(value_of(t, R"(lifetrace_correlator_anomalies_total{anomaly="partial_symbol_table"})") ==
+        1);
   CHECK(value_of(t, R"(lifetrace_module_loads_total{language="unknown",result="load_failed"})") ==
         0);
 
@@ -362,8 +373,8 @@ TEST_CASE("every family has HELP and TYPE, names follow the conventions", "[metr
       ++types;
     }
   }
-  CHECK(helps == 15);
-  CHECK(types == 15);
+  CHECK(helps == 16);
+  CHECK(types == 16);
 }
 
 TEST_CASE("promtool check metrics reports nothing", "[metrics][promtool]") {
