@@ -24,7 +24,8 @@ std::vector<const CLI::App*> subcommands(const CLI::App& app) {
   return subs;
 }
 
-bool takes_value(const CLI::Option& o) { return o.get_type_size() != 0; }
+// Flags expect no value (CLI11 sets expected(0) for them; their type size is not 0).
+bool takes_value(const CLI::Option& o) { return o.get_expected_max() != 0; }
 
 // Every spelling of a named option: -f, --follow.
 std::vector<std::string> spellings(const CLI::Option& o) {
@@ -85,7 +86,6 @@ void man_options(std::ostream& out, const CLI::App& app) {
       text += " (one of: " + joined + ")";
     }
     if (!o->get_default_str().empty()) text += " (default: " + o->get_default_str() + ")";
-    if (o->get_items_expected_max() > 1 && !o->get_positional()) text += " May be repeated.";
     out << roff(text) << "\n";
   }
 }

@@ -45,6 +45,8 @@ expect "daemon" lifetrace da
 expect "auto fentry kprobe" lifetrace daemon --attach ""
 expect "--web.listen-address" lifetrace daemon --web.l
 expect "--json" lifetrace list --js
+# A flag takes no value: what follows it is the next option, not a file name.
+expect "--standalone --strict" lifetrace --follow --st
 expect "" lifetrace list --web
 
 if command -v zsh >/dev/null; then
