@@ -51,6 +51,22 @@ expect "" lifetrace list --web
 
 if command -v zsh >/dev/null; then
   if zsh -n "$zsh_file"; then echo "ok: zsh -n $zsh_file"; else fail=1; fi
+  # The real thing: an interactive zsh on a pseudo-terminal completes the line.
+  zexpect() {
+    local want=$1 got
+    got=$(timeout 20 zsh -f "$(dirname "$0")/zsh_complete.zsh" "$(dirname "$zsh_file")" "$2")
+    if [[ $got == *"$want"* ]]; then
+      echo "ok: zsh '$2<TAB>' -> $want"
+    else
+      echo "FAIL: zsh '$2<TAB>' -> '$got', want '$want'"
+      fail=1
+    fi
+  }
+  zexpect "lifetrace --event=" "lifetrace --ev"
+  zexpect "lifetrace daemon " "lifetrace da"
+  zexpect "lifetrace --event load_failed " "lifetrace --event load_f"
+  zexpect "lifetrace daemon --attach=" "lifetrace daemon --att"
+  zexpect "lifetrace daemon --attach fentry " "lifetrace daemon --attach fe"
   for w in daemon list classify $events; do
     grep -qw -- "$w" "$zsh_file" || { echo "FAIL: $zsh_file lacks $w"; fail=1; }
   done
