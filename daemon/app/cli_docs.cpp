@@ -60,6 +60,18 @@ std::string roff(const std::string& s) {
   return out;
 }
 
+// How a value without fixed words is completed.
+enum class ValueKind { none, files, groups, modules };
+ValueKind value_kind(const CLI::Option& o) {
+  const std::string n = o.get_lnames().empty() ? o.get_name() : o.get_lnames().front();
+  if (n == "module") return ValueKind::modules;
+  if (n.size() >= 5 && n.compare(n.size() - 5, 5, "group") == 0) return ValueKind::groups;
+  if (o.get_positional() || n.rfind("path.", 0) == 0 || n == "follow-socket") {
+    return ValueKind::files;
+  }
+  return ValueKind::none;  // addresses, URL paths, sizes
+}
+
 std::vector<std::string> lines_of(const std::string& s) {
   std::vector<std::string> lines;
   std::istringstream in(s);
@@ -136,8 +148,16 @@ void zsh_specs(std::ostream& out, const CLI::App& app) {
       out << "[" << zsh_desc(o->get_description()) << "]";
       if (takes_value(*o)) {
         const auto words = value_words(*o);
-        out << ":" << zsh_desc(value_name(*o)) << ":"
-            << (words.empty() ? "_files" : "(" + words_of(words) + ")");
+        out << ":" << zsh_desc(value_name(*o)) << ":";
+        if (!words.empty()) {
+          out << "(" << words_of(words) << ")";
+        } else if (value_kind(*o) == ValueKind::files) {
+          out << "_files";
+        } else if (value_kind(*o) == ValueKind::groups) {
+          out << "_groups";
+        } else {
+          out << " ";
+        }
       }
       out << "' \\\n";
     }
@@ -256,10 +276,14 @@ std::string bash_completion(const CLI::App& app) {
       out << "        " << pattern << ")\n            COMPREPLY=($(compgen ";
       if (!words.empty()) {
         out << "-W '" << words_of(words) << "'";
-      } else if (o->check_lname("module")) {
+      } else if (value_kind(*o) == ValueKind::modules) {
         out << "-W \"$(cut -d' ' -f1 /proc/modules 2>/dev/null)\"";
-      } else {
+      } else if (value_kind(*o) == ValueKind::groups) {
+        out << "-g";
+      } else if (value_kind(*o) == ValueKind::files) {
         out << "-f";
+      } else {
+        out << "-W ''";
       }
       out << " -- \"$cur\")); return ;;\n";
     }

@@ -48,6 +48,9 @@ expect "--json" lifetrace list --js
 # A flag takes no value: what follows it is the next option, not a file name.
 expect "--standalone --strict" lifetrace --follow --st
 expect "" lifetrace list --web
+# Values with no words to offer: nothing, not file names (an address, a size).
+expect "" lifetrace daemon --web.listen-address ""
+expect "root" lifetrace daemon --follow-socket.group roo
 
 if command -v zsh >/dev/null; then
   if zsh -n "$zsh_file"; then echo "ok: zsh -n $zsh_file"; else fail=1; fi
