@@ -241,9 +241,30 @@ void Metrics::set_build_info(const std::string& version, const std::string& libb
              {"libbpf_version", libbpf_version},
              {"kernel_release", kernel_release}})
       .Set(1);
+  std::lock_guard lock(landing_mutex_);
+  landing_.version = version;
+  landing_.kernel_release = kernel_release;
+}
+
+LandingPageInfo Metrics::landing_page_info(const std::string& telemetry_path) const {
+  LandingPageInfo info;
+  {
+    std::lock_guard lock(landing_mutex_);
+    info = landing_;
+  }
+  info.telemetry_path = telemetry_path;
+  for (auto l : kLanguageOrder) {
+    // The gauges, not loaded_: they are atomic, loaded_ belongs to the event loop.
+    info.loaded.emplace_back(lang(l), static_cast<std::size_t>(loaded_by_[idx(l)]->Value()));
+  }
+  return info;
 }
 
 void Metrics::set_attach_results(const std::vector<AttachResult>& results) {
+  {
+    std::lock_guard lock(landing_mutex_);
+    landing_.probes = results;
+  }
   for (const auto& r : results) {
     attached_->Add({{"probe", r.probe}, {"program", r.program.empty() ? "none" : r.program}})
         .Set(r.attached ? 1 : 0);

@@ -30,6 +30,7 @@
 #include "core/correlator.h"
 #include "core/event.h"
 #include "core/health.h"
+#include "exporters/landing_page.h"
 
 namespace lifetrace {
 
@@ -70,6 +71,10 @@ class Metrics {
   void set_correlator_stats(const CorrelatorStats& s);
   void add_follow_client_drops(std::uint64_t n) { client_drops_ += n; }
   void set_follow_clients(std::size_t n);
+
+  // What the page at `/` shows (version, kernel, attach results, modules
+  // loaded by language). Safe to call from the exporter's threads.
+  LandingPageInfo landing_page_info(const std::string& telemetry_path) const;
 
   // Bookkeeping, for tests.
   std::size_t loaded_count(classify::Language l) const;
@@ -121,6 +126,9 @@ class Metrics {
   std::array<prometheus::Histogram*, kLanguages> load_by_{};
   std::array<prometheus::Gauge*, kLanguages> loaded_by_{};
   std::map<EventKind, prometheus::Counter*> events_by_;
+
+  mutable std::mutex landing_mutex_;  // guards landing_ (read by HTTP threads)
+  LandingPageInfo landing_;           // version, kernel and probes; counts come from loaded_by_
 
   std::map<std::string, Loaded> loaded_;                    // by module name
   std::map<std::string, prometheus::Gauge*> init_last_by_;  // by module name

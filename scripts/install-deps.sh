@@ -14,12 +14,14 @@ BUILD_PKGS=(
   build-essential cmake pkg-config git ca-certificates
   clang llvm libbpf-dev bpftool
   libelf-dev zlib1g-dev liblzma-dev libzstd-dev libkmod-dev libsystemd-dev
-  libcli11-dev nlohmann-json3-dev prometheus-cpp-dev
+  libcli11-dev nlohmann-json3-dev prometheus-cpp-dev libcivetweb-dev
 )
 # Tests: unit tests, the real-kernel tier (qemu + Debian kernels) and fixtures; prometheus
 # (promtool, and a real server scraping the daemon), debootstrap + e2fsprogs (the systemd guest).
 TEST_PKGS=(
   catch2 clang-format
+  # The manual page's and completions' tests: groff renders lifetrace.1, zsh loads _lifetrace.
+  groff-base bash-completion zsh
   qemu-system-x86 busybox-static cpio xz-utils zstd kmod
   rustc
   prometheus debootstrap e2fsprogs

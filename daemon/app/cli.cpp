@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <sstream>
 
+#include "app/cli_docs.h"
 #include "version.h"
 
 namespace lifetrace {
@@ -25,8 +26,6 @@ Examples:
   lifetrace classify /lib/modules/$(uname -r)  classify module files offline
   scripts/demo.sh                              no module support here? see it in qemu
 
-Events: load_start init_start init_done live load_failed unload_start unload_done
-        freed request
 Needs: a kernel with CONFIG_MODULES, BTF (/sys/kernel/btf/vmlinux), and root or
        CAP_BPF+CAP_PERFMON for --follow.
 )";
@@ -54,7 +53,8 @@ std::size_t parse_size(const std::string& s) {
 void add_tracing_options(CLI::App& app, Options& o, std::string& attach, std::string& ringbuf) {
   app.add_option("--attach", attach,
                  "Probe flavour: auto, fentry (no fallback) or kprobe (prefer twins)")
-      ->check(CLI::IsMember({"auto", "fentry", "kprobe"}));
+      ->check(CLI::IsMember(std::vector<std::string>(kAttachModes.begin(), kAttachModes.end())))
+      ->capture_default_str();
   app.add_flag("--strict", o.strict, "Fail if any probe cannot be attached");
   app.add_option("--ringbuf-size", ringbuf, "BPF ring buffer size, e.g. 4M (power of two)");
   app.add_flag("-v,--verbose", o.verbose, "Print libbpf's messages and probe choices");
@@ -66,19 +66,33 @@ void add_path_options(CLI::App& app, Options& o) {
   app.add_option("--path.sysfs", o.sysfs, "sysfs mount point")->capture_default_str();
 }
 
+std::string events_line() {
+  std::string line = "Events:";
+  for (auto k : kAllEventKinds) line += " " + std::string(to_string(k));
+  return line;
+}
+
 }  // namespace
 
-ParseResult parse_cli(const std::vector<std::string>& args) {
-  CLI::App app{kDescription, "lifetrace"};
-  app.footer(kExamples);
+std::unique_ptr<CLI::App> make_cli(CliBindings& b) {
+  auto app_ptr = std::make_unique<CLI::App>(kDescription, "lifetrace");
+  CLI::App& app = *app_ptr;
+  app.footer(std::string(kExamples) + events_line() + "\n");
   app.set_version_flag("--version", std::string("lifetrace ") + kVersion);
   app.require_subcommand(0, 1);
 
-  Options o;
-  bool follow = false;
-  std::vector<std::string> events;
-  std::string attach = "auto";
-  std::string ringbuf = "4M";
+  Options& o = b.o;
+  bool& follow = b.follow;
+  std::vector<std::string>& events = b.events;
+  std::string& attach = b.attach;
+  std::string& ringbuf = b.ringbuf;
+
+  // Hidden: the manual page and the shell completions, generated from this App
+  // at build time (app/cli_docs.h), so they cannot drift from --help.
+  app.add_flag("--help-man", b.help_man, "Print the manual page (roff)")->group("");
+  app.add_option("--completion", b.completion, "Print the bash or zsh completion script")
+      ->check(CLI::IsMember({"bash", "zsh"}))
+      ->group("");
 
   app.add_flag("-f,--follow", follow, "Follow module lifecycle events live until interrupted");
   app.add_flag("--json", o.json, "Print NDJSON, one object per event (with --follow or list)");
@@ -123,11 +137,34 @@ ParseResult parse_cli(const std::vector<std::string>& args) {
       ->capture_default_str();
   add_tracing_options(*daemon, o, attach, ringbuf);
   add_path_options(*daemon, o);
+  return app_ptr;
+}
+
+ParseResult parse_cli(const std::vector<std::string>& args) {
+  CliBindings b;
+  auto app_ptr = make_cli(b);
+  CLI::App& app = *app_ptr;
+  Options& o = b.o;
+  const bool& follow = b.follow;
+  const auto& events = b.events;
+  const auto& attach = b.attach;
+  const auto& ringbuf = b.ringbuf;
+  auto* list = app.get_subcommand("list");
+  auto* classify = app.get_subcommand("classify");
+  auto* daemon = app.get_subcommand("daemon");
 
   ParseResult r;
   std::vector<std::string> argv_rev(args.rbegin(), args.rend());
   try {
     app.parse(argv_rev);
+    if (b.help_man) {
+      r.output = man_page(app);
+      return r;
+    }
+    if (!b.completion.empty()) {
+      r.output = b.completion == "bash" ? bash_completion(app) : zsh_completion(app);
+      return r;
+    }
     if (*list) {
       o.command = Command::list;
     } else if (*classify) {

@@ -1,11 +1,15 @@
 // Command-line parsing for the single `lifetrace` binary.
 #pragma once
 
+#include <array>
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
+
+#include <CLI/CLI.hpp>
 
 #include "core/event.h"
 #include "kernel/probes.h"
@@ -40,6 +44,23 @@ struct ParseResult {
   int exit_code = 0;
   std::string output;  // --help/--version text or the error message
 };
+
+// What the command line is parsed into, before validation.
+struct CliBindings {
+  Options o;
+  bool follow = false;
+  std::vector<std::string> events;
+  std::string attach = "auto";
+  std::string ringbuf = "4M";
+  bool help_man = false;   // hidden --help-man
+  std::string completion;  // hidden --completion bash|zsh
+};
+
+inline constexpr std::array<const char*, 3> kAttachModes = {"auto", "fentry", "kprobe"};
+
+// The one CLI11 App: every flag, subcommand and help text. parse_cli, the
+// manual page and the shell completions (app/cli_docs.h) are all built from it.
+std::unique_ptr<CLI::App> make_cli(CliBindings& b);
 
 ParseResult parse_cli(const std::vector<std::string>& args);
 

@@ -16,12 +16,14 @@
 #include <prometheus/exposer.h>
 
 #include "app/session.h"
+#include "exporters/landing_page.h"
 #include "exporters/metrics.h"
 #include "output/event_json.h"
 #include "output/follow_protocol.h"
 #include "output/report.h"
 #include "output/text.h"
 #include "service/follow_server.h"
+#include "service/landing.h"
 #include "util/event_loop.h"
 #include "util/fd.h"
 #include "version.h"
@@ -85,6 +87,7 @@ class Daemon {
   // Declared after the session: on every path the exporter, whose scrapes
   // read the tracer's counters, goes away before the tracer does.
   std::unique_ptr<prometheus::Exposer> exposer_;
+  std::unique_ptr<LandingPage> landing_;  // reads metrics_ and o_; goes before the exposer
   std::unique_ptr<FollowServer> server_;
   util::EventLoop loop_;
   util::Fd watchdog_;
@@ -97,13 +100,19 @@ bool Daemon::start_exporter() {
   // configuration error to report first.
   if (o_.listen_address.empty()) return true;
   try {
-    exposer_ = std::make_unique<prometheus::Exposer>(exporter_options(o_.listen_address));
+    exposer_ = std::make_unique<prometheus::Exposer>(exporter_options(o_.listen_address),
+                                                     LandingPage::callbacks());
   } catch (const std::exception& e) {
     return fail({"cannot serve metrics on " + o_.listen_address + ": " + e.what(),
                  "is another process listening on that port (ss -ltnp)? Choose another with "
                  "--web.listen-address, e.g. 127.0.0.1:9477"});
   }
   for (const auto& c : metrics_.collectables()) exposer_->RegisterCollectable(c, o_.telemetry_path);
+  if (o_.telemetry_path != "/") {
+    landing_ = std::make_unique<LandingPage>(exposer_->GetListeningPorts(), [this] {
+      return render_landing_page(metrics_.landing_page_info(o_.telemetry_path));
+    });
+  }
   return true;
 }
 
@@ -204,6 +213,7 @@ void Daemon::shutdown() {
   metrics_.set_bpf_lost_source(nullptr);
   metrics_.set_denied_source(nullptr);
   metrics_.set_program_misses_source(nullptr);
+  landing_.reset();
   exposer_.reset();         // no scrape may run while the programs are detached
   session_.tracer.reset();  // detaches every program and frees the maps
   server_.reset();          // removes the socket file

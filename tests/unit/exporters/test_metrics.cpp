@@ -20,10 +20,12 @@
 #include "app/cli.h"
 #include "core/pipeline.h"
 #include "core/records.h"
+#include "exporters/landing_page.h"
 #include "exporters/metric_names.h"
 #include "exporters/metrics.h"
 #include "kernel/fake_features.h"
 #include "service/daemon.h"
+#include "service/landing.h"
 #include "util/fd.h"
 
 using namespace lifetrace;
@@ -560,4 +562,75 @@ TEST_CASE("the daemon subcommand's flags, and its default port in --help", "[dae
   REQUIRE(r.options);
   CHECK(r.options->standalone);
   CHECK(r.options->follow_socket == "/tmp/x.sock");
+}
+
+TEST_CASE("the landing page shows the daemon's state, escaped", "[metrics][landing]") {
+  LandingPageInfo info;
+  info.version = "1.2.3";
+  info.kernel_release = "6.1.0-<b>";
+  info.telemetry_path = "/metrics\"x";
+  AttachResult ok;
+  ok.probe = "load";
+  ok.program = "fentry_load_module";
+  ok.attached = true;
+  AttachResult bad;
+  bad.probe = "request";
+  bad.error = "no <symbol> & no twin";
+  info.probes = {ok, bad};
+  info.loaded = {{"c", 3}, {"rust", 1}};
+  const std::string h = render_landing_page(info);
+  CAPTURE(h);
+  CHECK(h.find("Version 1.2.3, Linux 6.1.0-&lt;b&gt;") != std::string::npos);
+  CHECK(h.find("<a href=\"/metrics&quot;x\">") != std::string::npos);
+  CHECK(h.find("1 of 2 attached") != std::string::npos);
+  CHECK(h.find("<td>fentry_load_module</td><td>yes</td>") != std::string::npos);
+  CHECK(h.find("<td>request</td><td>none</td><td>no</td><td>no</td>"
+               "<td>no &lt;symbol&gt; &amp; no twin</td>") != std::string::npos);
+  CHECK(h.find("<td>rust</td><td>1</td>") != std::string::npos);
+  CHECK(h.find("<symbol>") == std::string::npos);
+  CHECK(html_escape(R"(<a href='x'>&"</a>)") == "&lt;a href=&#39;x&#39;&gt;&amp;&quot;&lt;/a&gt;");
+}
+
+TEST_CASE("the exporter serves the landing page at / from the metrics' state", "[metrics][http]") {
+  Metrics m;
+  m.set_build_info("9.9.9", "1.1.0", "6.1.0-test");
+  AttachResult a;
+  a.probe = "init";
+  a.program = "fexit_do_init_module";
+  a.attached = true;
+  AttachResult b;
+  b.probe = "request";
+  b.program = "kprobe___request_module";
+  b.error = "symbol not found";
+  m.set_attach_results({a, b});
+  classify::ModuleInfo rust_mod;
+  rust_mod.name = "qt2025";
+  rust_mod.language = Language::rust;
+  classify::ModuleInfo c_mod;
+  c_mod.name = "kvm";
+  c_mod.language = Language::c;
+  m.seed_inventory({rust_mod, c_mod}, false);
+  load(m, "rnull", Language::rust, 0x1000, 1000, 2000);
+
+  prometheus::Exposer exposer(exporter_options("127.0.0.1:0"), LandingPage::callbacks());
+  for (const auto& c : m.collectables()) exposer.RegisterCollectable(c, "/metrics");
+  const int port = exposer.GetListeningPorts().at(0);
+  {
+    LandingPage page({port}, [&m] { return render_landing_page(m.landing_page_info("/metrics")); });
+    const std::string resp = http_get(port, "/");
+    CAPTURE(resp);
+    CHECK(resp.rfind("HTTP/1.1 200", 0) == 0);
+    CHECK(resp.find("Content-Type: text/html") != std::string::npos);
+    CHECK(resp.find("Version 9.9.9, Linux 6.1.0-test") != std::string::npos);
+    CHECK(resp.find("1 of 2 attached") != std::string::npos);
+    CHECK(resp.find("<td>kprobe___request_module</td><td>no</td>") != std::string::npos);
+    CHECK(resp.find("symbol not found") != std::string::npos);
+    CHECK(resp.find("<td>rust</td><td>2</td>") != std::string::npos);
+    CHECK(resp.find("<td>c</td><td>1</td>") != std::string::npos);
+    CHECK(resp.find("<a href=\"/metrics\">") != std::string::npos);
+    // The telemetry path is still the Exposer's.
+    CHECK(http_get(port, "/metrics").find("lifetrace_modules_loaded") != std::string::npos);
+  }
+  // Without a page registered for the port, `/` is the Exposer's again (404).
+  CHECK(http_get(port, "/").find(" 404") != std::string::npos);
 }
