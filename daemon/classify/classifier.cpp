@@ -216,19 +216,34 @@ nlohmann::json to_json(const Evidence& e) {
 }
 
 Evidence evidence_from_json(const nlohmann::json& v) {
+  // Counts only from JSON unsigned integers: anything else (a float, a
+  // negative or huge number) keeps the default rather than being cast.
+  const auto count = [&v](const char* key) -> uint64_t {
+    auto it = v.find(key);
+    return it != v.end() && it->is_number_unsigned() ? it->get<uint64_t>() : 0;
+  };
+  const auto text = [&v](const char* key) -> std::string {
+    auto it = v.find(key);
+    return it != v.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
   Evidence e;
-  e.symbols = v.value("symbols", std::uint64_t{0});
-  e.defined_functions = v.value("defined_functions", std::uint64_t{0});
-  e.c_functions = v.value("c_functions", std::uint64_t{0});
-  e.rust_v0 = v.value("rust_v0", std::uint64_t{0});
-  e.rust_legacy = v.value("rust_legacy", std::uint64_t{0});
-  e.rust_undefined = v.value("rust_undefined", std::uint64_t{0});
-  e.rustc_comment = v.value("rustc_comment", false);
-  e.examples = v.value("examples", std::vector<std::string>{});
-  e.init_symbol = v.value("init_symbol", "");
-  e.rust_runtime = v.value("rust_runtime", std::uint64_t{0});
-  e.symbols_unread = v.value("symbols_unread", std::uint64_t{0});
-  e.note = v.value("note", "");
+  e.symbols = count("symbols");
+  e.defined_functions = count("defined_functions");
+  e.c_functions = count("c_functions");
+  e.rust_v0 = count("rust_v0");
+  e.rust_legacy = count("rust_legacy");
+  e.rust_undefined = count("rust_undefined");
+  if (auto it = v.find("rustc_comment"); it != v.end() && it->is_boolean()) {
+    e.rustc_comment = it->get<bool>();
+  }
+  if (auto it = v.find("examples"); it != v.end() && it->is_array()) {
+    for (const auto& x : *it)
+      if (x.is_string()) e.examples.push_back(x.get<std::string>());
+  }
+  e.init_symbol = text("init_symbol");
+  e.rust_runtime = count("rust_runtime");
+  e.symbols_unread = count("symbols_unread");
+  e.note = text("note");
   return e;
 }
 

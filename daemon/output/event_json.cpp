@@ -4,8 +4,40 @@
 #include <cinttypes>
 #include <cstdio>
 #include <type_traits>
+#include <utility>
 
 namespace lifetrace {
+
+namespace {
+
+// `v` as a T, or false: an integer must be a JSON integer in T's range (a
+// float or a huge number is refused, never cast), a bool a bool, a string a
+// string. The follow socket's peer may send anything.
+template <typename T>
+bool checked_get(const nlohmann::json& v, T& out) {
+  if constexpr (std::is_same_v<T, bool>) {
+    if (!v.is_boolean()) return false;
+    out = v.get<bool>();
+  } else if constexpr (std::is_integral_v<T>) {
+    if (v.is_number_unsigned()) {
+      const auto u = v.get<std::uint64_t>();
+      if (!std::in_range<T>(u)) return false;
+      out = static_cast<T>(u);
+    } else if (v.is_number_integer()) {
+      const auto i = v.get<std::int64_t>();
+      if (!std::in_range<T>(i)) return false;
+      out = static_cast<T>(i);
+    } else {
+      return false;
+    }
+  } else {
+    if (!v.is_string()) return false;
+    out = v.get<std::string>();
+  }
+  return true;
+}
+
+}  // namespace
 
 nlohmann::json to_json(const Event& e, const WallClock& clock) {
   nlohmann::json j;
@@ -59,11 +91,15 @@ std::optional<Event> event_from_json(const nlohmann::json& j, std::string* error
     if (!classify::parse_language(j.value("language", "unknown"), e.language)) {
       return fail("unknown language " + j.value("language", ""));
     }
-    e.pid = j.value("pid", 0u);
-    e.tid = j.value("tid", 0u);
     e.comm = j.value("comm", "");
-    e.uid = j.value("uid", 0u);
-    e.cgroup_id = j.value("cgroup_id", std::uint64_t{0});
+    const auto number = [&j](const char* key, auto& out) {
+      auto it = j.find(key);
+      return it == j.end() || checked_get(*it, out);
+    };
+    if (!number("pid", e.pid) || !number("tid", e.tid) || !number("uid", e.uid) ||
+        !number("cgroup_id", e.cgroup_id)) {
+      return fail("pid, tid, uid or cgroup_id is not an integer in range");
+    }
     std::string bad;
     for_each_optional_field(e, [&j, &bad](const char* key, auto& field) {
       auto it = j.find(key);
@@ -73,7 +109,12 @@ std::optional<Event> event_from_json(const nlohmann::json& j, std::string* error
         field = stage_from_string(it->template get<std::string>());
         if (!field) bad = "unknown stage " + it->dump();
       } else {
-        field = it->template get<T>();
+        T v{};
+        if (checked_get(*it, v)) {
+          field = std::move(v);
+        } else {
+          bad = std::string("bad '") + key + "': " + it->dump();
+        }
       }
     });
     if (!bad.empty()) return fail(bad);

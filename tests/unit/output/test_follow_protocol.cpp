@@ -60,6 +60,11 @@ TEST_CASE("lines from elsewhere are unknown or malformed, never a crash", "[prot
        false},
       {"{\"event\":\"live\",\"time\":\"1970-01-01T00:00:00.000000000Z\",\"ret\":\"x\"}", false},
       {"{\"something\":\"new\"}", false},
+      // Found by fuzz_follow_protocol: numbers JSON holds as floats or out of range were cast
+      // (undefined behaviour); now they make the line unknown.
+      {"{\"event\":\"live\",\"time\":\"2026-01-01T00:00:00.000000000Z\",\"ret\":-9.5e22}", false},
+      {"{\"event\":\"live\",\"time\":\"2026-01-01T00:00:00.000000000Z\",\"pid\":-1}", false},
+      {"{\"event\":\"live\",\"time\":\"2026-01-01T00:00:00.000000000Z\",\"flags\":1e40}", false},
   }));
   CAPTURE(line);
   const auto msg = proto::parse_line(line);
