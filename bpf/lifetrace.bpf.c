@@ -59,14 +59,29 @@ struct {
  * with -EPERM is a denied attempt: counted per uid and syscall in "denied",
  * and reported through its own small ring buffer at most once every
  * LT_DENIED_REPORT_NS per key, so a flood of them costs the lifecycle records
- * nothing. LRU: an entry whose exit was never seen cannot pin the map.
+ * nothing.
+ *
+ * Each record is built in its own thread's entry, not in per-CPU scratch: on
+ * a preemptible kernel (Debian's 7.2) two syscall tracepoint programs of two
+ * tasks can interleave on one CPU, and a shared buffer swapped their records
+ * (the storm on 7.2 saw one load_start twice and another never). A plain hash,
+ * not LRU: an LRU map may evict a live entry before it is full. An entry whose
+ * exit was never seen is overwritten when its thread id comes back; if the map
+ * is full anyway, the record is counted lost (pending_map_full).
  */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 1024);
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
 	__type(key, __u32);
 	__type(value, struct lt_event);
 } held SEC(".maps");
+/* All zeroes, never written: what a new held entry starts as. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lt_event);
+} zero_event SEC(".maps");
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 1024);
@@ -77,14 +92,6 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 64 << 10);
 } denied_events SEC(".maps");
-/* Where a syscall's entry record is built before it is held: only the
- * syscall tracepoint programs use it, and they do not nest on a CPU. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct lt_event);
-} heldbuf SEC(".maps");
 
 /* Per-CPU scratch: a symbol batch being filled and the LT_REC_MOD_INIT
  * record that follows the walk (both too big for the 512-byte stack). */
@@ -139,29 +146,23 @@ static __always_inline struct lt_event *reserve(__u32 type, __u32 flags)
 	return e;
 }
 
-/* A zeroed entry record to fill and then hold(); 0 if the scratch is gone. */
+/* This thread's held entry record, zeroed, with its header filled: the
+ * caller fills the rest in place, and it stays held until release_held() or
+ * the syscall's exit. 0 (counted) when the map is full. */
 static __always_inline struct lt_event *entry_record(__u32 type)
 {
-	__u32 zero = 0;
-	struct lt_event *e = bpf_map_lookup_elem(&heldbuf, &zero);
+	__u32 zero = 0, tid = (__u32)bpf_get_current_pid_tgid();
+	struct lt_event *z = bpf_map_lookup_elem(&zero_event, &zero), *e;
 
+	if (!z || bpf_map_update_elem(&held, &tid, z, BPF_ANY)) {
+		count_lost(LT_LOST_PENDING_FULL);
+		return 0;
+	}
+	e = bpf_map_lookup_elem(&held, &tid);
 	if (!e)
 		return 0;
-	__builtin_memset(e, 0, sizeof(*e));
 	fill_header(&e->h, type, 0);
 	return e;
-}
-
-/* Holds this thread's entry record until release_held() or the exit. A full
- * map cannot happen with LRU; if the update fails anyway, the record goes out
- * at once, as before holding existed. */
-static __always_inline void hold(struct lt_event *e)
-{
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-
-	if (bpf_map_update_elem(&held, &tid, e, BPF_ANY) &&
-	    bpf_ringbuf_output(&events, e, sizeof(*e), 0))
-		count_lost(LT_LOST_RINGBUF_FULL);
 }
 
 /* The call is past its permission check: its entry record goes out now,
@@ -341,7 +342,6 @@ static __always_inline int on_load_enter(__u32 syscall, const char *image, const
 		read_fd_name(fd, e->load_enter.file, sizeof(e->load_enter.file));
 	else
 		read_image_name(image, len, e->load_enter.name);
-	hold(e);
 	return 0;
 }
 
@@ -669,7 +669,6 @@ int sys_enter_delete_module(struct lt_sys_enter_ctx *ctx)
 	e->unload_enter.flags = (__u32)ctx->args[1];
 	bpf_probe_read_user_str(e->unload_enter.name, sizeof(e->unload_enter.name),
 				(const void *)ctx->args[0]);
-	hold(e);
 	return 0;
 }
 

@@ -77,7 +77,7 @@ enum lt_lost_reason {
 	LT_LOST_RINGBUF_FULL = 0,    /* bpf_ringbuf_reserve/output failed */
 	LT_LOST_SYMBOLS_RINGBUF = 1, /* a symbol batch did not fit the ring buffer */
 	LT_LOST_SYMBOLS_LIMIT = 2,   /* module had more than LT_MAX_SYMBOLS symbols */
-	LT_LOST_PENDING_FULL = 3,    /* per-thread init tracking map was full */
+	LT_LOST_PENDING_FULL = 3,    /* a per-thread map (init tracking, held syscalls) was full */
 	LT_LOST_MAX
 };
 
