@@ -123,12 +123,6 @@ Tracer::~Tracer() {
   impl_->skel.reset();
 }
 
-std::size_t Tracer::attached_count() const {
-  std::size_t n = 0;
-  for (const auto& r : results_) n += r.attached ? 1 : 0;
-  return n;
-}
-
 int Tracer::epoll_fd() const { return ring_buffer__epoll_fd(impl_->rb.get()); }
 
 int Tracer::consume() { return ring_buffer__consume(impl_->rb.get()); }

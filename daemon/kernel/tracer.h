@@ -42,7 +42,6 @@ class Tracer {
   // Things that went wrong on the way but did not stop the start (a program
   // the verifier rejected, replaced by its twin).
   const std::vector<std::string>& warnings() const { return warnings_; }
-  std::size_t attached_count() const;
 
   // Epoll fd that becomes readable when records are waiting (lifecycle
   // records and denied-attempt reports, which have a ring buffer of their own).
