@@ -22,7 +22,7 @@ char LICENSE[] SEC("license") = "GPL";
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 4 << 20); /* resized by the loader (--ringbuf-size) */
+	__uint(max_entries, 1 << 20); /* resized by the loader (--ringbuf-size) */
 } events SEC(".maps");
 
 /* Records lost, by enum lt_lost_reason. Read by the daemon at scrape time. */

@@ -1,5 +1,7 @@
 // lifetrace: follow kernel modules through their whole lifecycle.
 // Thin entry point: parsing, then one command from the libraries.
+#include <malloc.h>
+
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -13,6 +15,14 @@
 
 int main(int argc, char** argv) {
   using namespace lifetrace;
+  // glibc's allocator, sized for a small long-running process (bench/README.md, "Where the
+  // memory went"): one arena, not one per thread that ever allocated (the exporter's
+  // threads); and a fixed mmap threshold, so the large buffers of the start (vmlinux BTF,
+  // /proc/kallsyms, module images) are mapped and given back when freed. glibc would
+  // otherwise raise the threshold after the first such free and put the next ones on the
+  // heap, where they stay resident.
+  mallopt(M_ARENA_MAX, 1);
+  mallopt(M_MMAP_THRESHOLD, 128 * 1024);
   const std::vector<std::string> args(argv + 1, argv + argc);
   const ParseResult parsed = parse_cli(args);
   if (!parsed.options) {

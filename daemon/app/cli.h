@@ -25,7 +25,7 @@ struct Options {
   bool utc = false;
   bool strict = false;
   AttachMode attach = AttachMode::automatic;
-  std::size_t ringbuf_bytes = 4u << 20;
+  std::size_t ringbuf_bytes = 1u << 20;
   std::vector<std::string> module_globs;
   std::set<EventKind> events;      // empty = all
   std::vector<std::string> paths;  // classify
@@ -51,7 +51,7 @@ struct CliBindings {
   bool follow = false;
   std::vector<std::string> events;
   std::string attach = "auto";
-  std::string ringbuf = "4M";
+  std::string ringbuf = "1M";
   bool help_man = false;   // hidden --help-man
   std::string completion;  // hidden --completion bash|zsh
 };

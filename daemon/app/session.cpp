@@ -1,5 +1,7 @@
 #include "app/session.h"
 
+#include <malloc.h>
+
 #include "kernel/inventory_feed.h"
 #include "output/report.h"
 
@@ -27,6 +29,9 @@ std::variant<Session, Problem> start_session(const Options& o, const KernelFeatu
   s.modules = seed_known_modules(pipeline.correlator(), o.procfs, o.sysfs,
                                  [&log](const std::string& w) { log.warning(w); });
   s.status = ready_status(s.tracer->attach_results(), s.modules.size());
+  // The start's temporary memory (libbpf's vmlinux BTF, the inventory's symbol reads) is free
+  // now but partly still on the heap: give those pages back before the long idle life.
+  malloc_trim(0);
   return s;
 }
 

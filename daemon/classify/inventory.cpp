@@ -147,6 +147,10 @@ std::vector<ModuleInfo> inventory(const std::filesystem::path& procfs,
     }
   }
 
+  // /proc/kallsyms lists module symbols only for loaded modules; with none there is nothing
+  // to classify, and reading it (hundreds of thousands of core-kernel lines) is most of a
+  // start's I/O on a large kernel.
+  if (mods.empty()) return mods;
   std::string ks_error;
   auto langs = classify_kallsyms_file(procfs / "kallsyms", &ks_error);
   if (!ks_error.empty() && warning) *warning = "cannot read kallsyms: " + ks_error;

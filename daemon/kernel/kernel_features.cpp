@@ -107,6 +107,13 @@ bool HostFeatures::kallsyms_has(std::string_view name) const {
   return std::binary_search(kallsyms_cache_.begin(), kallsyms_cache_.end(), std::string(name));
 }
 
+void HostFeatures::release_caches() const {
+  btf_.reset();
+  btf_tried_ = false;
+  std::vector<std::string>().swap(kallsyms_cache_);  // clear() would keep the capacity
+  kallsyms_read_ = false;
+}
+
 std::optional<fs::path> HostFeatures::tracefs() const {
   std::error_code ec;
   for (const char* p : {"kernel/tracing", "kernel/debug/tracing"}) {

@@ -215,6 +215,10 @@ std::variant<std::unique_ptr<Tracer>, Problem> Tracer::start(const KernelFeature
       if (p) bpf_program__set_autoload(p, true);
     }
 
+    // The features' parsed vmlinux BTF and kallsyms names were needed for the choice only;
+    // libbpf parses vmlinux BTF again for CO-RE and the fentry targets (and frees it after
+    // the load), so without this both copies would be live at the start-up peak.
+    f.release_caches();
     const int err = lifetrace_bpf__load(im.skel.get());
     if (!err) break;
     const std::string log = libbpf_last_messages();

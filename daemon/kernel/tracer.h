@@ -22,7 +22,7 @@ namespace lifetrace {
 struct TracerOptions {
   AttachMode mode = AttachMode::automatic;
   bool strict = false;                   // any probe that fails to attach is fatal
-  std::size_t ringbuf_bytes = 4u << 20;  // power of two, multiple of the page size
+  std::size_t ringbuf_bytes = 1u << 20;  // power of two, multiple of the page size
 };
 
 class Tracer {

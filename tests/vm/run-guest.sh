@@ -18,6 +18,8 @@
 #   --stop-signal SIG     how the scenario stops lifetrace: INT (default) or TERM
 #   --modules "A B"       more modules to include
 #   --extra FILE          a file to put in the guest's /extra (repeatable; e.g. fixture .ko)
+#   --tree DIR            copy DIR's contents into the guest's root (repeatable; e.g. bpftrace and
+#                         its libraries from bench/footprint/bpftrace-tree.sh)
 #   --timeout SEC         hard limit for the guest (default 300)
 #   --append ARGS         more kernel command line
 #   --qemu-arg ARG        one more qemu argument (repeatable), e.g. a -nic for a networked guest
@@ -39,6 +41,7 @@ kernel_env="" scenario="" out="" lifetrace="" lt_args="" more_modules="" timeout
 stop_signal=INT
 show_console=0
 extras=()
+trees=()
 qemu_extra=()
 while (($#)); do
   case $1 in
@@ -50,6 +53,7 @@ while (($#)); do
     --stop-signal) stop_signal=${2:?}; shift 2 ;;
     --modules) more_modules+=" ${2?}"; shift 2 ;;
     --extra) extras+=("${2:?}"); shift 2 ;;
+    --tree) trees+=("${2:?}"); shift 2 ;;
     --timeout) timeout_s=${2:?}; shift 2 ;;
     --append) append=${2?}; shift 2 ;;
     --qemu-arg) qemu_extra+=("${2?}"); shift 2 ;;
@@ -64,6 +68,7 @@ done
 [[ $stop_signal == INT || $stop_signal == TERM ]] || die "--stop-signal must be INT or TERM"
 [[ -z $lifetrace || -x $lifetrace ]] || die "lifetrace binary '$lifetrace' is not an executable file; build it first (cmake --build BUILD --target lifetrace)"
 for f in "${extras[@]}"; do [[ -f $f ]] || die "extra file '$f' not found"; done
+for d in "${trees[@]}"; do [[ -d $d ]] || die "tree '$d' is not a directory"; done
 
 KVER="" VMLINUZ="" MODDIR="" SUITE="" ARCH="" BUSYBOX=""
 # shellcheck disable=SC1090
@@ -286,6 +291,7 @@ done
 depmod -b "$stage" "$KVER" || die "depmod for the guest's module subset failed"
 
 for f in "${extras[@]}"; do cp "$f" "$stage/extra/"; done
+for d in "${trees[@]}"; do cp -a "$d/." "$stage/"; done
 
 # --- pack (uncompressed: the guest unpacks it faster than it would gunzip it under TCG) ---------
 initrd=$out/.initramfs.cpio

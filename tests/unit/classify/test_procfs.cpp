@@ -145,3 +145,11 @@ TEST_CASE("list: missing kallsyms leaves languages unknown with a warning", "[in
   CHECK(err.str().find("warning: cannot read kallsyms") != std::string::npos);
   CHECK(out.str().find("unknown") != std::string::npos);
 }
+
+TEST_CASE("inventory: no module loaded, kallsyms is not read", "[inventory]") {
+  // data/proc-empty has an empty modules file and no kallsyms: reading it would warn.
+  std::string error, warning;
+  CHECK(inventory(kData + "/proc-empty", kData + "/sys", &error, &warning).empty());
+  CHECK(error.empty());
+  CHECK(warning.empty());
+}
