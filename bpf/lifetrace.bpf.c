@@ -324,13 +324,14 @@ static __always_inline void read_image_name(const char *img, __u64 len, char *ds
 }
 
 static __always_inline int on_load_enter(__u32 syscall, const char *image, const void *uargs,
-					 int fd, __u32 flags, __u64 len)
+					 int fd, __u32 flags, __u64 len, __u32 hflags)
 {
 	struct lt_event *e = entry_record(LT_REC_LOAD_ENTER);
 	long n;
 
 	if (!e)
 		return 0;
+	e->h.flags |= hflags;
 	e->load_enter.syscall = syscall;
 	e->load_enter.fd = fd;
 	e->load_enter.flags = flags;
@@ -345,13 +346,13 @@ static __always_inline int on_load_enter(__u32 syscall, const char *image, const
 	return 0;
 }
 
-static __always_inline int on_load_exit(__u32 syscall, long ret)
+static __always_inline int on_load_exit(__u32 syscall, long ret, __u32 hflags)
 {
 	struct lt_event *e;
 
 	if (settle_held(syscall, ret))
 		return 0;
-	e = reserve(LT_REC_LOAD_EXIT, 0);
+	e = reserve(LT_REC_LOAD_EXIT, hflags);
 	if (!e)
 		return 0;
 	e->load_exit.syscall = syscall;
@@ -365,13 +366,13 @@ int sys_enter_init_module(struct lt_sys_enter_ctx *ctx)
 {
 	/* init_module(void __user *umod, unsigned long len, const char __user *uargs) */
 	return on_load_enter(LT_SYS_INIT_MODULE, (const char *)ctx->args[0],
-			     (const void *)ctx->args[2], -1, 0, ctx->args[1]);
+			     (const void *)ctx->args[2], -1, 0, ctx->args[1], 0);
 }
 
 SEC("tracepoint/syscalls/sys_exit_init_module")
 int sys_exit_init_module(struct lt_sys_exit_ctx *ctx)
 {
-	return on_load_exit(LT_SYS_INIT_MODULE, ctx->ret);
+	return on_load_exit(LT_SYS_INIT_MODULE, ctx->ret, 0);
 }
 
 SEC("tracepoint/syscalls/sys_enter_finit_module")
@@ -379,13 +380,13 @@ int sys_enter_finit_module(struct lt_sys_enter_ctx *ctx)
 {
 	/* finit_module(int fd, const char __user *uargs, int flags) */
 	return on_load_enter(LT_SYS_FINIT_MODULE, 0, (const void *)ctx->args[1], (int)ctx->args[0],
-			     (__u32)ctx->args[2], 0);
+			     (__u32)ctx->args[2], 0, 0);
 }
 
 SEC("tracepoint/syscalls/sys_exit_finit_module")
 int sys_exit_finit_module(struct lt_sys_exit_ctx *ctx)
 {
-	return on_load_exit(LT_SYS_FINIT_MODULE, ctx->ret);
+	return on_load_exit(LT_SYS_FINIT_MODULE, ctx->ret, 0);
 }
 
 /* ---- the module laid out: do_init_module() entry ----------------------- */
@@ -658,33 +659,43 @@ int BPF_KRETPROBE(do_init_module_kretprobe, int ret)
 
 /* ---- unload ------------------------------------------------------------ */
 
-SEC("tracepoint/syscalls/sys_enter_delete_module")
-int sys_enter_delete_module(struct lt_sys_enter_ctx *ctx)
+/* delete_module(const char __user *name_user, unsigned int flags) */
+static __always_inline int on_unload_enter(const void *uname, __u32 flags, __u32 hflags)
 {
-	/* delete_module(const char __user *name_user, unsigned int flags) */
 	struct lt_event *e = entry_record(LT_REC_UNLOAD_ENTER);
 
 	if (!e)
 		return 0;
-	e->unload_enter.flags = (__u32)ctx->args[1];
-	bpf_probe_read_user_str(e->unload_enter.name, sizeof(e->unload_enter.name),
-				(const void *)ctx->args[0]);
+	e->h.flags |= hflags;
+	e->unload_enter.flags = flags;
+	bpf_probe_read_user_str(e->unload_enter.name, sizeof(e->unload_enter.name), uname);
 	return 0;
+}
+
+static __always_inline int on_unload_exit(long ret, __u32 hflags)
+{
+	struct lt_event *e;
+
+	if (settle_held(LT_SYS_DELETE_MODULE, ret))
+		return 0;
+	e = reserve(LT_REC_UNLOAD_EXIT, hflags);
+	if (!e)
+		return 0;
+	e->unload_exit.ret = ret;
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_delete_module")
+int sys_enter_delete_module(struct lt_sys_enter_ctx *ctx)
+{
+	return on_unload_enter((const void *)ctx->args[0], (__u32)ctx->args[1], 0);
 }
 
 SEC("tracepoint/syscalls/sys_exit_delete_module")
 int sys_exit_delete_module(struct lt_sys_exit_ctx *ctx)
 {
-	struct lt_event *e;
-
-	if (settle_held(LT_SYS_DELETE_MODULE, ctx->ret))
-		return 0;
-	e = reserve(LT_REC_UNLOAD_EXIT, 0);
-	if (!e)
-		return 0;
-	e->unload_exit.ret = ctx->ret;
-	bpf_ringbuf_submit(e, 0);
-	return 0;
+	return on_unload_exit(ctx->ret, 0);
 }
 
 static __always_inline int on_free(struct module *mod, __u32 flags)
@@ -742,4 +753,123 @@ SEC("raw_tp/module_request")
 int BPF_PROG(module_request_raw, char *name, bool wait, unsigned long ip)
 {
 	return on_request(name, wait, ip, LT_F_KPROBE);
+}
+
+/* ---- load and unload without the syscall tracepoints -------------------
+ *
+ * The twins of the six syscall tracepoint programs above, for kernels built
+ * without CONFIG_FTRACE_SYSCALLS (no syscalls/ tracepoints at all) and for
+ * `lifetrace --no-syscall-tracepoints`. They attach to the function each
+ * syscall enters through: on x86_64 and arm64 (CONFIG_ARCH_HAS_SYSCALL_WRAPPER,
+ * since 4.17 and 4.19) that is __x64_sys_NAME / __arm64_sys_NAME, whose only
+ * argument is the caller's saved registers (const struct pt_regs *), and the
+ * syscall's own arguments are read from those (PT_REGS_PARMn_CORE_SYSCALL:
+ * di, si, dx on x86_64; orig_x0, x1, x2 on arm64). Like the tracepoints they
+ * run before the kernel's permission check and see the syscall's return value,
+ * so the records they feed to the same helpers are the same (only
+ * LT_F_KPROBE marks the kprobe twins). fentry/fexit first; kprobe/kretprobe
+ * where the kernel has no BPF trampolines. The probe table
+ * (daemon/kernel/probes.cpp) names the same functions.
+ */
+#if defined(__TARGET_ARCH_x86)
+#define LT_SYSCALL_FN(name) "__x64_sys_" #name
+#elif defined(__TARGET_ARCH_arm64)
+#define LT_SYSCALL_FN(name) "__arm64_sys_" #name
+#else
+#error "lifetrace knows the syscall entry functions of x86_64 and arm64 only"
+#endif
+
+/* init_module(void __user *umod, unsigned long len, const char __user *uargs) */
+static __always_inline int init_module_enter(const struct pt_regs *regs, __u32 hflags)
+{
+	return on_load_enter(LT_SYS_INIT_MODULE, (const char *)PT_REGS_PARM1_CORE_SYSCALL(regs),
+			     (const void *)PT_REGS_PARM3_CORE_SYSCALL(regs), -1, 0,
+			     PT_REGS_PARM2_CORE_SYSCALL(regs), hflags);
+}
+
+/* finit_module(int fd, const char __user *uargs, int flags) */
+static __always_inline int finit_module_enter(const struct pt_regs *regs, __u32 hflags)
+{
+	return on_load_enter(LT_SYS_FINIT_MODULE, 0, (const void *)PT_REGS_PARM2_CORE_SYSCALL(regs),
+			     (int)PT_REGS_PARM1_CORE_SYSCALL(regs),
+			     (__u32)PT_REGS_PARM3_CORE_SYSCALL(regs), 0, hflags);
+}
+
+/* delete_module(const char __user *name_user, unsigned int flags) */
+static __always_inline int delete_module_enter(const struct pt_regs *regs, __u32 hflags)
+{
+	return on_unload_enter((const void *)PT_REGS_PARM1_CORE_SYSCALL(regs),
+			       (__u32)PT_REGS_PARM2_CORE_SYSCALL(regs), hflags);
+}
+
+SEC("fentry/" LT_SYSCALL_FN(init_module))
+int BPF_PROG(init_module_enter_fentry, const struct pt_regs *regs)
+{
+	return init_module_enter(regs, 0);
+}
+
+SEC("fexit/" LT_SYSCALL_FN(init_module))
+int BPF_PROG(init_module_exit_fexit, const struct pt_regs *regs, long ret)
+{
+	return on_load_exit(LT_SYS_INIT_MODULE, ret, 0);
+}
+
+SEC("kprobe/" LT_SYSCALL_FN(init_module))
+int BPF_KPROBE(init_module_enter_kprobe, const struct pt_regs *regs)
+{
+	return init_module_enter(regs, LT_F_KPROBE);
+}
+
+SEC("kretprobe/" LT_SYSCALL_FN(init_module))
+int BPF_KRETPROBE(init_module_exit_kretprobe, long ret)
+{
+	return on_load_exit(LT_SYS_INIT_MODULE, ret, LT_F_KPROBE);
+}
+
+SEC("fentry/" LT_SYSCALL_FN(finit_module))
+int BPF_PROG(finit_module_enter_fentry, const struct pt_regs *regs)
+{
+	return finit_module_enter(regs, 0);
+}
+
+SEC("fexit/" LT_SYSCALL_FN(finit_module))
+int BPF_PROG(finit_module_exit_fexit, const struct pt_regs *regs, long ret)
+{
+	return on_load_exit(LT_SYS_FINIT_MODULE, ret, 0);
+}
+
+SEC("kprobe/" LT_SYSCALL_FN(finit_module))
+int BPF_KPROBE(finit_module_enter_kprobe, const struct pt_regs *regs)
+{
+	return finit_module_enter(regs, LT_F_KPROBE);
+}
+
+SEC("kretprobe/" LT_SYSCALL_FN(finit_module))
+int BPF_KRETPROBE(finit_module_exit_kretprobe, long ret)
+{
+	return on_load_exit(LT_SYS_FINIT_MODULE, ret, LT_F_KPROBE);
+}
+
+SEC("fentry/" LT_SYSCALL_FN(delete_module))
+int BPF_PROG(delete_module_enter_fentry, const struct pt_regs *regs)
+{
+	return delete_module_enter(regs, 0);
+}
+
+SEC("fexit/" LT_SYSCALL_FN(delete_module))
+int BPF_PROG(delete_module_exit_fexit, const struct pt_regs *regs, long ret)
+{
+	return on_unload_exit(ret, 0);
+}
+
+SEC("kprobe/" LT_SYSCALL_FN(delete_module))
+int BPF_KPROBE(delete_module_enter_kprobe, const struct pt_regs *regs)
+{
+	return delete_module_enter(regs, LT_F_KPROBE);
+}
+
+SEC("kretprobe/" LT_SYSCALL_FN(delete_module))
+int BPF_KRETPROBE(delete_module_exit_kretprobe, long ret)
+{
+	return on_unload_exit(ret, LT_F_KPROBE);
 }

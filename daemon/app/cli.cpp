@@ -20,6 +20,9 @@ Examples:
   sudo lifetrace --follow                      one line per lifecycle event
   sudo lifetrace --follow --json               NDJSON, one object per event
   sudo lifetrace --follow --module 'kvm*' --event load_failed --event init_done
+  sudo lifetrace --follow -v --no-syscall-tracepoints
+                                               the fallback of kernels without syscall
+                                               tracepoints, on any kernel; -v shows the probes
   lifetrace --follow                           (as a member of group lifetrace) through the daemon
   lifetrace daemon                             the service: metrics on :9477, follow socket
   lifetrace list                               loaded modules with their language
@@ -55,6 +58,9 @@ void add_tracing_options(CLI::App& app, Options& o, std::string& attach, std::st
                  "Probe flavour: auto, fentry (no fallback) or kprobe (prefer twins)")
       ->check(CLI::IsMember(std::vector<std::string>(kAttachModes.begin(), kAttachModes.end())))
       ->capture_default_str();
+  app.add_flag("--no-syscall-tracepoints", o.no_syscall_tracepoints,
+               "Follow load and unload syscalls through their entry functions "
+               "(fentry, else kprobes), as on kernels without CONFIG_FTRACE_SYSCALLS");
   app.add_flag("--strict", o.strict, "Fail if any probe cannot be attached");
   app.add_option("--ringbuf-size", ringbuf, "BPF ring buffer size, e.g. 4M (power of two)");
   app.add_flag("-v,--verbose", o.verbose, "Print libbpf's messages and probe choices");

@@ -25,6 +25,7 @@ struct Options {
   bool utc = false;
   bool strict = false;
   AttachMode attach = AttachMode::automatic;
+  bool no_syscall_tracepoints = false;  // follow load/unload through the syscall functions
   std::size_t ringbuf_bytes = 1u << 20;
   std::vector<std::string> module_globs;
   std::set<EventKind> events;      // empty = all

@@ -17,6 +17,8 @@ std::variant<Session, Problem> start_session(const Options& o, const KernelFeatu
   TracerOptions topts;
   topts.mode = o.attach;
   topts.strict = o.strict;
+  topts.syscall_tracepoints =
+      o.no_syscall_tracepoints ? SyscallTracepoints::avoid : SyscallTracepoints::use;
   topts.ringbuf_bytes = o.ringbuf_bytes;
   auto started =
       Tracer::start(f, topts, [&pipeline](std::span<const std::byte> d) { pipeline.on_record(d); });

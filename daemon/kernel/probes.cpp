@@ -22,6 +22,18 @@ std::optional<AttachMode> attach_mode_from_string(std::string_view s) {
   return std::nullopt;
 }
 
+// The function a syscall enters through, whose only argument is the caller's
+// struct pt_regs (CONFIG_ARCH_HAS_SYSCALL_WRAPPER, on both architectures since
+// 4.17/4.19); bpf/lifetrace.bpf.c attaches its fallback programs to the same
+// names (LT_SYSCALL_FN).
+#if defined(__x86_64__)
+#define LT_SYSCALL_FN(name) "__x64_sys_" name
+#elif defined(__aarch64__)
+#define LT_SYSCALL_FN(name) "__arm64_sys_" name
+#else
+#error "lifetrace knows the syscall entry functions of x86_64 and arm64 only"
+#endif
+
 const std::vector<ProbeSpec>& probe_table() {
   static const std::vector<ProbeSpec> table = {
       {"init_module_enter",
@@ -29,25 +41,37 @@ const std::vector<ProbeSpec>& probe_table() {
        "syscalls",
        {"sys_enter_init_module", Flavor::tracepoint},
        std::nullopt,
-       true},
+       true,
+       FallbackSpec{LT_SYSCALL_FN("init_module"),
+                    {"init_module_enter_fentry", Flavor::fentry},
+                    ProgramSpec{"init_module_enter_kprobe", Flavor::kprobe}}},
       {"init_module_exit",
        "sys_exit_init_module",
        "syscalls",
        {"sys_exit_init_module", Flavor::tracepoint},
        std::nullopt,
-       true},
+       true,
+       FallbackSpec{LT_SYSCALL_FN("init_module"),
+                    {"init_module_exit_fexit", Flavor::fexit},
+                    ProgramSpec{"init_module_exit_kretprobe", Flavor::kretprobe}}},
       {"finit_module_enter",
        "sys_enter_finit_module",
        "syscalls",
        {"sys_enter_finit_module", Flavor::tracepoint},
        std::nullopt,
-       true},
+       true,
+       FallbackSpec{LT_SYSCALL_FN("finit_module"),
+                    {"finit_module_enter_fentry", Flavor::fentry},
+                    ProgramSpec{"finit_module_enter_kprobe", Flavor::kprobe}}},
       {"finit_module_exit",
        "sys_exit_finit_module",
        "syscalls",
        {"sys_exit_finit_module", Flavor::tracepoint},
        std::nullopt,
-       true},
+       true,
+       FallbackSpec{LT_SYSCALL_FN("finit_module"),
+                    {"finit_module_exit_fexit", Flavor::fexit},
+                    ProgramSpec{"finit_module_exit_kretprobe", Flavor::kretprobe}}},
       {"do_init_module_enter",
        "do_init_module",
        nullptr,
@@ -77,13 +101,19 @@ const std::vector<ProbeSpec>& probe_table() {
        "syscalls",
        {"sys_enter_delete_module", Flavor::tracepoint},
        std::nullopt,
-       false},
+       false,
+       FallbackSpec{LT_SYSCALL_FN("delete_module"),
+                    {"delete_module_enter_fentry", Flavor::fentry},
+                    ProgramSpec{"delete_module_enter_kprobe", Flavor::kprobe}}},
       {"delete_module_exit",
        "sys_exit_delete_module",
        "syscalls",
        {"sys_exit_delete_module", Flavor::tracepoint},
        std::nullopt,
-       false},
+       false,
+       FallbackSpec{LT_SYSCALL_FN("delete_module"),
+                    {"delete_module_exit_fexit", Flavor::fexit},
+                    ProgramSpec{"delete_module_exit_kretprobe", Flavor::kretprobe}}},
       {"free_module",
        "free_module",
        nullptr,
@@ -105,14 +135,27 @@ std::vector<std::string> all_program_names() {
   for (const auto& p : probe_table()) {
     names.emplace_back(p.primary.program);
     if (p.twin) names.emplace_back(p.twin->program);
+    if (p.fallback) {
+      names.emplace_back(p.fallback->primary.program);
+      if (p.fallback->twin) names.emplace_back(p.fallback->twin->program);
+    }
   }
   return names;
 }
 
 namespace {
 
+// One attach point: a target (and tracefs category) with a primary program and
+// maybe a twin; a probe's own, or its fallback.
+struct AttachPoint {
+  const char* target;
+  const char* category;
+  const ProgramSpec& primary;
+  const std::optional<ProgramSpec>& twin;
+};
+
 // Whether `prog` can attach to its target here; sets `why` when it cannot.
-bool usable(const KernelFeatures& f, const ProbeSpec& p, const ProgramSpec& prog,
+bool usable(const KernelFeatures& f, const AttachPoint& p, const ProgramSpec& prog,
             const std::set<std::string>& rejected, std::string& why) {
   if (rejected.count(prog.program)) {
     why = std::string("the kernel's verifier rejected ") + prog.program;
@@ -164,32 +207,61 @@ bool usable(const KernelFeatures& f, const ProbeSpec& p, const ProgramSpec& prog
   return false;
 }
 
+// The program to load for one attach point under `mode`, or nullopt; `reason`
+// says why this one (or why none).
+std::optional<ProgramSpec> pick(const KernelFeatures& f, const AttachPoint& p, AttachMode mode,
+                                const std::set<std::string>& rejected, std::string& reason) {
+  std::string why_primary, why_twin;
+  const bool prefer_twin = mode == AttachMode::kprobe && p.twin;
+  const bool allow_twin = mode != AttachMode::fentry;
+  if (prefer_twin && usable(f, p, *p.twin, rejected, why_twin)) {
+    reason = "forced by --attach=kprobe";
+    return p.twin;
+  }
+  if (usable(f, p, p.primary, rejected, why_primary)) {
+    reason = prefer_twin ? "twin unusable: " + why_twin : "preferred";
+    return p.primary;
+  }
+  if (p.twin && allow_twin && !prefer_twin && usable(f, p, *p.twin, rejected, why_twin)) {
+    reason = std::string(to_string(p.primary.flavor)) + " unusable: " + why_primary;
+    return p.twin;
+  }
+  reason = why_primary;
+  if (p.twin && allow_twin) {
+    if (why_twin.empty()) usable(f, p, *p.twin, rejected, why_twin);
+    reason += "; " + why_twin;
+  }
+  return std::nullopt;
+}
+
+bool is_syscall_tracepoint(const ProbeSpec& p) {
+  return p.primary.flavor == Flavor::tracepoint && p.category &&
+         std::string_view(p.category) == "syscalls";
+}
+
 }  // namespace
 
 std::vector<ProbeChoice> choose_programs(const KernelFeatures& f, AttachMode mode,
-                                         const std::set<std::string>& rejected) {
+                                         const std::set<std::string>& rejected,
+                                         SyscallTracepoints syscall_tps) {
   std::vector<ProbeChoice> out;
   for (const auto& p : probe_table()) {
     ProbeChoice c;
     c.spec = &p;
-    std::string why_primary, why_twin;
-    const bool prefer_twin = mode == AttachMode::kprobe && p.twin;
-    const bool allow_twin = mode != AttachMode::fentry;
-    if (prefer_twin && usable(f, p, *p.twin, rejected, why_twin)) {
-      c.chosen = p.twin;
-      c.reason = "forced by --attach=kprobe";
-    } else if (usable(f, p, p.primary, rejected, why_primary)) {
-      c.chosen = p.primary;
-      c.reason = prefer_twin ? "twin unusable: " + why_twin : "preferred";
-    } else if (p.twin && allow_twin && !prefer_twin && usable(f, p, *p.twin, rejected, why_twin)) {
-      c.chosen = p.twin;
-      c.reason = std::string(to_string(p.primary.flavor)) + " unusable: " + why_primary;
+    if (syscall_tps == SyscallTracepoints::avoid && is_syscall_tracepoint(p)) {
+      c.reason = "syscall tracepoints avoided (--no-syscall-tracepoints)";
     } else {
-      c.reason = why_primary;
-      if (p.twin && allow_twin) {
-        if (why_twin.empty()) usable(f, p, *p.twin, rejected, why_twin);
-        c.reason += "; " + why_twin;
-      }
+      c.chosen = pick(f, {p.target, p.category, p.primary, p.twin}, mode, rejected, c.reason);
+    }
+    if (!c.chosen && p.fallback) {
+      std::string why;
+      c.chosen = pick(f, {p.fallback->target, nullptr, p.fallback->primary, p.fallback->twin}, mode,
+                      rejected, why);
+      const std::string target = p.fallback->target;
+      if (!c.chosen)
+        c.reason += "; fallback " + target + ": " + why;
+      else
+        c.reason += "; fell back to " + target + (why == "preferred" ? "" : " (" + why + ")");
     }
     out.push_back(std::move(c));
   }

@@ -23,6 +23,16 @@ struct ProgramSpec {
   Flavor flavor;
 };
 
+// Another attach point that yields the same records, used when the probe's own
+// one cannot be (or must not be) used: the syscall tracepoints are missing on
+// kernels built without CONFIG_FTRACE_SYSCALLS, and --no-syscall-tracepoints
+// avoids them, so their probes fall back to the syscall's entry function.
+struct FallbackSpec {
+  const char* target;  // kernel function
+  ProgramSpec primary;
+  std::optional<ProgramSpec> twin;
+};
+
 struct ProbeSpec {
   const char* probe;     // logical name: used in messages and metrics
   const char* target;    // kernel function or tracepoint
@@ -30,12 +40,17 @@ struct ProbeSpec {
   ProgramSpec primary;
   std::optional<ProgramSpec> twin;
   bool required;  // without it lifetrace cannot say anything useful
+  std::optional<FallbackSpec> fallback = std::nullopt;
 };
+
+// Whether the syscall tracepoints (category "syscalls") may be used.
+enum class SyscallTracepoints { use, avoid };
 
 // Every probe, in attach order.
 const std::vector<ProbeSpec>& probe_table();
 
-// Every program name in lifetrace.bpf.c (both twins), for autoload control.
+// Every program name in lifetrace.bpf.c (both twins and the fallbacks), for
+// autoload control.
 std::vector<std::string> all_program_names();
 
 struct ProbeChoice {
@@ -44,11 +59,12 @@ struct ProbeChoice {
   std::string reason;                 // why this one (or why none)
 };
 
-// Picks, for each probe, the program to load on this kernel. Programs in
-// `rejected` (refused by this kernel's verifier on an earlier attempt) are
-// never chosen again.
+// Picks, for each probe, the program to load on this kernel: its primary or
+// twin, else its fallback's. Programs in `rejected` (refused by this kernel's
+// verifier on an earlier attempt) are never chosen again.
 std::vector<ProbeChoice> choose_programs(const KernelFeatures& f, AttachMode mode,
-                                         const std::set<std::string>& rejected = {});
+                                         const std::set<std::string>& rejected = {},
+                                         SyscallTracepoints syscall_tps = SyscallTracepoints::use);
 
 // The program libbpf named in "prog 'NAME': failed to load", if any.
 std::optional<std::string> failed_program(const std::string& libbpf_log);

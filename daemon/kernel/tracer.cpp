@@ -206,7 +206,7 @@ std::variant<std::unique_ptr<Tracer>, Problem> Tracer::start(const KernelFeature
     }
 
     // Choose one program per probe before load; everything else stays unloaded.
-    choices = choose_programs(f, opts.mode, rejected);
+    choices = choose_programs(f, opts.mode, rejected, opts.syscall_tracepoints);
     bpf_program* prog = nullptr;
     bpf_object__for_each_program(prog, im.skel->obj) { bpf_program__set_autoload(prog, false); }
     for (const auto& c : choices) {

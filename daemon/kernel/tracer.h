@@ -21,7 +21,8 @@ namespace lifetrace {
 
 struct TracerOptions {
   AttachMode mode = AttachMode::automatic;
-  bool strict = false;                   // any probe that fails to attach is fatal
+  bool strict = false;  // any probe that fails to attach is fatal
+  SyscallTracepoints syscall_tracepoints = SyscallTracepoints::use;
   std::size_t ringbuf_bytes = 1u << 20;  // power of two, multiple of the page size
 };
 

@@ -478,6 +478,39 @@ TEST_CASE("the guest ran the scenario to its end with lifetrace attached", "[gue
   EXPECT(!in.events.empty(), tag() << "lifetrace printed no events");
 }
 
+// Which attach points followed the load and unload syscalls: a .nosyscalltp run (lifetrace
+// --no-syscall-tracepoints -v, see run-tier.sh) must have used the syscalls' entry functions
+// (fentry/fexit, or kprobe/kretprobe in a .kprobe run), named by -v's "probe P: FLAVOUR PROGRAM
+// (why)" lines, and no tracepoint at all; every other run the syscall tracepoints.
+TEST_CASE("the load and unload syscalls are followed where the run asked", "[attach]") {
+  const auto& in = input();
+  const bool fallback = g_config.run.find(".nosyscalltp") != std::string::npos;
+  const bool kprobe = g_config.run.find(".kprobe") != std::string::npos;
+  static const std::regex kReady(R"(lifetrace: ready: \d+ of \d+ probes attached \(([a-z_,]*)\))");
+  std::smatch m;
+  if (!std::regex_search(in.stderr_text, m, kReady)) {
+    FAIL_CHECK(tag() << "lifetrace's stderr has no 'ready: N of M probes attached (...)' line");
+    return;
+  }
+  const std::string flavours = "," + m[1].str() + ",";
+  EXPECT((flavours.find(",tracepoint,") != std::string::npos) != fallback,
+         tag() << "attached flavours (" << m[1] << ") should "
+               << (fallback ? "not include" : "include") << " tracepoint");
+  if (!fallback) return;
+  for (const char* probe : {"init_module_enter", "init_module_exit", "finit_module_enter",
+                            "finit_module_exit", "delete_module_enter", "delete_module_exit"}) {
+    const std::string p = probe;
+    const bool enter = p.find("_enter") != std::string::npos;
+    const std::string flavour =
+        kprobe ? (enter ? "kprobe" : "kretprobe") : (enter ? "fentry" : "fexit");
+    const std::string want =
+        "probe " + p + ": " + flavour + " " + p + "_" + flavour +
+        " (syscall tracepoints avoided (--no-syscall-tracepoints); fell back to ";
+    EXPECT(in.stderr_text.find(want) != std::string::npos,
+           tag() << "lifetrace -v should say '" << want << "...'");
+  }
+}
+
 TEST_CASE("every line is an event object with the common fields", "[format]") {
   const auto& in = input();
   for (const auto& err : in.parse_errors) FAIL_CHECK(tag() << "lifetrace.ndjson " << err);

@@ -65,4 +65,14 @@ expect forged 1 "the flood's strings reached lifetrace's events" '[denied]'
 variant flood_as_load '0,/"event":"denied"/s/"event":"denied"/"event":"load_failed"/'
 expect flood_as_load 1 'a lifecycle event from the flooding uid 1000' '[denied]'
 
+# The run's flavour: a .nosyscalltp run (lifetrace --no-syscall-tracepoints -v) must follow the
+# syscalls without any tracepoint, and -v must name the fallback programs.
+variant tracepoints_in_nosyscalltp ''
+expect tracepoints_in_nosyscalltp 1 'attached flavours (tracepoint,fentry,fexit,tp_btf) should not include tracepoint' \
+  '[attach]' --kernel trixie.nosyscalltp
+variant_of nosyscalltp_silent lifetrace.stderr 's/(tracepoint,fentry,fexit,tp_btf)/(fentry,fexit,tp_btf)/'
+expect nosyscalltp_silent 1 "lifetrace -v should say 'probe init_module_enter: fentry init_module_enter_fentry" \
+  '[attach]' --kernel trixie.nosyscalltp
+expect nosyscalltp_silent 1 'should include tracepoint' '[attach]'
+
 finish

@@ -11,7 +11,9 @@
 #                                                  the results with lifetrace-vm-check
 #
 # RUN is bookworm, trixie or sid, optionally with .kprobe (the same scenario with
-# lifetrace --attach=kprobe; CTest runs trixie.kprobe and bookworm.kprobe), .storm (the
+# lifetrace --attach=kprobe; CTest runs trixie.kprobe and bookworm.kprobe), .nosyscalltp (the
+# same scenario with lifetrace --no-syscall-tracepoints -v: load and unload followed through the
+# syscalls' entry functions; CTest runs trixie.nosyscalltp and sid.nosyscalltp), .storm (the
 # parallel load/unload storm, scenarios/storm.sh, checked by the --checker given, which must
 # then be lifetrace-vm-storm-check; .storm.kprobe: the storm with --attach=kprobe, by hand)
 # and/or .arm64 (the suite's arm64 kernel in qemu-system-aarch64, with an arm64 lifetrace from
@@ -83,18 +85,23 @@ case $cmd in
     done
     suite=${run%%.*}
     variant=${run#"$suite"}
-    lt_args=()
+    lt_flags=() stop=()
     arch=amd64
     storm=""
     for v in $(tr '.' ' ' <<<"$variant"); do
       case $v in
         # The kprobe runs also stop lifetrace with SIGTERM instead of SIGINT.
-        kprobe) lt_args=(--lifetrace-args --attach=kprobe --stop-signal TERM) ;;
+        kprobe) lt_flags+=(--attach=kprobe) stop=(--stop-signal TERM) ;;
+        # Load and unload followed without the syscall tracepoints, as on a kernel built
+        # without CONFIG_FTRACE_SYSCALLS; -v names the programs chosen (the checker reads it).
+        nosyscalltp) lt_flags+=(--no-syscall-tracepoints -v) ;;
         arm64) arch=arm64 ;;
         storm) storm=1 ;;
-        *) die "unknown run variant '.$v' in '$run' (known: .kprobe, .storm, .arm64)" ;;
+        *) die "unknown run variant '.$v' in '$run' (known: .kprobe, .nosyscalltp, .storm, .arm64)" ;;
       esac
     done
+    lt_args=("${stop[@]}")
+    ((${#lt_flags[@]} == 0)) || lt_args+=(--lifetrace-args "${lt_flags[*]}")
     if [[ $arch == arm64 ]]; then
       # Optional: skipped (77) rather than failed where nobody built for arm64.
       if [[ -z $lifetrace || ! -x $lifetrace ]]; then

@@ -18,6 +18,19 @@ TEST_CASE("follow with filters", "[cli]") {
   CHECK(r.options->events == std::set<EventKind>{EventKind::load_failed, EventKind::live});
   CHECK(r.options->attach == AttachMode::automatic);
   CHECK(r.options->ringbuf_bytes == 1u << 20);
+  CHECK_FALSE(r.options->no_syscall_tracepoints);
+}
+
+TEST_CASE("no-syscall-tracepoints is a tracing option of --follow and daemon", "[cli]") {
+  for (const auto& args : {std::vector<std::string>{"--follow", "--no-syscall-tracepoints"},
+                           std::vector<std::string>{"daemon", "--no-syscall-tracepoints"}}) {
+    CAPTURE(args);
+    auto r = parse(args);
+    REQUIRE(r.options);
+    CHECK(r.options->no_syscall_tracepoints);
+  }
+  CHECK_THAT(parse({"--help"}).output, Catch::Contains("--no-syscall-tracepoints"));
+  CHECK_FALSE(parse({"list", "--no-syscall-tracepoints"}).options.has_value());
 }
 
 TEST_CASE("bad input gets a clear error and exit code 2-ish, never an exception", "[cli]") {

@@ -8,14 +8,32 @@
 
 namespace lifetrace::test {
 
+// The function a syscall enters through on the build's architecture, as the
+// probe table names it: "__x64_sys_init_module" for "init_module" on x86_64.
+inline std::string syscall_fn(const std::string& name) {
+#if defined(__aarch64__)
+  return "__arm64_sys_" + name;
+#else
+  return "__x64_sys_" + name;
+#endif
+}
+
 struct FakeFeatures : KernelFeatures {
   bool modules = true, has_btf = true, kprobe_pmu = true, tracefs = true, privileged = true,
        loop = true, trampolines = true, sys_admin = true;
+  bool syscall_tracepoints = true;  // CONFIG_FTRACE_SYSCALLS: tracepoints syscalls/*
   int paranoid = 3;
-  std::set<std::string> btf_funcs{"do_init_module", "do_one_initcall", "free_module"};
+  std::set<std::string> btf_funcs{
+      "do_init_module",          "do_one_initcall",          "free_module",
+      syscall_fn("init_module"), syscall_fn("finit_module"), syscall_fn("delete_module")};
   std::set<std::string> btf_tps{"module_request"};
-  std::set<std::string> kallsyms{"do_init_module", "do_one_initcall", "free_module",
-                                 "__tracepoint_module_request"};
+  std::set<std::string> kallsyms{"do_init_module",
+                                 "do_one_initcall",
+                                 "free_module",
+                                 "__tracepoint_module_request",
+                                 syscall_fn("init_module"),
+                                 syscall_fn("finit_module"),
+                                 syscall_fn("delete_module")};
 
   std::string kernel_release() const override { return "6.1.0-test"; }
   bool module_support() const override { return modules; }
@@ -29,7 +47,9 @@ struct FakeFeatures : KernelFeatures {
   }
   bool kprobes() const override { return kprobe_pmu; }
   bool kallsyms_has(std::string_view n) const override { return kallsyms.count(std::string(n)); }
-  bool tracepoint_exists(std::string_view, std::string_view) const override { return tracefs; }
+  bool tracepoint_exists(std::string_view category, std::string_view) const override {
+    return tracefs && (category != "syscalls" || syscall_tracepoints);
+  }
   bool tracefs_mounted() const override { return tracefs; }
   bool bpf_privileges() const override { return privileged; }
   bool cap_sys_admin() const override { return sys_admin; }

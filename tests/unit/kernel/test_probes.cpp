@@ -22,7 +22,7 @@ TEST_CASE("every program in the table is distinct and every probe has a primary"
   auto names = all_program_names();
   std::set<std::string> unique(names.begin(), names.end());
   CHECK(unique.size() == names.size());
-  CHECK(names.size() == 18);
+  CHECK(names.size() == 30);
 }
 
 TEST_CASE("fentry and tp_btf are preferred where the kernel has them", "[probes]") {
@@ -70,6 +70,99 @@ TEST_CASE("a host like the CI machine: no kprobes and no module functions", "[pr
   CHECK_THAT(c.reason, Catch::Contains("no BPF trampoline") && Catch::Contains("no kprobes"));
 }
 
+namespace {
+// The six probes of the load and unload syscalls, with their fallback programs' stem.
+const std::vector<std::string> kSyscallProbes = {"init_module_enter",   "init_module_exit",
+                                                 "finit_module_enter",  "finit_module_exit",
+                                                 "delete_module_enter", "delete_module_exit"};
+bool is_enter(const std::string& probe) { return probe.find("_enter") != std::string::npos; }
+}  // namespace
+
+TEST_CASE("without syscall tracepoints, load and unload fall back to the syscall functions",
+          "[probes][fallback]") {
+  FakeFeatures f;
+  f.syscall_tracepoints = false;  // a kernel built without CONFIG_FTRACE_SYSCALLS
+  auto cs = choose_programs(f, AttachMode::automatic);
+  for (const auto& probe : kSyscallProbes) {
+    CAPTURE(probe);
+    CHECK(chosen(cs, probe) == probe + (is_enter(probe) ? "_fentry" : "_fexit"));
+    CHECK_THAT(choice(cs, probe).reason,
+               Catch::Contains("does not exist (CONFIG_FTRACE_SYSCALLS?)"));
+  }
+  CHECK_THAT(choice(cs, "init_module_enter").reason,
+             Catch::EndsWith("fell back to " + test::syscall_fn("init_module")));
+  CHECK_THAT(choice(cs, "delete_module_exit").reason,
+             Catch::Contains("fell back to " + test::syscall_fn("delete_module")));
+  // The probes that never used syscall tracepoints are unaffected.
+  CHECK(chosen(cs, "do_init_module_enter") == "do_init_module_fentry");
+  CHECK(chosen(cs, "module_request") == "module_request_btf");
+}
+
+TEST_CASE("the switch --no-syscall-tracepoints takes the fallback where the tracepoints exist",
+          "[probes][fallback]") {
+  FakeFeatures f;
+  auto normal = choose_programs(f, AttachMode::automatic, {}, SyscallTracepoints::use);
+  auto avoided = choose_programs(f, AttachMode::automatic, {}, SyscallTracepoints::avoid);
+  for (const auto& probe : kSyscallProbes) {
+    CAPTURE(probe);
+    CHECK(choice(normal, probe).chosen->flavor == Flavor::tracepoint);
+    CHECK(chosen(avoided, probe) == probe + (is_enter(probe) ? "_fentry" : "_fexit"));
+    CHECK_THAT(choice(avoided, probe).reason,
+               Catch::StartsWith("syscall tracepoints avoided (--no-syscall-tracepoints)"));
+  }
+  CHECK(chosen(avoided, "free_module") == "free_module_fentry");
+}
+
+TEST_CASE("the fallback has kprobe twins, chosen like the other twins", "[probes][fallback]") {
+  FakeFeatures f;
+  f.syscall_tracepoints = false;
+  f.trampolines = false;
+  auto cs = choose_programs(f, AttachMode::automatic);
+  for (const auto& probe : kSyscallProbes) {
+    CAPTURE(probe);
+    CHECK(chosen(cs, probe) == probe + (is_enter(probe) ? "_kprobe" : "_kretprobe"));
+    CHECK_THAT(choice(cs, probe).reason, Catch::Contains("no BPF trampoline for __"));
+  }
+
+  FakeFeatures stock;
+  auto k = choose_programs(stock, AttachMode::kprobe, {}, SyscallTracepoints::avoid);
+  CHECK(chosen(k, "finit_module_enter") == "finit_module_enter_kprobe");
+  CHECK_THAT(choice(k, "finit_module_enter").reason, Catch::Contains("forced by --attach=kprobe"));
+  // --attach=kprobe alone keeps the tracepoints: they are neither fentry nor kprobes.
+  CHECK(chosen(choose_programs(stock, AttachMode::kprobe), "finit_module_enter") ==
+        "sys_enter_finit_module");
+
+  // A fallback fentry program the verifier refused gives way to its kprobe twin.
+  auto r = choose_programs(stock, AttachMode::automatic, {"init_module_enter_fentry"},
+                           SyscallTracepoints::avoid);
+  CHECK(chosen(r, "init_module_enter") == "init_module_enter_kprobe");
+}
+
+TEST_CASE("a missing fallback says why, and only the required probes matter",
+          "[probes][fallback]") {
+  FakeFeatures f;
+  f.syscall_tracepoints = false;
+  f.btf_funcs.erase(test::syscall_fn("delete_module"));
+  f.kallsyms.erase(test::syscall_fn("delete_module"));
+  auto cs = choose_programs(f, AttachMode::automatic);
+  const auto& del = choice(cs, "delete_module_enter");
+  CHECK_FALSE(del.chosen.has_value());
+  CHECK_FALSE(del.spec->required);  // unloads are lost, loads are still followed
+  CHECK_THAT(del.reason, Catch::Contains("CONFIG_FTRACE_SYSCALLS?") &&
+                             Catch::Contains("fallback " + test::syscall_fn("delete_module")) &&
+                             Catch::Contains("is not in /proc/kallsyms"));
+  CHECK(chosen(cs, "init_module_enter") == "init_module_enter_fentry");
+  CHECK(choice(cs, "init_module_enter").spec->required);
+
+  // --attach=fentry never falls back to kprobes, not even on the fallback.
+  f.trampolines = false;
+  auto e = choose_programs(f, AttachMode::fentry);
+  CHECK_FALSE(choice(e, "init_module_enter").chosen.has_value());
+  CHECK_THAT(
+      choice(e, "init_module_enter").reason,
+      Catch::Contains("fallback " + test::syscall_fn("init_module") + ": no BPF trampoline"));
+}
+
 TEST_CASE("preflight names the first thing to fix", "[probes][preflight]") {
   FakeFeatures f;
   CHECK_FALSE(preflight(f).has_value());
@@ -106,9 +199,17 @@ TEST_CASE("a program the verifier rejected gives way to its twin, or to nothing"
   CHECK(chosen(cs, "do_one_initcall_enter") == "do_one_initcall_kprobe");
   CHECK(chosen(cs, "do_one_initcall_exit") == "do_one_initcall_fexit");
 
+  // A rejected syscall tracepoint program gives way to its fallback, and then to nothing.
   cs = choose_programs(f, AttachMode::automatic, {"sys_enter_delete_module"});
-  CHECK(chosen(cs, "delete_module_enter").empty());
+  CHECK(chosen(cs, "delete_module_enter") == "delete_module_enter_fentry");
   CHECK_THAT(choice(cs, "delete_module_enter").reason, Catch::Contains("verifier rejected"));
+  cs = choose_programs(
+      f, AttachMode::automatic,
+      {"sys_enter_delete_module", "delete_module_enter_fentry", "delete_module_enter_kprobe"});
+  CHECK(chosen(cs, "delete_module_enter").empty());
+  CHECK_THAT(choice(cs, "delete_module_enter").reason,
+             Catch::Contains("verifier rejected sys_enter_delete_module") &&
+                 Catch::Contains("verifier rejected delete_module_enter_kprobe"));
 }
 
 TEST_CASE("the failing program is read from libbpf's messages", "[probes]") {
