@@ -86,6 +86,7 @@ std::string format_line(const Event& e, const WallClock& clock, bool utc) {
     add("uid=" + std::to_string(e.uid));
     if (e.attempts) add("attempts=" + std::to_string(*e.attempts));
   }
+  if (e.change) add("change=" + *e.change);
   if (e.forced && *e.forced) add("forced");
   if (e.wait) add(*e.wait ? "wait" : "nowait");
   return line;
