@@ -47,7 +47,7 @@ Event failed_load() {
 
 }  // namespace
 
-TEST_CASE("a failed load becomes an entry with its errno, result and requester", "[journal]") {
+TEST_CASE("a failed load becomes an entry with its errno and result and requester", "[journal]") {
   const auto f = by_name(journal_fields(failed_load(), kClock));
   CHECK(f.at("LIFETRACE_EVENT") == "load_failed");
   CHECK(f.at("LIFETRACE_MODULE") == "dummy");
@@ -111,7 +111,7 @@ TEST_CASE("journal field names follow journald's rules", "[journal]") {
   CHECK_FALSE(valid_journal_field_name(std::string(65, 'A')));
 }
 
-TEST_CASE("event priorities: failures warning, denied notice, steps debug", "[journal]") {
+TEST_CASE("event priorities: failures warning and denied notice and steps debug", "[journal]") {
   Event e = failed_load();
   CHECK(event_priority(e) == LogLevel::warning);
   e.kind = EventKind::unload_done;
@@ -153,7 +153,7 @@ TEST_CASE("a change while down has no requester fields", "[journal]") {
   CHECK(f.count("LIFETRACE_ERRNO") == 0);
 }
 
-TEST_CASE("the journal logger sends entries to its sink, and lines when it fails", "[journal]") {
+TEST_CASE("the journal logger sends entries to its sink and lines when it fails", "[journal]") {
   char* buf = nullptr;
   std::size_t len = 0;
   std::FILE* out = open_memstream(&buf, &len);

@@ -48,7 +48,7 @@ TEST_CASE("the state file round-trips and refuses what it did not write", "[stat
   CHECK(parse_module_state("lifetrace-modules 1\n", &error)->empty());
 }
 
-TEST_CASE("changes while down: loaded, unloaded and reloaded, nothing else", "[state]") {
+TEST_CASE("changes while down: loaded and unloaded and reloaded and nothing else", "[state]") {
   const ModuleSet saved{{"dummy", {10, Language::c}},
                         {"veth", {11, Language::c}},
                         {"qt2025", {12, Language::rust}},
@@ -70,7 +70,7 @@ TEST_CASE("changes while down: loaded, unloaded and reloaded, nothing else", "[s
   CHECK(changes_while_down(now, now).empty());
 }
 
-TEST_CASE("the state file is written atomically, only when the set changed", "[state]") {
+TEST_CASE("the state file is written atomically and only when the set changed", "[state]") {
   TempDir dir;
   ModuleStateFile file(dir.path / "modules.state");
   std::string error;
@@ -104,7 +104,7 @@ TEST_CASE("the state file is written atomically, only when the set changed", "[s
   CHECK(error.find("No such file or directory") != std::string::npos);
 }
 
-TEST_CASE("live modules from a fake /proc/modules, with their sysfs inodes", "[state]") {
+TEST_CASE("live modules from a fake /proc/modules with their sysfs inodes", "[state]") {
   TempDir dir;
   fs::create_directories(dir.path / "proc");
   std::ofstream(dir.path / "proc" / "modules") << "dummy 16384 0 - Live 0x0000000000000000\n"
