@@ -5,6 +5,8 @@
 #include <sys/timerfd.h>
 #include <sys/uio.h>
 #include <systemd/sd-daemon.h>
+// Without it sd_journal_sendv adds CODE_FILE/LINE/FUNC naming send_to_journal, not the event.
+#define SD_JOURNAL_SUPPRESS_LOCATION
 #include <systemd/sd-journal.h>
 #include <time.h>
 #include <unistd.h>

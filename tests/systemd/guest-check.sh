@@ -223,12 +223,14 @@ for f in '"LIFETRACE_LANGUAGE":"c"' '"LIFETRACE_RESULT":"live"' '"LIFETRACE_LOAD
          '"LIFETRACE_COMM":"modprobe"' '"LIFETRACE_UID":"0"' '"LIFETRACE_PID":"[0-9]+"' \
          '"PRIORITY":"6"' '"MESSAGE_ID":"27b0db13b2f44e3aaeddc6240d92fefd"' '"_SYSTEMD_UNIT":"lifetrace.service"' \
          '"MESSAGE":"event: [^"]* live +dummy '; do
-  grep -qE "$f" <<<"$live" && pass "journal_live_field ${f%%:*}" || fail "journal_live_field ${f%%:*}" "not in: ${live:0:400}"
+  n=$(sed -E 's/^"([A-Z_]+)".*/\1/' <<<"$f")
+  grep -qE "$f" <<<"$live" && pass "journal_live_field_$n" || fail "journal_live_field_$n" "not in: ${live:0:400}"
 done
 failed=$(grep '"LIFETRACE_EVENT":"load_failed"' /tmp/dummy.json | head -n1)
 for f in '"LIFETRACE_ERRNO":"EEXIST"' '"LIFETRACE_ERRNO_NUMBER":"17"' '"LIFETRACE_RET":"-17"' \
          '"LIFETRACE_RESULT":"load_failed"' '"LIFETRACE_COMM":"insmod"' '"PRIORITY":"4"'; do
-  grep -qE "$f" <<<"$failed" && pass "journal_failed_field ${f%%:*}" || fail "journal_failed_field ${f%%:*}" "not in: ${failed:0:400}"
+  n=$(sed -E 's/^"([A-Z_]+)".*/\1/' <<<"$f")
+  grep -qE "$f" <<<"$failed" && pass "journal_failed_field_$n" || fail "journal_failed_field_$n" "not in: ${failed:0:400}"
 done
 init=$(grep '"LIFETRACE_EVENT":"init_done"' /tmp/dummy.json | head -n1)
 grep -qE '"LIFETRACE_INIT_NS":"[0-9]+"' <<<"$init" && pass journal_init_ns || fail journal_init_ns "not in: ${init:0:400}"
