@@ -36,6 +36,11 @@ inline constexpr Spec kLoadDuration{
 // {language}
 inline constexpr Spec kModulesLoaded{"lifetrace_modules_loaded",
                                      "Modules currently loaded, by language."};
+// {change}: loaded, unloaded or reloaded; found by the daemon at start against the state it
+// saved (--state.file), so a module changed while lifetrace was down is not silently absorbed.
+inline constexpr Spec kModulesChangedWhileDown{
+    "lifetrace_modules_changed_while_down_total",
+    "Modules loaded, unloaded or reloaded while lifetrace was not running, found at its start."};
 // {module, language, taints, signed}; signed is true, false or unknown.
 inline constexpr Spec kModuleInfo{
     "lifetrace_module_info",

@@ -188,6 +188,12 @@ Metrics::Metrics()
                    .Help(m::kModuleRequests.help)
                    .Register(reg)
                    .Add({});
+  changed_while_down_ = &prometheus::BuildCounter()
+                             .Name(m::kModulesChangedWhileDown.name)
+                             .Help(m::kModulesChangedWhileDown.help)
+                             .Register(reg);
+  for (const char* c : {"loaded", "unloaded", "reloaded"})
+    changed_while_down_->Add({{"change", c}});
   follow_clients_ = &prometheus::BuildGauge()
                          .Name(m::kFollowClients.name)
                          .Help(m::kFollowClients.help)
@@ -376,6 +382,11 @@ void Metrics::on_event(const Event& e) {
       break;
 
     case EventKind::request: requests_->Increment(); break;
+
+    // The loaded gauges were seeded from the inventory at start; this only counts the change.
+    case EventKind::changed_while_down:
+      if (e.change) changed_while_down_->Add({{"change", *e.change}}).Increment();
+      break;
 
     case EventKind::load_start:
     case EventKind::init_start:

@@ -111,6 +111,7 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>* attached_;
   prometheus::Family<prometheus::Gauge>* build_info_;
   prometheus::Counter* requests_;
+  prometheus::Family<prometheus::Counter>* changed_while_down_;
   prometheus::Gauge* follow_clients_;
   prometheus::Counter* evicted_;
   prometheus::Counter* orphans_;

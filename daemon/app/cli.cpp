@@ -141,6 +141,11 @@ std::unique_ptr<CLI::App> make_cli(CliBindings& b) {
       ->add_option("--follow-socket.group", o.follow_group,
                    "Group that may use the follow socket (mode 0660)")
       ->capture_default_str();
+  daemon
+      ->add_option("--state.file", o.state_file,
+                   "File keeping the set of loaded modules, so that modules loaded or removed "
+                   "while the daemon was down are reported at its start; empty for none")
+      ->capture_default_str();
   add_tracing_options(*daemon, o, attach, ringbuf);
   add_path_options(*daemon, o);
   return app_ptr;

@@ -37,6 +37,9 @@ struct Options {
   std::string telemetry_path = "/metrics";
   std::string follow_socket = "/run/lifetrace/follow.sock";  // "" = none
   std::string follow_group = "lifetrace";
+  // The loaded modules the daemon saw last, to report changes made while it
+  // was down (service/module_state.h); "" = keep none.
+  std::string state_file = "/var/lib/lifetrace/modules.state";
   bool standalone = false;  // --follow: load BPF even if a daemon runs
 };
 

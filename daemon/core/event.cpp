@@ -9,7 +9,7 @@
 namespace lifetrace {
 
 namespace {
-constexpr std::array<std::pair<EventKind, std::string_view>, 10> kNames{{
+constexpr std::array<std::pair<EventKind, std::string_view>, 11> kNames{{
     {EventKind::load_start, "load_start"},
     {EventKind::init_start, "init_start"},
     {EventKind::init_done, "init_done"},
@@ -20,6 +20,7 @@ constexpr std::array<std::pair<EventKind, std::string_view>, 10> kNames{{
     {EventKind::freed, "freed"},
     {EventKind::request, "request"},
     {EventKind::denied, "denied"},
+    {EventKind::changed_while_down, "changed_while_down"},
 }};
 }  // namespace
 

@@ -11,21 +11,22 @@
 namespace lifetrace {
 
 enum class EventKind {
-  load_start,    // init_module/finit_module entered
-  init_start,    // module laid out, do_init_module() about to run its init
-  init_done,     // the module's init function returned
-  live,          // do_init_module() returned 0
-  load_failed,   // the load syscall failed (before init, or in init)
-  unload_start,  // delete_module entered
-  unload_done,   // delete_module returned
-  freed,         // free_module(): the module's memory is released
-  request,       // the kernel asked for a module (request_module)
-  denied,        // load/unload syscalls refused at the permission check (rate-limited)
+  load_start,          // init_module/finit_module entered
+  init_start,          // module laid out, do_init_module() about to run its init
+  init_done,           // the module's init function returned
+  live,                // do_init_module() returned 0
+  load_failed,         // the load syscall failed (before init, or in init)
+  unload_start,        // delete_module entered
+  unload_done,         // delete_module returned
+  freed,               // free_module(): the module's memory is released
+  request,             // the kernel asked for a module (request_module)
+  denied,              // load/unload syscalls refused at the permission check (rate-limited)
+  changed_while_down,  // daemon start: a module loaded, unloaded or reloaded since it last ran
 };
 inline constexpr EventKind kAllEventKinds[] = {
-    EventKind::load_start,  EventKind::init_start,   EventKind::init_done,   EventKind::live,
-    EventKind::load_failed, EventKind::unload_start, EventKind::unload_done, EventKind::freed,
-    EventKind::request,     EventKind::denied};
+    EventKind::load_start,  EventKind::init_start,   EventKind::init_done,         EventKind::live,
+    EventKind::load_failed, EventKind::unload_start, EventKind::unload_done,       EventKind::freed,
+    EventKind::request,     EventKind::denied,       EventKind::changed_while_down};
 
 std::string_view to_string(EventKind k);
 std::optional<EventKind> event_kind_from_string(std::string_view s);
@@ -64,6 +65,7 @@ struct Event {
   std::optional<bool> wait;            // request: caller waits for the load
   std::optional<std::string> init_symbol;
   std::optional<std::uint64_t> attempts;  // denied: refused calls since the last denied event
+  std::optional<std::string> change;      // changed_while_down: "loaded", "unloaded", "reloaded"
   std::optional<classify::Result> classification;  // init_start only
   bool via_kprobe = false;                         // produced by a kprobe/raw_tp twin
 };
@@ -92,6 +94,7 @@ void for_each_optional_field(E& e, F&& f) {
   f("wait", e.wait);
   f("init_symbol", e.init_symbol);
   f("attempts", e.attempts);
+  f("change", e.change);
 }
 
 // Kernel taint bits that apply to modules, as letters (kernel/panic.c).

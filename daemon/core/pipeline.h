@@ -16,6 +16,11 @@ namespace lifetrace {
 class EventPipeline {
  public:
   void on_record(std::span<const std::byte> data);
+  // An event that did not come from a record (e.g. the daemon's
+  // changed_while_down at start-up), to every consumer.
+  void emit(const Event& e) {
+    for (auto& c : consumers_) c(e);
+  }
   Correlator& correlator() { return correlator_; }
   void add_consumer(std::function<void(const Event&)> f) { consumers_.push_back(std::move(f)); }
   // Called for each record that cannot be decoded, with the reason.

@@ -1,5 +1,9 @@
 #include "output/log.h"
 
+#include <sys/stat.h>
+
+#include <cstdlib>
+
 #include "util/text.h"
 
 namespace lifetrace {
@@ -45,6 +49,30 @@ void JournalLogger::write(LogLevel level, std::string_view message) {
                static_cast<int>(level_word(level).size()), level_word(level).data(),
                inert(message, /*keep_newlines=*/false).c_str());
   std::fflush(out_);
+}
+
+void JournalLogger::entry(LogLevel level, std::string_view message,
+                          const std::vector<std::string>& fields) {
+  if (sink_) {
+    if (sink_(fields) >= 0) return;
+    ++sink_failures_;
+  }
+  write(level, message);
+}
+
+bool journal_stream_matches(const char* journal_stream, unsigned long long dev,
+                            unsigned long long ino) {
+  if (!journal_stream) return false;
+  unsigned long long d = 0, i = 0;
+  char tail = 0;
+  if (std::sscanf(journal_stream, "%llu:%llu%c", &d, &i, &tail) != 2) return false;
+  return d == dev && i == ino;
+}
+
+bool stream_is_journal(std::FILE* out) {
+  struct stat st {};
+  if (fstat(fileno(out), &st) != 0) return false;
+  return journal_stream_matches(std::getenv("JOURNAL_STREAM"), st.st_dev, st.st_ino);
 }
 
 void JournalLogger::write_hint(std::string_view hint) {

@@ -5,9 +5,12 @@
 // (\xHH), never written raw; in the journal a message is always one line.
 #pragma once
 
+#include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/problem.h"
 
@@ -48,15 +51,37 @@ class TerminalLogger final : public Logger {
   bool verbose_;
 };
 
-// For journald: "<4>lifetrace: warning: ...", flushed line by line.
+// Sends one structured journal entry ("NAME=value" fields); 0 or -errno, as
+// sd_journal_sendv(3). The service passes sd_journal_sendv; tests a fake.
+using JournalSink = std::function<int(const std::vector<std::string>& fields)>;
+
+// For journald: "<4>lifetrace: warning: ...", flushed line by line; and,
+// when given a sink, events as structured entries (output/journal_fields.h).
 class JournalLogger final : public Logger {
  public:
   explicit JournalLogger(std::FILE* out) : out_(out) {}
   void write(LogLevel level, std::string_view message) override;
+  // Entries go to `sink` from now on (an empty sink: lines only).
+  void set_sink(JournalSink sink) { sink_ = std::move(sink); }
+  bool structured() const { return static_cast<bool>(sink_); }
+  // One event: its fields through the sink; without a sink, or if the sink
+  // fails (journald restarting), `message` as a line at `level`.
+  void entry(LogLevel level, std::string_view message, const std::vector<std::string>& fields);
+  std::uint64_t sink_failures() const { return sink_failures_; }
 
  private:
   void write_hint(std::string_view hint) override;
   std::FILE* out_;
+  JournalSink sink_;
+  std::uint64_t sink_failures_ = 0;
 };
+
+// True when `out` is the stream systemd connected to the journal: the
+// $JOURNAL_STREAM "device:inode" it sets names `out`'s file (systemd.exec(5));
+// false for a terminal, a pipe or a file (then lines are all that makes sense).
+bool stream_is_journal(std::FILE* out);
+// The pure part: does "device:inode" name this device and inode?
+bool journal_stream_matches(const char* journal_stream, unsigned long long dev,
+                            unsigned long long ino);
 
 }  // namespace lifetrace

@@ -46,7 +46,8 @@ std::string format_line(const Event& e, const WallClock& clock, bool utc) {
   std::array<char, 160> head{};
   std::array<char, 16> hms{};
   std::strftime(hms.data(), hms.size(), "%H:%M:%S", &tm);
-  const std::string who = std::to_string(e.pid) + "/" + e.comm;
+  // No task at all (changed_while_down, found at the daemon's start): "-".
+  const std::string who = e.pid == 0 && e.comm.empty() ? "-" : std::to_string(e.pid) + "/" + e.comm;
   std::snprintf(head.data(), head.size(), "%s.%06ld %-12s %-18s %-7s %-20s", hms.data(),
                 nanos / 1000, std::string(to_string(e.kind)).c_str(),
                 e.module.empty() ? "?" : e.module.c_str(),
@@ -86,6 +87,7 @@ std::string format_line(const Event& e, const WallClock& clock, bool utc) {
     add("uid=" + std::to_string(e.uid));
     if (e.attempts) add("attempts=" + std::to_string(*e.attempts));
   }
+  if (e.change) add("change=" + *e.change);
   if (e.forced && *e.forced) add("forced");
   if (e.wait) add(*e.wait ? "wait" : "nowait");
   return line;

@@ -3,7 +3,12 @@
 #include <bpf/libbpf.h>
 #include <signal.h>
 #include <sys/timerfd.h>
+#include <sys/uio.h>
 #include <systemd/sd-daemon.h>
+// Without it sd_journal_sendv adds CODE_FILE/LINE/FUNC naming send_to_journal, not the event.
+#define SD_JOURNAL_SUPPRESS_LOCATION
+#include <systemd/sd-journal.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -11,6 +16,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <memory>
 
 #include <prometheus/exposer.h>
@@ -20,25 +26,25 @@
 #include "exporters/metrics.h"
 #include "output/event_json.h"
 #include "output/follow_protocol.h"
+#include "output/journal_fields.h"
 #include "output/report.h"
 #include "output/text.h"
 #include "service/follow_server.h"
 #include "service/landing.h"
+#include "service/module_state.h"
 #include "util/event_loop.h"
 #include "util/fd.h"
 #include "version.h"
 
 namespace lifetrace {
 
-LogLevel event_log_level(const Event& e) {
-  switch (e.kind) {
-    case EventKind::live:
-    case EventKind::freed: return LogLevel::info;
-    case EventKind::load_failed:
-    case EventKind::denied:  // at most one per uid and syscall every 5 s (BPF side)
-      return LogLevel::warning;
-    default: return LogLevel::debug;
-  }
+LogLevel event_log_level(const Event& e) { return event_priority(e); }
+
+int send_to_journal(const std::vector<std::string>& fields) {
+  std::vector<iovec> iov;
+  iov.reserve(fields.size());
+  for (const auto& f : fields) iov.push_back({const_cast<char*>(f.data()), f.size()});
+  return sd_journal_sendv(iov.data(), static_cast<int>(iov.size()));
 }
 
 std::string civetweb_listen_address(const std::string& address) {
@@ -59,7 +65,10 @@ namespace {
 // their destructors in reverse order of declaration.
 class Daemon {
  public:
-  Daemon(const Options& o, const KernelFeatures& f) : o_(o), f_(f), log_(stderr) {}
+  Daemon(const Options& o, const KernelFeatures& f) : o_(o), f_(f), log_(stderr) {
+    // Started by systemd with stderr on the journal: events as structured entries.
+    if (stream_is_journal(stderr)) log_.set_sink(send_to_journal);
+  }
   int run();
 
  private:
@@ -73,6 +82,8 @@ class Daemon {
   bool start_tracing();
   bool start_follow_server();
   bool start_watchdog();
+  void report_changes_while_down();
+  void save_module_state();
   void on_signal(int signo);
   std::string where() const;
   void shutdown();
@@ -91,6 +102,12 @@ class Daemon {
   std::unique_ptr<FollowServer> server_;
   util::EventLoop loop_;
   util::Fd watchdog_;
+  std::unique_ptr<ModuleStateFile> state_;  // --state.file; null for none
+  ModuleSet saved_at_start_;                // the state file's set when the daemon started
+  bool had_state_ = false;                  // false: first start, nothing to compare with
+  bool modules_changed_ = false;            // the module set may differ from the file's
+  bool state_write_failed_ = false;         // logged once
+  std::map<std::string, classify::Language> languages_;  // from the inventory and live events
   ReportedMisses reported_misses_;  // program runs the kernel skipped, already logged
   std::chrono::steady_clock::time_point last_misses_check_{};
 };
@@ -126,7 +143,23 @@ void Daemon::connect_pipeline() {
     if (server_ && server_->clients()) server_->broadcast(json_line(e, clock_));
   });
   pipeline_.add_consumer([this](const Event& e) {
-    log_.write(event_log_level(e), "event: " + format_line(e, clock_, /*utc=*/true));
+    // The line is the fallback if journald cannot take the entry.
+    const std::string line = "event: " + format_line(e, clock_, /*utc=*/true);
+    log_.entry(event_priority(e), line,
+               log_.structured() ? journal_fields(e, clock_) : std::vector<std::string>{});
+  });
+  pipeline_.add_consumer([this](const Event& e) {
+    // The set of loaded modules may have changed: saved after this wake-up's events.
+    switch (e.kind) {
+      case EventKind::live:
+        if (!e.module.empty()) languages_[e.module] = e.language;
+        modules_changed_ = true;
+        break;
+      case EventKind::freed:
+      case EventKind::unload_done:
+      case EventKind::load_failed: modules_changed_ = true; break;
+      default: break;
+    }
   });
 }
 
@@ -141,6 +174,18 @@ bool Daemon::start_tracing() {
   const bool signs = std::filesystem::exists(std::filesystem::path(o_.sysfs) /
                                              "module/module/parameters/sig_enforce");
   metrics_.seed_inventory(session_.modules, signs);
+  for (const auto& m : session_.modules) languages_[m.name] = m.language;
+  if (!o_.state_file.empty()) {
+    state_ = std::make_unique<ModuleStateFile>(o_.state_file);
+    std::string error;
+    if (auto saved = state_->load(&error)) {
+      saved_at_start_ = std::move(*saved);
+      had_state_ = true;
+    } else if (!error.empty()) {
+      log_.problem({"cannot compare the loaded modules with the last run: " + error,
+                    "the file is rewritten now; remove it if this repeats"});
+    }
+  }
   return loop_.watch(session_.tracer->epoll_fd(), [] {}) || fail({loop_.error(), ""});
 }
 
@@ -179,6 +224,77 @@ bool Daemon::start_watchdog() {
   }) || fail({loop_.error(), ""});
 }
 
+void Daemon::save_module_state() {
+  modules_changed_ = false;
+  if (!state_) return;
+  // /proc/modules itself, not a set kept from events: what the next start compares with.
+  std::string error;
+  if (auto names = live_module_names(o_.procfs, &error)) {
+    ModuleSet set;
+    for (const auto& name : *names) {
+      auto it = languages_.find(name);
+      set[name] = {module_sysfs_ino(o_.sysfs, name),
+                   it == languages_.end() ? classify::Language::unknown : it->second};
+    }
+    if (state_->save(set, &error)) {
+      state_write_failed_ = false;
+      return;
+    }
+  }
+  if (state_write_failed_) return;  // said once until it works again
+  state_write_failed_ = true;
+  const bool no_dir = !std::filesystem::is_directory(state_->path().parent_path());
+  const std::string message =
+      "cannot keep the set of loaded modules in " + state_->path().string() + ": " + error;
+  if (no_dir) {  // `lifetrace daemon` run by hand: expected, not a warning
+    log_.notice(message);
+    log_.notice(
+        "HINT: create the directory (the unit's StateDirectory=lifetrace does) or pass "
+        "--state.file= to keep none; modules changed while the daemon is down are then "
+        "not reported");
+  } else {
+    log_.problem({message, "check the state directory's owner, mode and free space"});
+  }
+}
+
+void Daemon::report_changes_while_down() {
+  if (!state_) return;
+  ModuleSet now;
+  for (const auto& m : session_.modules) {
+    if (m.state == "Live") now[m.name] = {module_sysfs_ino(o_.sysfs, m.name), m.language};
+  }
+  if (had_state_) {
+    const auto changes = changes_while_down(saved_at_start_, now);
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    const auto mono = static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u +
+                      static_cast<std::uint64_t>(ts.tv_nsec);
+    for (const auto& c : changes) {
+      Event e;
+      e.kind = EventKind::changed_while_down;
+      e.mono_ns = mono;
+      e.module = c.module;
+      e.language = c.language;
+      e.change = c.change;
+      for (const auto& m : session_.modules) {
+        if (m.name != c.module || c.change == "unloaded") continue;
+        e.taints = m.taints;
+        e.size_bytes = m.size_bytes;
+      }
+      pipeline_.emit(e);
+    }
+    std::size_t n[3] = {};
+    for (const auto& c : changes) ++n[c.change == "loaded" ? 0 : c.change == "unloaded" ? 1 : 2];
+    log_.info("modules changed while lifetrace was down: " + std::to_string(n[0]) + " loaded, " +
+              std::to_string(n[1]) + " unloaded, " + std::to_string(n[2]) + " reloaded (from " +
+              state_->path().string() + ")");
+  } else {
+    log_.info("no saved module state (" + state_->path().string() +
+              "): first start, nothing to compare");
+  }
+  save_module_state();
+}
+
 void Daemon::on_signal(int signo) {
   if (signo == SIGHUP) {
     log_.notice("SIGHUP: nothing to reload");
@@ -214,7 +330,8 @@ void Daemon::shutdown() {
   metrics_.set_denied_source(nullptr);
   metrics_.set_program_misses_source(nullptr);
   landing_.reset();
-  exposer_.reset();         // no scrape may run while the programs are detached
+  exposer_.reset();  // no scrape may run while the programs are detached
+  save_module_state();
   session_.tracer.reset();  // detaches every program and frees the maps
   server_.reset();          // removes the socket file
   log_.info("stopped; every probe detached");
@@ -237,6 +354,7 @@ int Daemon::run() {
     return 1;
   }
 
+  report_changes_while_down();
   log_.info("ready: " + session_.status + where());
   sd_notifyf(0, "READY=1\nSTATUS=%s", session_.status.c_str());
 
@@ -247,6 +365,7 @@ int Daemon::run() {
       return;
     }
     metrics_.set_correlator_stats(pipeline_.correlator().stats());
+    if (modules_changed_) save_module_state();
     // Runs the kernel skipped are lost events: log them when they happen (checked at most
     // once a second: one bpf() call per program).
     const auto now = std::chrono::steady_clock::now();

@@ -176,6 +176,120 @@ journalctl -b -u lifetrace.service -o cat --no-pager | grep -E 'stopping on|stop
 grep -q . <(journalctl -b -u lifetrace.service -o cat --no-pager | grep 'stopped; every probe detached') \
   && pass clean_stop_logged || fail clean_stop_logged "no 'stopped; every probe detached' in the journal"
 
+# ==== 6. (service helper) Modules changed while the service was stopped are reported at start ====
+# Section 5 left the unit stopped. Its state file (StateDirectory) holds the set it saw last:
+# load veth and remove dummy now, untraced, then start it: both must be reported, as
+# changed_while_down events in the journal and in lifetrace_modules_changed_while_down_total.
+# journalctl -o json writes '"NAME" : "value"'; made '"NAME":"value"' for the greps below.
+journal_json() { journalctl -u lifetrace.service -o json --no-pager "$@" | sed -E 's/" : /":/g'; }
+ls -l /var/lib/lifetrace 2>&1 | section state_dir
+[ -s /var/lib/lifetrace/modules.state ] && pass state_file_written || fail state_file_written "no /var/lib/lifetrace/modules.state after the stop"
+grep -qx 'dummy [0-9]* c' /var/lib/lifetrace/modules.state && pass state_file_has_dummy || fail state_file_has_dummy "$(head -c 300 /var/lib/lifetrace/modules.state)"
+since=$(date '+%Y-%m-%d %H:%M:%S')
+modprobe veth; rmmod dummy
+info "while_down: veth=$(grep -c '^veth ' /proc/modules) dummy=$(grep -c '^dummy ' /proc/modules)"
+systemctl start lifetrace.service
+wait_active lifetrace.service 120 && pass restart_after_changes || fail restart_after_changes "$(systemctl is-active lifetrace.service)"
+journal_json --since "$since" LIFETRACE_EVENT=changed_while_down >/tmp/changed.json
+section changed_while_down </tmp/changed.json
+grep '"LIFETRACE_MODULE":"veth"' /tmp/changed.json | grep -q '"LIFETRACE_CHANGE":"loaded"' \
+  && pass changed_while_down_loaded || fail changed_while_down_loaded "no changed_while_down entry with veth loaded"
+grep '"LIFETRACE_MODULE":"dummy"' /tmp/changed.json | grep -q '"LIFETRACE_CHANGE":"unloaded"' \
+  && pass changed_while_down_unloaded || fail changed_while_down_unloaded "no changed_while_down entry with dummy unloaded"
+n_changed=$(grep -c . /tmp/changed.json)
+[ "$n_changed" -eq 2 ] && pass changed_while_down_only_those || fail changed_while_down_only_those "$n_changed entries, expected 2"
+curl -sf --max-time 10 http://127.0.0.1:9477/metrics | grep '^lifetrace_modules_changed_while_down_total' >/tmp/changed_metrics.txt
+section changed_metrics </tmp/changed_metrics.txt
+grep -qx 'lifetrace_modules_changed_while_down_total{change="loaded"} 1' /tmp/changed_metrics.txt \
+  && grep -qx 'lifetrace_modules_changed_while_down_total{change="unloaded"} 1' /tmp/changed_metrics.txt \
+  && pass changed_while_down_counted || fail changed_while_down_counted "$(tr '\n' ' ' </tmp/changed_metrics.txt)"
+
+# ==== 7. (service helper) Every event is a structured journal entry with LIFETRACE_* fields ====
+# A traced load of dummy, then a second one that fails with EEXIST: `journalctl -u lifetrace
+# LIFETRACE_MODULE=dummy -o json` must return the load's events and the failure's errno.
+since=$(date '+%Y-%m-%d %H:%M:%S')
+modprobe dummy
+ko=$(find "/usr/lib/modules/$(uname -r)" -name 'dummy.ko*' | head -n1)
+insmod "$ko" 2>/dev/null && info "second insmod dummy unexpectedly worked"
+sleep 3
+journal_json --since "$since" LIFETRACE_MODULE=dummy >/tmp/dummy.json
+section journal_fields_dummy </tmp/dummy.json
+for ev in load_start init_start init_done live load_failed; do
+  grep -q "\"LIFETRACE_EVENT\":\"$ev\"" /tmp/dummy.json && pass "journal_field_event_$ev" \
+    || fail "journal_field_event_$ev" "no LIFETRACE_EVENT=$ev entry for dummy"
+done
+live=$(grep '"LIFETRACE_EVENT":"live"' /tmp/dummy.json | head -n1)
+for f in '"LIFETRACE_LANGUAGE":"c"' '"LIFETRACE_RESULT":"live"' '"LIFETRACE_LOAD_NS":"[0-9]+"' \
+         '"LIFETRACE_COMM":"modprobe"' '"LIFETRACE_UID":"0"' '"LIFETRACE_PID":"[0-9]+"' \
+         '"PRIORITY":"6"' '"MESSAGE_ID":"27b0db13b2f44e3aaeddc6240d92fefd"' '"_SYSTEMD_UNIT":"lifetrace.service"' \
+         '"MESSAGE":"event: [^"]* live +dummy '; do
+  n=$(sed -E 's/^"([A-Z_]+)".*/\1/' <<<"$f")
+  grep -qE "$f" <<<"$live" && pass "journal_live_field_$n" || fail "journal_live_field_$n" "not in: ${live:0:400}"
+done
+failed=$(grep '"LIFETRACE_EVENT":"load_failed"' /tmp/dummy.json | head -n1)
+for f in '"LIFETRACE_ERRNO":"EEXIST"' '"LIFETRACE_ERRNO_NUMBER":"17"' '"LIFETRACE_RET":"-17"' \
+         '"LIFETRACE_RESULT":"load_failed"' '"LIFETRACE_COMM":"insmod"' '"PRIORITY":"4"'; do
+  n=$(sed -E 's/^"([A-Z_]+)".*/\1/' <<<"$f")
+  grep -qE "$f" <<<"$failed" && pass "journal_failed_field_$n" || fail "journal_failed_field_$n" "not in: ${failed:0:400}"
+done
+init=$(grep '"LIFETRACE_EVENT":"init_done"' /tmp/dummy.json | head -n1)
+grep -qE '"LIFETRACE_INIT_NS":"[0-9]+"' <<<"$init" && pass journal_init_ns || fail journal_init_ns "not in: ${init:0:400}"
+# One entry per event: the text line is not written to stderr as well.
+n_live=$(journalctl -u lifetrace.service --since "$since" -o cat --no-pager | grep -cE 'event: .* live +dummy ')
+[ "$n_live" -eq 1 ] && pass journal_one_entry_per_event || fail journal_one_entry_per_event "$n_live 'live dummy' messages"
+# The guest kernel (6.1, bookworm) has no Rust modules; on a kernel with CONFIG_RUST=y this is the
+# query for them.
+if find "/usr/lib/modules/$(uname -r)" -name 'qt2025.ko*' | grep -q .; then
+  modprobe qt2025 && sleep 2
+  journal_json --since "$since" LIFETRACE_LANGUAGE=rust | grep -q '"LIFETRACE_MODULE":"qt2025"' \
+    && pass journal_language_rust || fail journal_language_rust "no LIFETRACE_LANGUAGE=rust entry for qt2025"
+else
+  info "journal_language_rust=skipped (kernel $(uname -r) has no Rust modules)"
+fi
+
+# ==== 8. (service helper) kill -9 under systemd: restarted, right gauges, nothing left behind ====
+# Restart=on-failure restarts it after RestartSec=2s. A module loaded in that gap (nlmon) is
+# reported at the restart, which proves the state file was current when the process died.
+count_progs() { bpftool prog show 2>/dev/null | grep -cE '^[0-9]+: (tracing|kprobe|tracepoint|raw_tracepoint)'; }
+count_links() { bpftool link show 2>/dev/null | grep -cE '^[0-9]+: (tracing|perf_event|raw_tracepoint|kprobe_multi)'; }
+progs_before=$(count_progs); links_before=$(count_links)
+restarts_before=$(systemctl show lifetrace.service -p NRestarts --value)
+pid_before=$(systemctl show lifetrace.service -p MainPID --value)
+info "kill9: restart_policy=$(systemctl show lifetrace.service -p Restart --value) progs_before=$progs_before links_before=$links_before pid=$pid_before"
+since=$(date '+%Y-%m-%d %H:%M:%S')
+systemctl kill -s KILL lifetrace.service
+modprobe nlmon
+for _ in $(seq 1 120); do
+  pid_now=$(systemctl show lifetrace.service -p MainPID --value)
+  [ "$(systemctl is-active lifetrace.service)" = active ] && [ "$pid_now" != "$pid_before" ] && [ "$pid_now" != 0 ] && break
+  sleep 1
+done
+restarts_after=$(systemctl show lifetrace.service -p NRestarts --value)
+info "kill9: pid $pid_before -> $pid_now, NRestarts $restarts_before -> $restarts_after"
+[ "$(systemctl is-active lifetrace.service)" = active ] && [ "$pid_now" != "$pid_before" ] \
+  && [ "$restarts_after" -eq $((restarts_before + 1)) ] && pass kill9_restarted \
+  || fail kill9_restarted "state $(systemctl is-active lifetrace.service), pid $pid_before -> $pid_now, NRestarts $restarts_before -> $restarts_after"
+# The killed instance's programs go when the kernel releases its file descriptors.
+for _ in $(seq 1 20); do
+  progs_after=$(count_progs); links_after=$(count_links)
+  [ "$progs_after" -eq "$progs_before" ] && [ "$links_after" -eq "$links_before" ] && break
+  sleep 1
+done
+bpftool prog show 2>&1 | section kill9_progs
+info "kill9: progs_after=$progs_after links_after=$links_after"
+[ "$progs_after" -eq "$progs_before" ] && pass kill9_no_programs_left || fail kill9_no_programs_left "$progs_before programs before, $progs_after after"
+[ "$links_after" -eq "$links_before" ] && pass kill9_no_links_left || fail kill9_no_links_left "$links_before links before, $links_after after"
+curl -sf --max-time 10 http://127.0.0.1:9477/metrics >/tmp/metrics_kill9.txt
+gauge=$(awk '/^lifetrace_modules_loaded\{/ {s += $2} END {print s + 0}' /tmp/metrics_kill9.txt)
+live_mods=$(grep -c ' Live ' /proc/modules)
+info "kill9: lifetrace_modules_loaded_sum=$gauge proc_modules_live=$live_mods"
+[ "$gauge" -eq "$live_mods" ] && pass kill9_gauges || fail kill9_gauges "lifetrace_modules_loaded sums to $gauge, /proc/modules has $live_mods live"
+grep -q '^lifetrace_module_info{.*module="nlmon"' /tmp/metrics_kill9.txt && pass kill9_module_info || fail kill9_module_info "no lifetrace_module_info for nlmon"
+journal_json --since "$since" LIFETRACE_EVENT=changed_while_down >/tmp/changed9.json
+section kill9_changed </tmp/changed9.json
+grep '"LIFETRACE_MODULE":"nlmon"' /tmp/changed9.json | grep -q '"LIFETRACE_CHANGE":"loaded"' \
+  && pass kill9_load_while_down_reported || fail kill9_load_while_down_reported "no changed_while_down entry for nlmon"
+
 echo "@@LT-GUEST-END fails=$fails@@"
 sync
 systemctl poweroff --no-block
