@@ -28,6 +28,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 using nlohmann::json;
@@ -905,6 +906,64 @@ TEST_CASE("built-in modules and the kernel's Rust crates match the guest's kalls
       CHECK((sum["ranges"] == true || lang == "unknown"));
     }
   }
+}
+
+// Issue 13: provenance on live events, read from the file modules.dep names for the module.
+// Debian's in-tree modules are signed (libkmod reads the signer); the out-of-tree fixtures are
+// neither in-tree nor signed. The Rust modules carry their rustc version, and the live event,
+// `lifetrace list --json` and `lifetrace classify --json` (AGREE lines) agree on it.
+TEST_CASE("live events carry the module file's provenance", "[provenance]") {
+  static const std::regex kSha(R"(^[0-9a-f]{64}$)");
+  std::map<std::string, json> live_by_module, listed, classified;
+  std::size_t in_tree = 0;
+  for (const auto& e : input().events) {
+    if (e.type != "live") continue;
+    live_by_module[e.module] = e.j;
+    const bool fixture = e.module.rfind("lt_", 0) == 0;
+    INFO(tag() << "live event: " << show(e));
+    if (fixture) {
+      if (!e.j.contains("module_file")) continue;  // fixtures are not in modules.dep
+      CHECK(e.j.value("intree", true) == false);
+      CHECK_FALSE(e.j.contains("signer"));
+      continue;
+    }
+    ++in_tree;
+    REQUIRE(e.j.contains("module_file"));
+    CHECK(std::regex_match(e.j.value("sha256", ""), kSha));
+    CHECK(e.j.value("intree", false) == true);
+    CHECK_FALSE(e.j.value("signer", "").empty());
+    CHECK_FALSE(e.j.value("sig_hashalgo", "").empty());
+  }
+  CHECK(in_tree > 0);
+  std::istringstream log(input().scenario_log);
+  for (std::string line; std::getline(log, line);) {
+    for (auto [prefix, into, key] :
+         {std::tuple{std::string("AGREE list "), &listed, "name"},
+          std::tuple{std::string("AGREE classify "), &classified, "module"}}) {
+      if (line.rfind(prefix, 0) != 0) continue;
+      auto j = json::parse(line.substr(prefix.size()), nullptr, false);
+      if (!j.is_discarded() && j.contains(key)) (*into)[j[key].get<std::string>()] = j;
+    }
+  }
+  if (g_config.suite != "sid") return;
+  for (const std::string m : {"qt2025", "ax88796b_rust"}) {
+    INFO(tag() << "module " << m);
+    REQUIRE(live_by_module.count(m));
+    const json& live = live_by_module[m];
+    const std::string rustc = live.value("rustc_version", "");
+    CHECK(std::regex_match(rustc, std::regex(R"(^\d+\.\d+\.\d+.*)")));
+    REQUIRE(listed.count(m));
+    REQUIRE(classified.count(m));
+    CHECK(listed[m].value("rustc_version", "") == rustc);
+    CHECK(classified[m].value("rustc_version", "") == rustc);
+    CHECK(listed[m].value("signer", "") == live.value("signer", ""));
+    CHECK(classified[m].value("signer", "") == live.value("signer", ""));
+    CHECK(listed[m].value("sha256", "") == live.value("sha256", ""));
+    CHECK(classified[m].value("sha256", "") == live.value("sha256", ""));
+  }
+  // A C module: no rustc line.
+  REQUIRE(live_by_module.count("dummy"));
+  CHECK_FALSE(live_by_module["dummy"].contains("rustc_version"));
 }
 
 }  // namespace
