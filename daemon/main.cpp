@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "app/cli.h"
+#include "classify/builtin.h"
 #include "classify/cli.h"
 #include "follow/follow.h"
 #include "kernel/kernel_features.h"
@@ -39,7 +40,10 @@ int main(int argc, char** argv) {
       HostFeatures host(o.procfs, o.sysfs);
       return run_daemon(o, host);
     }
-    case Command::list: return classify::run_list(o.json, o.procfs, o.sysfs, std::cout, std::cerr);
+    case Command::list:
+      if (o.builtin)
+        return classify::run_list_builtin(o.json, o.procfs, o.module_dir, std::cout, std::cerr);
+      return classify::run_list(o.json, o.procfs, o.sysfs, std::cout, std::cerr, o.module_dir);
     case Command::classify: return classify::run_classify(o.paths, o.json, std::cout, std::cerr);
     default: return 2;
   }

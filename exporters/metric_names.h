@@ -41,10 +41,12 @@ inline constexpr Spec kModulesLoaded{"lifetrace_modules_loaded",
 inline constexpr Spec kModulesChangedWhileDown{
     "lifetrace_modules_changed_while_down_total",
     "Modules loaded, unloaded or reloaded while lifetrace was not running, found at its start."};
-// {module, language, taints, signed}; signed is true, false or unknown.
+// {module, language, taints, signed, signer}; signed is true, false or unknown; signer is who
+// signed the module's file ("" when unsigned or not read, e.g. loaded before lifetrace started).
 inline constexpr Spec kModuleInfo{
     "lifetrace_module_info",
-    "Loaded module, with its language, taint letters and signature state as labels; always 1."};
+    "Loaded module, with its language, taint letters, signature state and signer as labels; "
+    "always 1."};
 // {syscall, uid}; syscall is init_module, finit_module or delete_module. Read at scrape time.
 inline constexpr Spec kSyscallsDenied{
     "lifetrace_module_syscalls_denied_total",
@@ -53,6 +55,17 @@ inline constexpr Spec kSyscallsDenied{
 inline constexpr Spec kInitLastDuration{
     "lifetrace_module_init_last_duration_seconds",
     "Time the most recent run of this module's init function took."};
+
+// --- what is linked into the kernel (`lifetrace list --builtin`), read once at start ---------
+// {language}; unknown where the module's code cannot be located (no modules.builtin.ranges).
+inline constexpr Spec kBuiltinModules{
+    "lifetrace_builtin_modules",
+    "Modules built into the kernel image, by language (modules.builtin and kallsyms)."};
+// {crate}; one series per Rust crate with v0 symbols in vmlinux (at most kMaxCrateSeries).
+inline constexpr Spec kKernelRustCrate{
+    "lifetrace_kernel_rust_crate_info",
+    "Rust crate linked into the kernel image, with its name as a label; always 1."};
+inline constexpr unsigned kMaxCrateSeries = 256;
 
 // --- health of lifetrace itself ------------------------------------------------------------
 // {probe, program}; probe is lifetrace's logical probe, program the BPF program used for it.

@@ -183,6 +183,14 @@ Metrics::Metrics()
                    .Register(reg);
   build_info_ =
       &prometheus::BuildGauge().Name(m::kBuildInfo.name).Help(m::kBuildInfo.help).Register(reg);
+  auto& builtin = prometheus::BuildGauge()
+                      .Name(m::kBuiltinModules.name)
+                      .Help(m::kBuiltinModules.help)
+                      .Register(reg);
+  rust_crates_ = &prometheus::BuildGauge()
+                      .Name(m::kKernelRustCrate.name)
+                      .Help(m::kKernelRustCrate.help)
+                      .Register(reg);
   requests_ = &prometheus::BuildCounter()
                    .Name(m::kModuleRequests.name)
                    .Help(m::kModuleRequests.help)
@@ -220,6 +228,7 @@ Metrics::Metrics()
     init_by_[i] = &init_duration_->Add({{"language", lang(l)}}, buckets);
     load_by_[i] = &load_duration_->Add({{"language", lang(l)}}, buckets);
     loaded_by_[i] = &modules_loaded_->Add({{"language", lang(l)}});
+    builtin_by_[i] = &builtin.Add({{"language", lang(l)}});
   }
   for (EventKind k : kAllEventKinds) {
     events_by_[k] = &events.Add({{"event", std::string(to_string(k))}});
@@ -250,6 +259,17 @@ void Metrics::set_build_info(const std::string& version, const std::string& libb
   std::lock_guard lock(landing_mutex_);
   landing_.version = version;
   landing_.kernel_release = kernel_release;
+}
+
+void Metrics::set_builtin(const classify::BuiltinReport& report) {
+  std::array<double, kLanguages> n{};
+  for (const auto& mod : report.modules) n[idx(mod.language)] += 1;
+  for (std::size_t i = 0; i < kLanguages; ++i) builtin_by_[i]->Set(n[i]);
+  unsigned series = 0;
+  for (const auto& c : report.crates) {
+    if (series++ >= m::kMaxCrateSeries) break;  // bounded cardinality
+    rust_crates_->Add({{"crate", c.name}}).Set(1);
+  }
 }
 
 LandingPageInfo Metrics::landing_page_info(const std::string& telemetry_path) const {
@@ -308,15 +328,21 @@ void Metrics::seed_inventory(const std::vector<classify::ModuleInfo>& modules,
   for (const auto& mod : modules) {
     std::optional<bool> sig;
     if (kernel_signs_modules) sig = mod.taints.find('E') == std::string::npos;
-    mark_loaded(mod.name, mod.language, mod.taints, signed_label(sig));
+    mark_loaded(mod.name, mod.language, mod.taints, signed_label(sig),
+                mod.provenance ? mod.provenance->signer : std::string());
   }
   update_loaded_gauges();
 }
 
 void Metrics::mark_loaded(const std::string& module, Language language, const std::string& taints,
-                          const std::string& sig) {
-  prometheus::Labels labels{
-      {"module", module}, {"language", lang(language)}, {"taints", taints}, {"signed", sig}};
+                          const std::string& sig, const std::string& signer) {
+  // The signer as libkmod reads it from the module's file (live events only); bounded: one
+  // series per module, the name cut at 64 bytes (sanitized where it was read).
+  prometheus::Labels labels{{"module", module},
+                            {"language", lang(language)},
+                            {"taints", taints},
+                            {"signed", sig},
+                            {"signer", signer.substr(0, 64)}};
   auto [it, inserted] = loaded_.try_emplace(module);
   Loaded& l = it->second;
   if (!inserted && l.info_labels == labels) return;
@@ -360,7 +386,8 @@ void Metrics::on_event(const Event& e) {
       loads_by_[li][kLive]->Increment();
       if (e.load_ns) load_by_[li]->Observe(seconds(*e.load_ns));
       if (!e.module.empty()) {
-        mark_loaded(e.module, e.language, e.taints.value_or(""), signed_label(e.sig_ok));
+        mark_loaded(e.module, e.language, e.taints.value_or(""), signed_label(e.sig_ok),
+                    e.signer.value_or(""));
         update_loaded_gauges();
       }
       break;

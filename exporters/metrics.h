@@ -25,6 +25,7 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include "classify/builtin.h"
 #include "classify/classify.h"
 #include "classify/inventory.h"
 #include "core/correlator.h"
@@ -56,6 +57,10 @@ class Metrics {
   // kernel checks module signatures, so a module without the 'E' taint has a
   // valid signature.
   void seed_inventory(const std::vector<classify::ModuleInfo>& modules, bool kernel_signs_modules);
+
+  // What is linked into the kernel: built-in modules by language, one info
+  // series per Rust crate in vmlinux. Called once, at start.
+  void set_builtin(const classify::BuiltinReport& report);
 
   // One lifecycle event, filtered or not. Called from the event loop only.
   void on_event(const Event& e);
@@ -90,7 +95,7 @@ class Metrics {
     prometheus::Labels info_labels;
   };
   void mark_loaded(const std::string& module, classify::Language language,
-                   const std::string& taints, const std::string& sig);
+                   const std::string& taints, const std::string& sig, const std::string& signer);
   void mark_gone(const std::string& module);
   void update_loaded_gauges();
 
@@ -110,6 +115,7 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>* init_last_;
   prometheus::Family<prometheus::Gauge>* attached_;
   prometheus::Family<prometheus::Gauge>* build_info_;
+  prometheus::Family<prometheus::Gauge>* rust_crates_;
   prometheus::Counter* requests_;
   prometheus::Family<prometheus::Counter>* changed_while_down_;
   prometheus::Gauge* follow_clients_;
@@ -126,6 +132,7 @@ class Metrics {
   std::array<prometheus::Histogram*, kLanguages> init_by_{};
   std::array<prometheus::Histogram*, kLanguages> load_by_{};
   std::array<prometheus::Gauge*, kLanguages> loaded_by_{};
+  std::array<prometheus::Gauge*, kLanguages> builtin_by_{};
   std::map<EventKind, prometheus::Counter*> events_by_;
 
   mutable std::mutex landing_mutex_;  // guards landing_ (read by HTTP threads)

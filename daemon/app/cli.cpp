@@ -26,6 +26,7 @@ Examples:
   lifetrace --follow                           (as a member of group lifetrace) through the daemon
   lifetrace daemon                             the service: metrics on :9477, follow socket
   lifetrace list                               loaded modules with their language
+  sudo lifetrace list --builtin                built-in modules and the kernel's Rust crates
   lifetrace classify /lib/modules/$(uname -r)  classify module files offline
   scripts/demo.sh                              no module support here? see it in qemu
 
@@ -115,6 +116,11 @@ std::unique_ptr<CLI::App> make_cli(CliBindings& b) {
   auto* list =
       app.add_subcommand("list", "List loaded modules with language, size, taints and users");
   list->add_flag("--json", o.json, "One JSON object per module");
+  list->add_flag("--builtin", o.builtin,
+                 "What is linked into the kernel instead: built-in modules with their language, "
+                 "and the Rust crates in vmlinux");
+  list->add_option("--path.modules", o.module_dir,
+                   "Where modules.builtin* are (default /lib/modules/$(uname -r))");
   add_path_options(*list, o);
 
   auto* classify = app.add_subcommand(

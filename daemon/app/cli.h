@@ -30,6 +30,8 @@ struct Options {
   std::vector<std::string> module_globs;
   std::set<EventKind> events;      // empty = all
   std::vector<std::string> paths;  // classify
+  bool builtin = false;            // list --builtin
+  std::string module_dir;          // list --path.modules; "" = /lib/modules/$(uname -r)
   std::string procfs = "/proc";
   std::string sysfs = "/sys";
   // Daemon mode and the follow socket (docs/daemon.md).

@@ -2,10 +2,50 @@
 
 #include <malloc.h>
 
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <tuple>
+
+#include "classify/elf_module.h"
+#include "classify/provenance.h"
 #include "kernel/inventory_feed.h"
 #include "output/report.h"
+#include "util/text.h"
 
 namespace lifetrace {
+
+std::function<void(Event&)> provenance_enricher(const std::string& module_dir) {
+  using Key = std::tuple<std::string, std::uintmax_t, std::int64_t>;
+  auto cache = std::make_shared<std::map<Key, classify::Provenance>>();
+  return [cache, module_dir](Event& e) {
+    if (e.kind != EventKind::live || e.module.empty()) return;
+    const auto file = classify::module_file_for(e.module, module_dir);
+    if (!file) return;
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(*file, ec);
+    if (ec) return;
+    const auto mtime = std::filesystem::last_write_time(*file, ec);
+    if (ec) return;
+    Key key{file->string(), size, mtime.time_since_epoch().count()};
+    auto it = cache->find(key);
+    if (it == cache->end()) {
+      classify::ModuleFile mf = classify::classify_file(*file);
+      if (!mf.ok()) return;
+      classify::read_signature(*file, mf.provenance);
+      if (cache->size() >= 1024) cache->clear();  // bounded: one entry per module file
+      it = cache->emplace(key, std::move(mf.provenance)).first;
+    }
+    const classify::Provenance& p = it->second;
+    e.module_file = util::sanitize(file->string());
+    if (!p.sha256.empty()) e.sha256 = p.sha256;
+    if (!p.rustc_version.empty()) e.rustc_version = p.rustc_version;
+    e.intree = p.intree;
+    if (!p.signer.empty()) e.signer = p.signer;
+    if (!p.sig_key.empty()) e.sig_key = p.sig_key;
+    if (!p.sig_hashalgo.empty()) e.sig_hashalgo = p.sig_hashalgo;
+  };
+}
 
 std::optional<Problem> check_kernel(const Options& o, const KernelFeatures& f) {
   set_libbpf_verbose(o.verbose);
@@ -14,6 +54,7 @@ std::optional<Problem> check_kernel(const Options& o, const KernelFeatures& f) {
 
 std::variant<Session, Problem> start_session(const Options& o, const KernelFeatures& f,
                                              EventPipeline& pipeline, Logger& log) {
+  pipeline.enrich = provenance_enricher(o.module_dir);
   TracerOptions topts;
   topts.mode = o.attach;
   topts.strict = o.strict;

@@ -5,6 +5,7 @@
 // nothing falls between the two.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -32,6 +33,12 @@ struct Session {
 std::optional<Problem> check_kernel(const Options& o, const KernelFeatures& f);
 
 // Records from the tracer go to `pipeline`, which must outlive the session.
+// The pipeline's enrich hook: a `live` event gets the provenance of the file
+// modules.dep (in `module_dir`, "" = the running kernel's) names for its
+// module — rustc version, in-tree, signer, SHA-256 — read once per file
+// (path, size, mtime) and kept.
+std::function<void(Event&)> provenance_enricher(const std::string& module_dir);
+
 std::variant<Session, Problem> start_session(const Options& o, const KernelFeatures& f,
                                              EventPipeline& pipeline, Logger& log);
 

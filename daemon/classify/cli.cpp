@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "classify/inventory.h"
+#include "classify/provenance.h"
 #include "util/text.h"
 
 namespace lifetrace::classify {
@@ -169,7 +170,11 @@ int run_classify(const std::vector<std::string>& paths, const ClassifyOptions& o
 
   std::vector<std::string> walk_errors;
   const auto files = collect_module_files(paths, walk_errors);
-  const auto results = classify_files(files, options.jobs);
+  auto results = classify_files(files, options.jobs);
+  if (options.json)  // who signed each file: libkmod reads the file once more
+    parallel_for(results.size(), options.jobs, [&](size_t i) {
+      if (results[i].ok()) read_signature(files[i], results[i].provenance);
+    });
 
   std::string buf;
   std::array<size_t, 4> per_language{};
@@ -217,7 +222,7 @@ int run_classify(const std::vector<std::string>& paths, const ClassifyOptions& o
 }
 
 int run_list(bool json, const fs::path& procfs, const fs::path& sysfs, std::ostream& out,
-             std::ostream& err) {
+             std::ostream& err, const fs::path& moddir) {
   std::string error;
   std::string warning;
   auto mods = inventory(procfs, sysfs, &error, &warning);
@@ -228,6 +233,16 @@ int run_list(bool json, const fs::path& procfs, const fs::path& sysfs, std::ostr
   if (!warning.empty()) err << "lifetrace list: warning: " << warning << '\n';
   std::string buf;
   if (json) {
+    // Provenance of each module's file (modules.dep): rustc, in-tree, signer, SHA-256.
+    parallel_for(mods.size(), 0, [&](size_t i) {
+      auto file = module_file_for(mods[i].name, moddir);
+      if (!file) return;
+      ModuleFile mf = classify_file(*file);
+      if (!mf.ok()) return;
+      read_signature(*file, mf.provenance);
+      mods[i].file = util::sanitize(file->string());
+      mods[i].provenance = std::move(mf.provenance);
+    });
     for (const auto& m : mods) buf += to_json(m).dump() + '\n';
   } else {
     Table table({"Module", "Size", "Used by", "Language", "Taints", "State"});

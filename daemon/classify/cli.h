@@ -27,9 +27,11 @@ int run_classify(const std::vector<std::string>& paths, const ClassifyOptions& o
                  std::ostream& out, std::ostream& err);
 
 // lsmod with Language, Taints and State columns. Returns 1 with a single clear
-// message on a kernel without loadable module support.
+// message on a kernel without loadable module support. With --json, each
+// module's file (from modules.dep in `moddir`; empty = the running kernel's)
+// and its provenance (classify/provenance.h).
 int run_list(bool json, const std::filesystem::path& procfs, const std::filesystem::path& sysfs,
-             std::ostream& out, std::ostream& err);
+             std::ostream& out, std::ostream& err, const std::filesystem::path& moddir = {});
 
 // Building blocks (also used by the benchmark and the corpus check).
 // Expands directories into sorted module files; explicit files are kept as

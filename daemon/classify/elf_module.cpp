@@ -127,6 +127,7 @@ ModuleFile classify_with(const std::filesystem::path& path, MemoryBudget& budget
       return mf;
     }
     std::span<char> image(raw.data(), raw.size());
+    mf.provenance.sha256 = sha256_hex(image);
     const Compression actual = detect_compression(image);
     if (actual == Compression::none) {
       const Compression expected = compression_from_name(path.filename().string());
@@ -158,6 +159,9 @@ ModuleFile classify_with(const std::filesystem::path& path, MemoryBudget& budget
       return mf;
     }
     classifier.set_rustc_comment(info.rustc_comment);
+    mf.provenance.rustc_version = info.rustc_version;
+    mf.provenance.intree = info.intree;
+    mf.provenance.signature = has_appended_signature(image);
     if (!info.init_symbol.empty()) classifier.set_init_symbol(info.init_symbol);
     mf.result = classifier.finish();
     mf.module =
@@ -244,7 +248,9 @@ std::string scan_elf(std::span<char> image, const std::function<void(const Symbo
       symtab = scn;
       strtab_index = sh.sh_link;
     } else if (name == ".comment") {
-      info.rustc_comment = section_bytes(scn).find("rustc version") != std::string_view::npos;
+      const std::string_view comment = section_bytes(scn);
+      info.rustc_comment = comment.find("rustc version") != std::string_view::npos;
+      info.rustc_version = rustc_version_from_comment(comment);
     } else if (name == ".gnu.linkonce.this_module" && info.module_name.empty()) {
       std::string_view d = section_bytes(scn);
       const size_t off = cls == ELFCLASS64 ? 24 : 12;  // offsetof(struct module, name)
@@ -256,6 +262,7 @@ std::string scan_elf(std::span<char> image, const std::function<void(const Symbo
       }
     } else if (name == ".modinfo") {
       std::string_view d = section_bytes(scn);
+      info.intree = intree_from_modinfo(d);
       if (info.module_name.empty()) {
         for (size_t p = 0; p < d.size();) {
           size_t end = d.find('\0', p);
@@ -348,6 +355,7 @@ nlohmann::json to_json(const ModuleFile& mf) {
   nlohmann::json j = to_json(mf.result);
   j["file"] = mf.path;
   j["module"] = mf.module;
+  add_provenance(j, mf.provenance);
   return j;
 }
 

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -11,12 +12,15 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "classify/classify.h"
+#include "classify/provenance.h"
 
 namespace lifetrace::classify {
 
 struct ElfModuleInfo {
   std::string module_name;     // .gnu.linkonce.this_module, else .modinfo name= (sanitized)
   bool rustc_comment = false;  // .comment contains "rustc version"
+  std::string rustc_version;   // the version after it, sanitized ("1.97.1"); "" = none
+  std::optional<bool> intree;  // .modinfo intree=Y; nullopt without .modinfo
   // The function init_module aliases (or "init_module"), raw bytes as in the
   // file: classification needs them; Classifier::set_init_symbol() keeps a
   // sanitized copy for display.
@@ -38,6 +42,9 @@ struct ModuleFile {
   std::string module;  // module name; falls back to the file name
   Result result;
   std::string error;  // non-empty when the file could not be classified
+  // sha256, rustc_version, intree and whether a signature is appended; the
+  // signature's details only after read_signature() (classify/provenance.h).
+  Provenance provenance;
   bool ok() const { return error.empty(); }
 };
 
@@ -59,7 +66,7 @@ bool is_module_file_name(std::string_view filename);
 // Module name derived from a file name: "ax88796b-rust.ko.xz" -> "ax88796b_rust".
 std::string module_name_from_path(const std::filesystem::path& path);
 
-// {"file", "module", "language", evidence...} or {"file", "error"}.
+// {"file", "module", "language", evidence..., provenance...} or {"file", "error"}.
 nlohmann::json to_json(const ModuleFile&);
 
 }  // namespace lifetrace::classify

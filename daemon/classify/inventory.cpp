@@ -178,6 +178,8 @@ nlohmann::json to_json(const ModuleInfo& m) {
   j["taints"] = m.taints;
   j["srcversion"] = m.srcversion;
   j["language"] = std::string(to_string(m.language));
+  if (!m.file.empty()) j["file"] = m.file;
+  if (m.provenance) add_provenance(j, *m.provenance);
   return j;
 }
 

@@ -4,12 +4,14 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
 
 #include "classify/classify.h"
+#include "classify/provenance.h"
 
 namespace lifetrace::classify {
 
@@ -26,6 +28,9 @@ struct ModuleInfo {
   uint64_t address = 0;              // 0 when hidden by kptr_restrict
   Language language = Language::unknown;
   Evidence evidence;
+  // `list --json` only: the file modules.dep names for it, and its provenance.
+  std::string file;
+  std::optional<Provenance> provenance;
 };
 
 // One /proc/modules line. False for a malformed line.
@@ -40,7 +45,7 @@ std::vector<ModuleInfo> inventory(const std::filesystem::path& procfs = "/proc",
                                   std::string* error = nullptr, std::string* warning = nullptr);
 
 // {"name","size_bytes","refcount","holders","permanent","state","taints",
-//  "srcversion","language", evidence keys...}
+//  "srcversion","language", evidence keys..., and with a file: "file", provenance keys}
 nlohmann::json to_json(const ModuleInfo&);
 
 }  // namespace lifetrace::classify

@@ -67,7 +67,15 @@ struct Event {
   std::optional<std::uint64_t> attempts;  // denied: refused calls since the last denied event
   std::optional<std::string> change;      // changed_while_down: "loaded", "unloaded", "reloaded"
   std::optional<classify::Result> classification;  // init_start only
-  bool via_kprobe = false;                         // produced by a kprobe/raw_tp twin
+  // live only, from the module's file (classify/provenance.h), when it can be read:
+  std::optional<std::string> module_file;    // the file modules.dep names for the module
+  std::optional<std::string> sha256;         // of that file
+  std::optional<std::string> rustc_version;  // .comment "rustc version X"
+  std::optional<bool> intree;                // .modinfo intree=Y
+  std::optional<std::string> signer;         // the appended signature's signer (libkmod)
+  std::optional<std::string> sig_key;        // its key id
+  std::optional<std::string> sig_hashalgo;   // its hash algorithm
+  bool via_kprobe = false;                   // produced by a kprobe/raw_tp twin
 };
 
 // Every optional field of Event with its JSON key, in one list: the JSON
@@ -95,6 +103,13 @@ void for_each_optional_field(E& e, F&& f) {
   f("init_symbol", e.init_symbol);
   f("attempts", e.attempts);
   f("change", e.change);
+  f("module_file", e.module_file);
+  f("sha256", e.sha256);
+  f("rustc_version", e.rustc_version);
+  f("intree", e.intree);
+  f("signer", e.signer);
+  f("sig_key", e.sig_key);
+  f("sig_hashalgo", e.sig_hashalgo);
 }
 
 // Kernel taint bits that apply to modules, as letters (kernel/panic.c).

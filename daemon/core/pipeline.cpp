@@ -11,7 +11,8 @@ void EventPipeline::on_record(std::span<const std::byte> data) {
     if (on_undecodable) on_undecodable(err->message);
     return;
   }
-  for (const Event& e : correlator_.feed(std::get<Record>(decoded))) {
+  for (Event& e : correlator_.feed(std::get<Record>(decoded))) {
+    if (enrich) enrich(e);
     for (auto& c : consumers_) c(e);
   }
 }

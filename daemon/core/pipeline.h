@@ -23,6 +23,9 @@ class EventPipeline {
   }
   Correlator& correlator() { return correlator_; }
   void add_consumer(std::function<void(const Event&)> f) { consumers_.push_back(std::move(f)); }
+  // Called on each event before the consumers see it: adds what is read
+  // outside core (the module file's provenance; app/session.cpp sets it).
+  std::function<void(Event&)> enrich;
   // Called for each record that cannot be decoded, with the reason.
   std::function<void(const std::string&)> on_undecodable;
   std::uint64_t undecodable() const { return undecodable_; }

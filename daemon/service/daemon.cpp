@@ -22,6 +22,7 @@
 #include <prometheus/exposer.h>
 
 #include "app/session.h"
+#include "classify/builtin.h"
 #include "exporters/landing_page.h"
 #include "exporters/metrics.h"
 #include "output/event_json.h"
@@ -186,6 +187,9 @@ bool Daemon::start_tracing() {
                     "the file is rewritten now; remove it if this repeats"});
     }
   }
+  std::string builtin_error;  // no kallsyms: the tracer would have failed first; say it anyway
+  metrics_.set_builtin(classify::read_builtin_report(o_.procfs, {}, &builtin_error));
+  if (!builtin_error.empty()) log_.warning("built-in modules: " + builtin_error);
   return loop_.watch(session_.tracer->epoll_fd(), [] {}) || fail({loop_.error(), ""});
 }
 

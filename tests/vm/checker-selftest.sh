@@ -74,5 +74,17 @@ variant_of nosyscalltp_silent lifetrace.stderr 's/(tracepoint,fentry,fexit,tp_bt
 expect nosyscalltp_silent 1 "lifetrace -v should say 'probe init_module_enter: fentry init_module_enter_fentry" \
   '[attach]' --kernel trixie.nosyscalltp
 expect nosyscalltp_silent 1 'should include tracepoint' '[attach]'
+# Built-in modules (issue 13): lifetrace and the guest's own count must agree.
+variant_of builtin_count scenario.log 's/^BUILTIN modules_builtin .*/BUILTIN modules_builtin 7/'
+expect builtin_count 1 'sum["modules"] == *builtin_files' '[builtin]'
+variant_of builtin_crate scenario.log '$a BUILTIN kallsyms crate core 524'
+expect builtin_crate 1 'lt_crates == awk_crates' '[builtin]'
+variant_of builtin_language scenario.log '0,/"language":"c","license"/s//"language":"unknown","license"/'
+expect builtin_language 1 'lang == "c"' '[builtin]'
+# Provenance on live events: an in-tree module's signer, and a file hash.
+variant no_signer '0,/"event":"live".*"module":"dummy"/s/"signer":"[^"]*",//'
+expect no_signer 1 'e.j.value("signer", "").empty()' '[provenance]'
+variant bad_sha '0,/"sha256":"[0-9a-f]*"/s//"sha256":"xyz"/'
+expect bad_sha 1 'regex_match' '[provenance]'
 
 finish

@@ -56,9 +56,9 @@ TEST_CASE("classify: --json gives one object per file, sorted", "[cli]") {
   CHECK(v[0]["module"] == "c_mod");
   CHECK(v[0]["language"] == "c");
   for (const auto& j : v) {
-    for (const char* k :
-         {"file", "module", "language", "symbols", "rust_v0", "rust_legacy", "rust_undefined",
-          "c_functions", "rustc_comment", "examples", "init_symbol"})
+    for (const char* k : {"file", "module", "language", "symbols", "rust_v0", "rust_legacy",
+                          "rust_undefined", "c_functions", "rustc_comment", "examples",
+                          "init_symbol", "sha256", "rustc_version", "intree", "signature"})
       CHECK(j.contains(k));
   }
 }

@@ -227,7 +227,7 @@ TEST_CASE("hostile: lifetrace list --json with hostile /proc and /sys",
   std::ofstream(t / "sys/module/bad\xFF/srcversion") << "ABC\x1B]0;pwned\x07\n";
   std::ofstream(t / "sys/module/bad\xFF/initstate") << "weird\xFF\n";
   std::ostringstream out, err;
-  CHECK(run_list(true, t.path / "proc", t.path / "sys", out, err) == 0);
+  CHECK(run_list(true, t.path / "proc", t.path / "sys", out, err, t.path / "no-modules-dir") == 0);
   CHECK(inert(out.str()));
   auto v = ndjson(out.str());
   REQUIRE(v.size() == 2);
@@ -264,8 +264,10 @@ TEST_CASE("hostile: a FIFO is refused at once, not waited on", "[hostile][files]
   std::ofstream(t / "proc/modules") << "m 4096 0 - Live 0x0\n";
   REQUIRE(::mkfifo((t / "proc/kallsyms").c_str(), 0644) == 0);
   std::ostringstream lout, lerr;
-  CHECK(seconds([&] { CHECK(run_list(true, t.path / "proc", t.path / "sys", lout, lerr) == 0); }) <
-        5);
+  CHECK(seconds([&] {
+          CHECK(run_list(true, t.path / "proc", t.path / "sys", lout, lerr,
+                         t.path / "no-modules-dir") == 0);
+        }) < 5);
   CHECK(lerr.str() == "lifetrace list: warning: cannot read kallsyms: " + (t / "proc/kallsyms") +
                           ": not a regular file\n");
 }

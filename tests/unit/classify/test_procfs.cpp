@@ -123,7 +123,8 @@ TEST_CASE("list: golden output", "[inventory][cli]") {
   check_golden("list.txt", out.str());
 
   std::ostringstream jout, jerr;
-  CHECK(run_list(true, kData + "/proc", kData + "/sys", jout, jerr) == 0);
+  CHECK(run_list(true, kData + "/proc", kData + "/sys", jout, jerr, kData + "/no-modules-dir") ==
+        0);
   check_golden("list.ndjson", jout.str());
 }
 

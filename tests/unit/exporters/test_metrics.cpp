@@ -80,6 +80,17 @@ classify::ModuleInfo info(const std::string& name, Language l, std::string taint
   return mi;
 }
 
+// What `lifetrace list --builtin` would find in a small CONFIG_RUST kernel.
+classify::BuiltinReport builtin_report() {
+  classify::BuiltinInputs in;
+  in.kallsyms =
+      "ffffffff81001000 t _RNvNtCsbDqzXfLQacH_4core9panicking5panic\n"
+      "ffffffff81001100 t _RNvCs1234_6qt20254init\n"
+      "ffffffff81002000 T some_c_func\n";
+  in.modules_builtin = std::string_view("kernel/a/qt2025.ko\nkernel/b/dummy.ko\n");
+  return classify::builtin_report(in);
+}
+
 Metrics& populated(Metrics& m) {
   m.set_build_info("0.1.0", "1.1", "7.2.13+deb14-amd64");
   std::vector<AttachResult> attach(2);
@@ -90,6 +101,7 @@ Metrics& populated(Metrics& m) {
   attach[1].error = "no tracepoint";
   m.set_attach_results(attach);
   m.seed_inventory({info("e1000", Language::c), info("drm", Language::mixed, "OE")}, true);
+  m.set_builtin(builtin_report());
   load(m, "qt2025", Language::rust, 0x1000, 30'000, 2'000'000, "", true);
   load(m, "ax88796b_rust", Language::rust, 0x2000, 40'000, 3'000'000);
   Event failed = ev(EventKind::load_failed, "kvm_intel", Language::c, 0x3000);
@@ -221,11 +233,14 @@ TEST_CASE("the loaded gauge starts from the inventory and follows live and freed
   CHECK(value_of(t, R"(lifetrace_modules_loaded{language="rust"})") == 1);
   CHECK(
       value_of(
-          t, R"(lifetrace_module_info{language="mixed",module="drm",signed="false",taints="E"})") ==
+          t,
+          R"(lifetrace_module_info{language="mixed",module="drm",signed="false",signer="",taints="E"})") ==
       1);
-  CHECK(value_of(t,
-                 R"(lifetrace_module_info{language="c",module="e1000",signed="true",taints=""})") ==
-        1);
+  CHECK(
+      value_of(
+          t,
+          R"(lifetrace_module_info{language="c",module="e1000",signed="true",signer="",taints=""})") ==
+      1);
 
   // A module in the inventory and in the ring buffer (loaded while we
   // started) is counted once.
@@ -233,16 +248,17 @@ TEST_CASE("the loaded gauge starts from the inventory and follows live and freed
   load(m, "qt2025", Language::rust, 0x1000, 1000, 2000, "O", true);
   t = m.serialize();
   CHECK(value_of(t, R"(lifetrace_modules_loaded{language="rust"})") == 2);
-  CHECK(value_of(
-            t,
-            R"(lifetrace_module_info{language="rust",module="qt2025",signed="true",taints="O"})") ==
-        1);
+  CHECK(
+      value_of(
+          t,
+          R"(lifetrace_module_info{language="rust",module="qt2025",signed="true",signer="",taints="O"})") ==
+      1);
   // The inventory said "unknown" for the signature of a kernel without
   // signing; the event knows nothing either, so the labels stay.
   CHECK(
       value_of(
           t,
-          R"(lifetrace_module_info{language="rust",module="ax88796b_rust",signed="unknown",taints=""})") ==
+          R"(lifetrace_module_info{language="rust",module="ax88796b_rust",signed="unknown",signer="",taints=""})") ==
       1);
 
   Event un = ev(EventKind::unload_done, "qt2025", Language::rust);
@@ -375,8 +391,8 @@ TEST_CASE("every family has HELP and TYPE, names follow the conventions", "[metr
       ++types;
     }
   }
-  CHECK(helps == 17);
-  CHECK(types == 17);
+  CHECK(helps == 19);
+  CHECK(types == 19);
 }
 
 TEST_CASE("promtool check metrics reports nothing", "[metrics][promtool]") {
@@ -437,7 +453,7 @@ TEST_CASE("records through the daemon pipeline reach the metrics, and bad ones a
   CHECK(
       value_of(
           t,
-          R"(lifetrace_module_info{language="unknown",module="dummy",signed="true",taints=""})") ==
+          R"(lifetrace_module_info{language="unknown",module="dummy",signed="true",signer="",taints=""})") ==
       1);
   CHECK(value_of(t, R"(lifetrace_events_lost_total{reason="undecodable"})") == 1);
   CHECK(p.undecodable() == 1);
@@ -633,4 +649,41 @@ TEST_CASE("the exporter serves the landing page at / from the metrics' state", "
   }
   // Without a page registered for the port, `/` is the Exposer's again (404).
   CHECK(http_get(port, "/").find(" 404") != std::string::npos);
+}
+
+TEST_CASE("built-in modules by language and the kernel's Rust crates", "[metrics][builtin]") {
+  Metrics m;
+  const std::string before = m.serialize();
+  CHECK(value_of(before, R"(lifetrace_builtin_modules{language="rust"})") == 0);
+  CHECK(before.find("lifetrace_kernel_rust_crate_info{") == std::string::npos);
+  m.set_builtin(builtin_report());
+  const std::string t = m.serialize();
+  CHECK(value_of(t, R"(lifetrace_builtin_modules{language="rust"})") == 1);     // qt2025
+  CHECK(value_of(t, R"(lifetrace_builtin_modules{language="unknown"})") == 1);  // dummy
+  CHECK(value_of(t, R"(lifetrace_builtin_modules{language="c"})") == 0);
+  CHECK(value_of(t, R"(lifetrace_kernel_rust_crate_info{crate="core"})") == 1);
+  CHECK(value_of(t, R"(lifetrace_kernel_rust_crate_info{crate="qt2025"})") == 1);
+}
+
+TEST_CASE("the live event's signer is a label of lifetrace_module_info", "[metrics][provenance]") {
+  Metrics m;
+  Event live = ev(EventKind::live, "qt2025", Language::rust, 0x1000);
+  live.ret = 0;
+  live.taints = "";
+  live.sig_ok = true;
+  live.signer = "Build time autogenerated kernel key";
+  live.rustc_version = "1.97.1";
+  m.on_event(live);
+  CHECK(
+      value_of(
+          m.serialize(),
+          R"(lifetrace_module_info{language="rust",module="qt2025",signed="true",signer="Build time autogenerated kernel key",taints=""})") ==
+      1);
+  // A later load of the same module by another signer replaces the series (one per module).
+  live.signer = std::string(100, 'k');
+  m.on_event(live);
+  const std::string t = m.serialize();
+  CHECK(t.find("Build time autogenerated kernel key") == std::string::npos);
+  CHECK(t.find("signer=\"" + std::string(64, 'k') + "\"") != std::string::npos);
+  CHECK(t.find(std::string(65, 'k')) == std::string::npos);
 }

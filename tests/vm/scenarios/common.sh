@@ -75,4 +75,47 @@ common_steps() {
   step unload_rest
   unload veth minix
   [ "$(uname -m)" != x86_64 ] || unload kvm irqbypass
+
+  builtin_facts
+}
+
+# What is linked into the kernel (issue 13), not a step of its own (no events): lifetrace's
+# `list --builtin --json`, and the guest's own /proc/kallsyms and modules.builtin counted here,
+# independently of lifetrace (awk: the crate root each v0 name outside modules starts from),
+# for lifetrace-vm-check [builtin].
+builtin_facts() {
+  [ -n "${LT_NO_LIFETRACE:-}" ] && return 0
+  lifetrace list --builtin --json 2>/run/builtin.err | sed 's/^/BUILTIN list /' \
+    || fail "lifetrace list --builtin failed"
+  sed 's/^/BUILTIN stderr /' /run/builtin.err
+  echo "BUILTIN modules_builtin $(sort -u "$MODDIR/modules.builtin" | grep -c '\.ko$')"
+  awk 'NF == 3 && $2 ~ /^[tTwWdDbBrRvV]$/ && substr($3, 1, 2) == "_R" {
+    s = substr($3, 3); crate = ""
+    for (i = 0; i < 64 && s != ""; i++) {
+      c = substr(s, 1, 1)
+      if (c == "N") { s = substr(s, 3) }
+      else if (c == "M" || c == "X") {
+        s = substr(s, 2); if (match(s, /^s[0-9A-Za-z]*_/)) s = substr(s, RLENGTH + 1)
+      }
+      else if (c == "I") { s = substr(s, 2) }
+      else if (c == "Y") {
+        s = substr(s, 2)
+        while (match(s, /^[RQ]L[0-9A-Za-z]*_|^[RQPOSA]/)) s = substr(s, RLENGTH + 1)
+        if (s ~ /^[a-z]/) s = substr(s, 2)
+      }
+      else if (c == "C") {
+        s = substr(s, 2); if (match(s, /^s[0-9A-Za-z]*_/)) s = substr(s, RLENGTH + 1)
+        if (substr(s, 1, 1) == "u") s = substr(s, 2)
+        if (match(s, /^[0-9]+/)) {
+          n = substr(s, 1, RLENGTH) + 0; s = substr(s, RLENGTH + 1)
+          if (substr(s, 1, 1) == "_") s = substr(s, 2)
+          crate = substr(s, 1, n)
+        }
+        break
+      }
+      else break
+    }
+    if (crate != "") count[crate]++
+  }
+  END { for (c in count) print "BUILTIN kallsyms crate " c " " count[c] }' /proc/kallsyms
 }

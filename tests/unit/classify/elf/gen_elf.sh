@@ -25,6 +25,13 @@ cp "$o/data_mod.ko" "$OUT/good/sub/data_mod.ko"
 echo "not a module" > "$OUT/good/modules.order"
 cp "$o/c_mod.ko" "$OUT/good/c_mod.o"
 
+# signed/: rust_mod.ko with a module signature appended as sign-file lays it out: the signature
+# (here 16 bytes that are not PKCS#7), struct module_signature (algo, hash, id_type 2 = PKCS#7,
+# signer_len, key_id_len, 3 pad bytes, big-endian sig_len = 16), then the marker.
+mkdir -p "$OUT/signed"
+{ cat "$o/rust_mod.ko"; printf '0123456789abcdef'; printf '\000\000\002\000\000\000\000\000\000\000\000\020'
+  printf '~Module signature appended~\n'; } > "$OUT/signed/rust_mod.ko"
+
 # weak/: C functions that are all weak symbols, beside a Rust one.
 cp "$o/weak_mod.ko" "$OUT/weak/weak_mod.ko"
 
