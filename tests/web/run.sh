@@ -3,9 +3,11 @@
 # lifetrace_web_test_server builds the endpoint exactly as `lifetrace daemon`
 # does from --web.config.file; openssl makes the certificates here; curl
 # scrapes over TLS with right, wrong and missing credentials, plain HTTP, a
-# too-old TLS version, a cipher suite not allowed and a client certificate.
+# too-old TLS version, a cipher suite not allowed and a client certificate; a
+# real Prometheus (if installed) scrapes it with tls_config and basic_auth; as
+# root, TLS also works with libssl-dev's libssl.so/libcrypto.so hidden.
 #
-#   tests/web/run.sh build/tests/web/lifetrace_web_test_server
+#   tests/web/run.sh build/lifetrace_web_test_server
 set -euo pipefail
 server=$(realpath "${1:?usage: run.sh PATH/TO/lifetrace_web_test_server}")
 for tool in openssl curl python3; do
@@ -48,7 +50,7 @@ alice=\$2y\$${alice#\$2b\$}
 bob=$(hash 'bob pw')
 [[ $alice == \$2y\$10\$* && ${#alice} == 60 ]] || { echo "FAIL: could not make a bcrypt hash: $alice"; exit 1; }
 
-launch=()  # a command to run the server under (section 6)
+launch=()  # a command to run the server under (section 7)
 # start NAME CONFIG: starts a server, sets $port; its stdin is a fifo held open by fd 9.
 start() {
   local name=$1 config=$2
@@ -242,7 +244,61 @@ else
   bad "mismatched key: rc=$rc $(cat mismatch.err)"
 fi
 
-# --- 6. Without libssl-dev: civetweb dlopen()s "libssl.so"/"libcrypto.so", which only
+# --- 6. A real Prometheus scrapes the endpoint with tls_config and basic_auth, as an SRE
+# would configure it; a second job with a wrong password must be down (401).
+if command -v prometheus >/dev/null; then
+  start prom conf/web.yml
+  metrics_port=$port
+  prom_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  printf 's3cret alice' >prom-password
+  cat >prometheus.yml <<YML
+global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+scrape_configs:
+  - job_name: lifetrace
+    scheme: https
+    tls_config:
+      ca_file: $work/ca.crt
+      server_name: localhost
+    basic_auth:
+      username: alice
+      password_file: $work/prom-password
+    static_configs:
+      - targets: ['127.0.0.1:$metrics_port']
+  - job_name: lifetrace-wrong-password
+    scheme: https
+    tls_config: {ca_file: $work/ca.crt, server_name: localhost}
+    basic_auth: {username: alice, password: wrong}
+    static_configs:
+      - targets: ['127.0.0.1:$metrics_port']
+YML
+  timeout -k 5 120 prometheus --config.file=prometheus.yml --storage.tsdb.path=tsdb \
+    --web.listen-address="127.0.0.1:$prom_port" >prometheus.log 2>&1 &
+  pids+=($!)
+  api=http://127.0.0.1:$prom_port/api/v1
+  up="" wrong="" info=""
+  for _ in $(seq 90); do
+    up=$(curl -sf --max-time 5 --get "$api/query" --data-urlencode 'query=up{job="lifetrace"}' | sed -n 's/.*"value":\[[0-9.]*,"\([0-9]*\)"\].*/\1/p' || true)
+    wrong=$(curl -sf --max-time 5 --get "$api/query" --data-urlencode 'query=up{job="lifetrace-wrong-password"}' | sed -n 's/.*"value":\[[0-9.]*,"\([0-9]*\)"\].*/\1/p' || true)
+    [[ $up == 1 && -n $wrong ]] && break
+    sleep 1
+  done
+  info=$(curl -sf --max-time 5 --get "$api/query" --data-urlencode 'query=lifetrace_build_info' || true)
+  targets=$(curl -sf --max-time 5 "$api/targets" || true)
+  expect 1 "Prometheus scraping over TLS with basic_auth: up" "$up"
+  expect 0 "Prometheus with a wrong password: up" "$wrong"
+  if grep -q '"version":"0.0.0-test"' <<<"$info"; then ok "Prometheus stored lifetrace_build_info"; else bad "lifetrace_build_info not in Prometheus: $info"; fi
+  grep -o '"lastError":"[^"]*401[^"]*"' <<<"$targets" | head -1 || true
+  kill "${pids[-1]}" 2>/dev/null || true
+  wait "${pids[-1]}" 2>/dev/null || true
+  unset 'pids[-1]'
+  stop
+else
+  echo "skipped: a real Prometheus scrape (prometheus is not installed)"
+fi
+
+# --- 7. Without libssl-dev: civetweb dlopen()s "libssl.so"/"libcrypto.so", which only
 # libssl-dev installs; the daemon's compat libraries (docs/daemon.md) must make TLS work
 # without them. Needs root (a private mount namespace whose overlay hides the two links).
 libdir=$(ldconfig -p | awk '/libssl\.so\.3 /{print $NF; exit}')
