@@ -46,9 +46,14 @@ std::optional<std::string> base64_decode(std::string_view in) {
   return out;
 }
 
+// "$2b$NN$" + 53 characters, NN the cost 04-31 (crypt_checksalt() does not check it).
 bool is_bcrypt_prefix(const std::string& hash) {
-  return hash.size() == 60 && hash[0] == '$' && hash[1] == '2' &&
-         (hash[2] == 'a' || hash[2] == 'b' || hash[2] == 'y') && hash[3] == '$';
+  if (hash.size() != 60 || hash[0] != '$' || hash[1] != '2' || hash[3] != '$' || hash[6] != '$')
+    return false;
+  if (hash[2] != 'a' && hash[2] != 'b' && hash[2] != 'y') return false;
+  if (hash[4] < '0' || hash[4] > '9' || hash[5] < '0' || hash[5] > '9') return false;
+  const int cost = (hash[4] - '0') * 10 + (hash[5] - '0');
+  return cost >= 4 && cost <= 31;
 }
 
 }  // namespace

@@ -39,7 +39,7 @@ struct ConfigDir {
   }
 };
 
-const WebConfig& ok(const std::variant<WebConfig, Problem>& r) {
+WebConfig ok(const std::variant<WebConfig, Problem>& r) {
   if (auto* p = std::get_if<Problem>(&r)) FAIL(p->message);
   return std::get<WebConfig>(r);
 }
@@ -55,7 +55,7 @@ const std::string kTls = "tls_server_config:\n  cert_file: server.crt\n  key_fil
 
 TEST_CASE("an empty web config turns nothing on", "[web]") {
   ConfigDir d;
-  const auto& c = ok(d.parse(""));
+  const auto c = ok(d.parse(""));
   CHECK_FALSE(c.tls);
   CHECK(c.users.empty());
   CHECK(c.headers.empty());
@@ -88,7 +88,7 @@ TEST_CASE("every supported key is read", "[web]") {
       "basic_auth_users:\n"
       "  alice: " +
       kHash2y + "\n  bob: '" + kHash2b + "'\n");
-  const auto& c = ok(r);
+  const auto c = ok(r);
   REQUIRE(c.tls);
   CHECK(c.tls->cert_pem.find("server.crt") != std::string::npos);
   CHECK(c.tls->key_pem.find("server.key") != std::string::npos);
@@ -119,7 +119,7 @@ TEST_CASE("inline PEMs and the defaults", "[web]") {
   CHECK(c.tls->cert_pem == "-----BEGIN CERTIFICATE-----\nx\n");
   CHECK(c.tls->key_pem == "-----BEGIN PRIVATE KEY-----");
   CHECK(c.tls->client_auth == ClientAuth::verify_if_given);
-  const auto& defaults = ok(d.parse(kTls));
+  const auto defaults = ok(d.parse(kTls));
   REQUIRE(defaults.tls);
   CHECK(defaults.tls->min_version == 12);  // exporter-toolkit's default, TLS12
   CHECK(defaults.tls->client_auth == ClientAuth::none);
@@ -208,7 +208,7 @@ TEST_CASE("missing and unreadable files are named", "[web]") {
                                           (d.dir / "absent.yml").string() + ": No such file"));
   // A file on disk: relative names are taken from its directory, not the working directory.
   std::ofstream(d.dir / "web.yml") << kTls;
-  const auto& c = ok(load_web_config((d.dir / "web.yml").string()));
+  const auto c = ok(load_web_config((d.dir / "web.yml").string()));
   REQUIRE(c.tls);
   CHECK(c.tls->cert_pem.find("server.crt") != std::string::npos);
 }
