@@ -113,7 +113,7 @@ expect 000 "plain HTTP to the TLS port" "$(code http://localhost:$port/metrics -
 expect 000 "a client that does not trust the server's CA" \
   "$(curl -s -o /dev/null -w '%{http_code}' --max-time 20 -u 'alice:s3cret alice' $base/metrics || true)"
 curl -sv --cacert ca.crt -u 'alice:s3cret alice' $base/metrics -o /dev/null 2>curl-v.txt || true
-grep -E '^\* (SSL connection|ALPN|Server certificate|  subject|  issuer|  SSL certificate verify)|^< HTTP|^> Authorization' curl-v.txt |
+grep -E '^\* +(SSL connection|ALPN|Server certificate|subject|issuer|SSL certificate verify)|^< HTTP|^< WWW|^> Authorization' curl-v.txt |
   sed 's/^> Authorization: Basic .*/> Authorization: Basic (redacted)/' || true
 stop
 
