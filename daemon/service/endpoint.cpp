@@ -57,7 +57,11 @@ std::optional<Problem> load_tls_libraries() {
   std::vector<std::string> dirs;
   std::error_code ec;
   const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (!ec) dirs.push_back((exe.parent_path() / "lifetrace-tls").string());
+  if (!ec) {
+    dirs.push_back((exe.parent_path() / "lifetrace-tls").string());  // the build tree
+    // Installed under another prefix than the one configured (cmake --install --prefix).
+    dirs.push_back((exe.parent_path().parent_path() / LT_TLS_COMPAT_RELDIR).string());
+  }
   dirs.push_back(LT_TLS_COMPAT_DIR);
   std::string tried;
   for (const auto& dir : dirs) {

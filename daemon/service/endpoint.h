@@ -37,7 +37,8 @@ struct EndpointOptions {
 // crashes on the first connection. This loads lifetrace's two compatibility
 // libraries (service/tls_compat/), whose SONAMEs are those names, so civetweb's
 // dlopen finds them and, through them, OpenSSL 3. Looks beside the binary
-// (lifetrace-tls/, the build tree) and then in the installed LIBDIR/lifetrace.
+// (lifetrace-tls/, the build tree), in ../LIBDIR/lifetrace from the binary,
+// then in the configured prefix's LIBDIR/lifetrace.
 // Returns the Problem to report when they cannot be loaded.
 std::optional<Problem> load_tls_libraries();
 
