@@ -17,6 +17,9 @@ BUILD_PKGS=(
   # libcrypto: the SHA-256 of module files (classify/provenance.cpp).
   libssl-dev
   libcli11-dev nlohmann-json3-dev prometheus-cpp-dev libcivetweb-dev
+  # --web.config.file: YAML (libyaml: Multi-Arch, unlike yaml-cpp's -dev package), bcrypt
+  # (libxcrypt), and OpenSSL 3 linked by the TLS compat libraries (daemon/service/tls_compat/).
+  libyaml-dev libcrypt-dev libssl3
 )
 # Tests: unit tests, the real-kernel tier (qemu + Debian kernels) and fixtures; prometheus
 # (promtool, and a real server scraping the daemon), debootstrap + e2fsprogs (the systemd guest).
@@ -29,6 +32,8 @@ TEST_PKGS=(
   prometheus debootstrap e2fsprogs
   # The operations kit's checks (ops/check.sh): python3 with YAML for the metric-name check.
   python3 python3-yaml
+  # The secured endpoint's test (tests/web/run.sh): certificates made at test time.
+  openssl
   # Host tools the service tests call: systemd-analyze (unit checks), curl and ss (the
   # Prometheus guest test); absent from minimal images and containers.
   systemd curl iproute2
@@ -49,7 +54,8 @@ TEST_PKGS=(
 ARM64_PKGS=(
   crossbuild-essential-arm64
   libbpf-dev:arm64 libelf-dev:arm64 zlib1g-dev:arm64 liblzma-dev:arm64 libzstd-dev:arm64
-  libsystemd-dev:arm64 libkmod-dev:arm64 libssl-dev:arm64
+  libsystemd-dev:arm64 libkmod-dev:arm64 libssl-dev:arm64 libyaml-dev:arm64 libcrypt-dev:arm64
+  libssl3:arm64
   libprometheus-cpp-core1.0:arm64 libprometheus-cpp-pull1.0:arm64 libprometheus-cpp-push1.0:arm64
   libcivetweb-dev:arm64 libcurl4-openssl-dev:arm64
   qemu-system-arm

@@ -139,6 +139,9 @@ std::unique_ptr<CLI::App> make_cli(CliBindings& b) {
       ->capture_default_str();
   daemon->add_option("--web.telemetry-path", o.telemetry_path, "Path of the metrics endpoint")
       ->capture_default_str();
+  daemon->add_option("--web.config.file", o.web_config_file,
+                     "YAML file (exporter-toolkit format) that enables TLS, basic auth and "
+                     "response headers on the metrics endpoint (docs/daemon.md)");
   daemon
       ->add_option("--follow-socket", o.follow_socket,
                    "Unix socket for `lifetrace --follow` clients; empty for none")

@@ -37,6 +37,7 @@ struct Options {
   // Daemon mode and the follow socket (docs/daemon.md).
   std::string listen_address = ":9477";  // --web.listen-address; "" = no exporter
   std::string telemetry_path = "/metrics";
+  std::string web_config_file;  // --web.config.file: TLS, basic auth, headers; "" = none
   std::string follow_socket = "/run/lifetrace/follow.sock";  // "" = none
   std::string follow_group = "lifetrace";
   // The loaded modules the daemon saw last, to report changes made while it

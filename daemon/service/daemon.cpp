@@ -19,8 +19,6 @@
 #include <map>
 #include <memory>
 
-#include <prometheus/exposer.h>
-
 #include "app/session.h"
 #include "classify/builtin.h"
 #include "exporters/landing_page.h"
@@ -30,8 +28,8 @@
 #include "output/journal_fields.h"
 #include "output/report.h"
 #include "output/text.h"
+#include "service/endpoint.h"
 #include "service/follow_server.h"
-#include "service/landing.h"
 #include "service/module_state.h"
 #include "util/event_loop.h"
 #include "util/fd.h"
@@ -98,8 +96,7 @@ class Daemon {
   Session session_;
   // Declared after the session: on every path the exporter, whose scrapes
   // read the tracer's counters, goes away before the tracer does.
-  std::unique_ptr<prometheus::Exposer> exposer_;
-  std::unique_ptr<LandingPage> landing_;  // reads metrics_ and o_; goes before the exposer
+  std::unique_ptr<MetricsEndpoint> endpoint_;
   std::unique_ptr<FollowServer> server_;
   util::EventLoop loop_;
   util::Fd watchdog_;
@@ -114,23 +111,22 @@ class Daemon {
 };
 
 bool Daemon::start_exporter() {
-  // Before anything is attached: a port that cannot be bound is a
-  // configuration error to report first.
+  // Before anything is attached: a port that cannot be bound, or a bad web
+  // config, is a configuration error to report first.
   if (o_.listen_address.empty()) return true;
-  try {
-    exposer_ = std::make_unique<prometheus::Exposer>(exporter_options(o_.listen_address),
-                                                     LandingPage::callbacks());
-  } catch (const std::exception& e) {
-    return fail({"cannot serve metrics on " + o_.listen_address + ": " + e.what(),
-                 "is another process listening on that port (ss -ltnp)? Choose another with "
-                 "--web.listen-address, e.g. 127.0.0.1:9477"});
+  EndpointOptions eo;
+  eo.listen_address = o_.listen_address;
+  eo.telemetry_path = o_.telemetry_path;
+  if (!o_.web_config_file.empty()) {
+    auto web = load_web_config(o_.web_config_file);
+    if (auto* p = std::get_if<Problem>(&web)) return fail(*p);
+    eo.web = std::move(std::get<WebConfig>(web));
   }
-  for (const auto& c : metrics_.collectables()) exposer_->RegisterCollectable(c, o_.telemetry_path);
-  if (o_.telemetry_path != "/") {
-    landing_ = std::make_unique<LandingPage>(exposer_->GetListeningPorts(), [this] {
-      return render_landing_page(metrics_.landing_page_info(o_.telemetry_path));
-    });
-  }
+  auto started = MetricsEndpoint::start(eo, metrics_.collectables(), [this] {
+    return render_landing_page(metrics_.landing_page_info(o_.telemetry_path));
+  });
+  if (auto* p = std::get_if<Problem>(&started)) return fail(*p);
+  endpoint_ = std::move(std::get<std::unique_ptr<MetricsEndpoint>>(started));
   return true;
 }
 
@@ -310,9 +306,10 @@ void Daemon::on_signal(int signo) {
 
 std::string Daemon::where() const {
   std::string w;
-  if (exposer_) {
-    const auto ports = exposer_->GetListeningPorts();
-    w += "; metrics on " + o_.listen_address + o_.telemetry_path;
+  if (endpoint_) {
+    const auto ports = endpoint_->ports();
+    w += std::string("; metrics on ") + endpoint_->scheme() + "://" + o_.listen_address +
+         o_.telemetry_path;
     if (!ports.empty()) w += " (port " + std::to_string(ports.front()) + ")";
   }
   if (server_) w += "; follow socket " + server_->path();
@@ -333,8 +330,7 @@ void Daemon::shutdown() {
   metrics_.set_bpf_lost_source(nullptr);
   metrics_.set_denied_source(nullptr);
   metrics_.set_program_misses_source(nullptr);
-  landing_.reset();
-  exposer_.reset();  // no scrape may run while the programs are detached
+  endpoint_.reset();        // no scrape may run while the programs are detached
   save_module_state();
   session_.tracer.reset();  // detaches every program and frees the maps
   server_.reset();          // removes the socket file

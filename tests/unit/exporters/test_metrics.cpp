@@ -555,6 +555,11 @@ TEST_CASE("the daemon subcommand's flags, and its default port in --help", "[dae
   CHECK(r.options->telemetry_path == "/metrics");
   CHECK(r.options->follow_socket == "/run/lifetrace/follow.sock");
   CHECK(r.options->follow_group == "lifetrace");
+  CHECK(r.options->web_config_file.empty());
+
+  r = parse_cli({"daemon", "--web.config.file", "/etc/lifetrace/web.yml"});
+  REQUIRE(r.options);
+  CHECK(r.options->web_config_file == "/etc/lifetrace/web.yml");
 
   r = parse_cli({"daemon", "--web.listen-address", "127.0.0.1:19477", "--web.telemetry-path", "/m",
                  "--follow-socket", "", "--attach", "kprobe", "--strict"});
