@@ -10,7 +10,7 @@ namespace lifetrace::test {
 
 struct FakeFeatures : KernelFeatures {
   bool modules = true, has_btf = true, kprobe_pmu = true, tracefs = true, privileged = true,
-       loop = true, trampolines = true, sys_admin = true;
+       loop = true, func_arg = true, trampolines = true, sys_admin = true;
   int paranoid = 3;
   std::set<std::string> btf_funcs{"do_init_module", "do_one_initcall", "free_module"};
   std::set<std::string> btf_tps{"module_request"};
@@ -35,6 +35,7 @@ struct FakeFeatures : KernelFeatures {
   bool cap_sys_admin() const override { return sys_admin; }
   int perf_event_paranoid() const override { return paranoid; }
   bool bpf_loop_helper() const override { return loop; }
+  bool func_arg_helper() const override { return func_arg; }
 };
 
 }  // namespace lifetrace::test
