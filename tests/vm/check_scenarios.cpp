@@ -806,7 +806,7 @@ TEST_CASE("before 5.17: the programs chosen and why", "[probes]") {
   const bool kprobe = g_config.run.find(".kprobe") != std::string::npos;
   const std::string walk =
       kprobe ? "kprobe do_init_module_kprobe_bounded" : "fentry do_init_module_fentry_bounded";
-  for (const std::string want :
+  for (const std::string& want :
        {"probe do_init_module_enter: " + walk, std::string("the kernel lacks bpf_loop()"),
         std::string("probe do_one_initcall_enter: kprobe do_one_initcall_kprobe"),
         std::string("probe do_one_initcall_exit: kretprobe do_one_initcall_kretprobe"),
