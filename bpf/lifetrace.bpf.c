@@ -473,7 +473,12 @@ static long walk_one(__u32 i, void *data)
 	return 0;
 }
 
-static __always_inline int on_mod_init(struct module *mod, __u32 flags)
+static __always_inline __u32 lt_walk_bounded(struct walk_ctx *c);
+
+/* bounded: walk the table without bpf_loop() (kernels before 5.17, see
+ * "5.10-5.16" below); a constant in each program, so the other path is
+ * compiled out and its helper never reaches an older verifier. */
+static __always_inline int on_mod_init(struct module *mod, __u32 flags, bool bounded)
 {
 	__u32 zero = 0, tid = (__u32)bpf_get_current_pid_tgid();
 	struct pending_init p = {};
@@ -524,7 +529,10 @@ static __always_inline int on_mod_init(struct module *mod, __u32 flags)
 		}
 		c.mod = (__u64)mod;
 		c.init_fn = p.init_fn;
-		bpf_loop(c.n, walk_one, &c, 0);
+		if (bounded)
+			c.sent = lt_walk_bounded(&c);
+		else
+			bpf_loop(c.n, walk_one, &c, 0);
 		flush_symbols(b);
 		ie->mod_init.nsyms_sent = c.sent;
 	}
@@ -540,13 +548,77 @@ static __always_inline int on_mod_init(struct module *mod, __u32 flags)
 SEC("fentry/do_init_module")
 int BPF_PROG(do_init_module_fentry, struct module *mod)
 {
-	return on_mod_init(mod, 0);
+	return on_mod_init(mod, 0, false);
 }
 
 SEC("kprobe/do_init_module")
 int BPF_KPROBE(do_init_module_kprobe, struct module *mod)
 {
-	return on_mod_init(mod, LT_F_KPROBE);
+	return on_mod_init(mod, LT_F_KPROBE, false);
+}
+
+/* ---- 5.10-5.16: the symbol walk without bpf_loop() --------------------- *
+ *
+ * bpf_loop() arrived in Linux 5.17 (commit e6f2dd0f8067, "bpf: Add bpf_loop
+ * helper"). Before it, the verifier walks every iteration of a bounded loop
+ * and gives up at 8192 pending branches: on Debian 11's 5.10 a loop of 4096
+ * plain reads verified and one of 8192 did not (docs/kernels.md). So the
+ * table is walked in chunks of LT_WALK_CHUNK symbols by a global function,
+ * which the verifier checks once, on its own, whatever the caller: the
+ * program calls it once per chunk, up to LT_MAX_SYMBOLS symbols as with
+ * bpf_loop(). Global functions take scalars only on these kernels (pointer
+ * arguments came in 5.12), so the walk's state is in a per-CPU map, like
+ * the symbol batch it fills. The loader picks these programs when the
+ * kernel has no bpf_loop() (daemon/kernel/probes.cpp).
+ */
+#define LT_WALK_CHUNK 256
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct walk_ctx);
+} walkbuf SEC(".maps");
+
+/* Symbols start .. start + LT_WALK_CHUNK - 1; 1 when the walk is over. */
+__attribute__((noinline)) int lt_walk_chunk(__u32 start)
+{
+	__u32 zero = 0;
+	struct walk_ctx *c = bpf_map_lookup_elem(&walkbuf, &zero);
+
+	if (!c)
+		return 1;
+	for (__u32 i = 0; i < LT_WALK_CHUNK; i++)
+		if (walk_one(start + i, c))
+			return 1;
+	return 0;
+}
+
+static __always_inline __u32 lt_walk_bounded(struct walk_ctx *c)
+{
+	__u32 zero = 0;
+	struct walk_ctx *w = bpf_map_lookup_elem(&walkbuf, &zero);
+
+	if (!w)
+		return 0;
+	*w = *c;
+	w->sent = 0;
+	for (__u32 k = 0; k < LT_MAX_SYMBOLS / LT_WALK_CHUNK; k++)
+		if (k * LT_WALK_CHUNK >= w->n || lt_walk_chunk(k * LT_WALK_CHUNK))
+			break;
+	return w->sent;
+}
+
+SEC("fentry/do_init_module")
+int BPF_PROG(do_init_module_fentry_bounded, struct module *mod)
+{
+	return on_mod_init(mod, 0, true);
+}
+
+SEC("kprobe/do_init_module")
+int BPF_KPROBE(do_init_module_kprobe_bounded, struct module *mod)
+{
+	return on_mod_init(mod, LT_F_KPROBE, true);
 }
 
 /* ---- the module's own init: do_one_initcall(mod->init) ---------------- */

@@ -163,6 +163,22 @@ bool HostFeatures::bpf_loop_helper() const {
          libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACING, BPF_FUNC_loop, nullptr) > 0;
 }
 
+bool HostFeatures::func_arg_helper() const {
+  // libbpf cannot probe a helper of tracing programs (they need a target to load), so ask the
+  // kernel's BTF whether its enum bpf_func_id knows the helper.
+  const Btf* b = vmlinux_btf();
+  if (!b) return false;
+  const int id = btf__find_by_name_kind(b->ptr.get(), "bpf_func_id", BTF_KIND_ENUM);
+  if (id <= 0) return false;
+  const struct btf_type* t = btf__type_by_id(b->ptr.get(), static_cast<__u32>(id));
+  const struct btf_enum* v = btf_enum(t);
+  for (int i = 0; i < btf_vlen(t); ++i, ++v) {
+    const char* name = btf__name_by_offset(b->ptr.get(), v->name_off);
+    if (name && std::string_view(name) == "BPF_FUNC_get_func_arg") return true;
+  }
+  return false;
+}
+
 std::optional<Problem> preflight(const KernelFeatures& f) {
   if (!f.module_support()) {
     return Problem{
@@ -202,12 +218,6 @@ std::optional<Problem> preflight(const KernelFeatures& f) {
                        " has module support but no traceable do_init_module() function",
                    "please report this kernel version; lifetrace cannot follow module "
                    "initialisation on it"};
-  }
-  if (!f.bpf_loop_helper()) {
-    return Problem{
-        "this kernel lacks the bpf_loop() helper (Linux 5.17+) that lifetrace uses "
-        "to read a module's symbol table at load time",
-        "use Linux 5.17 or newer"};
   }
   return std::nullopt;
 }

@@ -31,6 +31,7 @@ class KernelFeatures {
   virtual bool cap_sys_admin() const = 0;
   virtual int perf_event_paranoid() const = 0;  // kernel.perf_event_paranoid, -1 unknown
   virtual bool bpf_loop_helper() const = 0;     // bpf_loop() (5.17) for the symbol walk
+  virtual bool func_arg_helper() const = 0;     // bpf_get_func_arg() (5.17) in fentry/fexit
   // Frees what the answers above were read from (the parsed vmlinux BTF, the kallsyms
   // names): tens of MB on a large kernel, needed only while choosing programs. A later
   // question reads them again.
@@ -60,6 +61,7 @@ class HostFeatures final : public KernelFeatures {
   bool cap_sys_admin() const override;
   int perf_event_paranoid() const override;
   bool bpf_loop_helper() const override;
+  bool func_arg_helper() const override;
   void release_caches() const override;
 
  private:

@@ -15,6 +15,15 @@ std::string_view to_string(Flavor f) {
   return "unknown";
 }
 
+std::string_view to_string(Helper h) {
+  switch (h) {
+    case Helper::none: return "none";
+    case Helper::bpf_loop: return "bpf_loop()";
+    case Helper::get_func_arg: return "bpf_get_func_arg()";
+  }
+  return "unknown";
+}
+
 std::optional<AttachMode> attach_mode_from_string(std::string_view s) {
   if (s == "auto") return AttachMode::automatic;
   if (s == "fentry") return AttachMode::fentry;
@@ -75,19 +84,20 @@ const std::vector<ProbeSpec>& probe_table() {
       {"do_init_module_enter",
        "do_init_module",
        nullptr,
-       {"do_init_module_fentry", Flavor::fentry},
-       ProgramSpec{"do_init_module_kprobe", Flavor::kprobe},
+       {"do_init_module_fentry", Flavor::fentry, Helper::bpf_loop, "do_init_module_fentry_bounded"},
+       ProgramSpec{"do_init_module_kprobe", Flavor::kprobe, Helper::bpf_loop,
+                   "do_init_module_kprobe_bounded"},
        true},
       {"do_one_initcall_enter",
        "do_one_initcall",
        nullptr,
-       {"do_one_initcall_fentry", Flavor::fentry},
+       {"do_one_initcall_fentry", Flavor::fentry, Helper::get_func_arg},
        ProgramSpec{"do_one_initcall_kprobe", Flavor::kprobe},
        false},
       {"do_one_initcall_exit",
        "do_one_initcall",
        nullptr,
-       {"do_one_initcall_fexit", Flavor::fexit},
+       {"do_one_initcall_fexit", Flavor::fexit, Helper::get_func_arg},
        ProgramSpec{"do_one_initcall_kretprobe", Flavor::kretprobe},
        false},
       {"do_init_module_exit",
@@ -133,8 +143,11 @@ const std::vector<ProbeSpec>& probe_table() {
 std::vector<std::string> all_program_names() {
   std::vector<std::string> names;
   for (const auto& p : probe_table()) {
-    names.emplace_back(p.primary.program);
-    if (p.twin) names.emplace_back(p.twin->program);
+    for (const auto* prog : {&p.primary, p.twin ? &*p.twin : nullptr}) {
+      if (!prog) continue;
+      names.emplace_back(prog->program);
+      if (prog->without_helper) names.emplace_back(prog->without_helper);
+    }
     if (p.fallback) {
       names.emplace_back(p.fallback->primary.program);
       if (p.fallback->twin) names.emplace_back(p.fallback->twin->program);
@@ -154,9 +167,33 @@ struct AttachPoint {
   const std::optional<ProgramSpec>& twin;
 };
 
+bool has_helper(const KernelFeatures& f, Helper h) {
+  switch (h) {
+    case Helper::none: return true;
+    case Helper::bpf_loop: return f.bpf_loop_helper();
+    case Helper::get_func_arg: return f.func_arg_helper();
+  }
+  return false;
+}
+
+// `prog` as it must be loaded here: its helper-free variant where the kernel lacks the helper
+// it calls (then `note` says so). nullopt when it calls a missing helper and has no variant.
+std::optional<ProgramSpec> for_kernel(const KernelFeatures& f, const ProgramSpec& prog,
+                                      std::string& note) {
+  if (has_helper(f, prog.needs)) return prog;
+  const std::string missing = "the kernel lacks " + std::string(to_string(prog.needs)) +
+                              " (Linux 5.17+), which " + prog.program + " calls";
+  if (!prog.without_helper) {
+    note = missing;
+    return std::nullopt;
+  }
+  note = missing + ": " + prog.without_helper + " instead";
+  return ProgramSpec{prog.without_helper, prog.flavor};
+}
+
 // Whether `prog` can attach to its target here; sets `why` when it cannot.
-bool usable(const KernelFeatures& f, const AttachPoint& p, const ProgramSpec& prog,
-            const std::set<std::string>& rejected, std::string& why) {
+bool usable_as_is(const KernelFeatures& f, const AttachPoint& p, const ProgramSpec& prog,
+                  const std::set<std::string>& rejected, std::string& why) {
   if (rejected.count(prog.program)) {
     why = std::string("the kernel's verifier rejected ") + prog.program;
     return false;
@@ -207,31 +244,52 @@ bool usable(const KernelFeatures& f, const AttachPoint& p, const ProgramSpec& pr
   return false;
 }
 
+// Whether `prog` (or, where the kernel lacks a helper it calls, its variant without it: then
+// `prog` becomes that variant and `note` says why) can attach here; sets `why` when it cannot.
+bool usable(const KernelFeatures& f, const AttachPoint& p, ProgramSpec& prog,
+            const std::set<std::string>& rejected, std::string& why, std::string& note) {
+  std::string n;
+  auto here = for_kernel(f, prog, n);
+  if (!here) {
+    why = n;
+    return false;
+  }
+  if (!usable_as_is(f, p, *here, rejected, why)) return false;
+  prog = *here;
+  note = n;
+  return true;
+}
+
 // The program to load for one attach point under `mode`, or nullopt; `reason`
 // says why this one (or why none).
 std::optional<ProgramSpec> pick(const KernelFeatures& f, const AttachPoint& p, AttachMode mode,
                                 const std::set<std::string>& rejected, std::string& reason) {
-  std::string why_primary, why_twin;
-  const bool prefer_twin = mode == AttachMode::kprobe && p.twin;
+  std::string why_primary, why_twin, note;
+  ProgramSpec primary = p.primary;
+  std::optional<ProgramSpec> twin = p.twin;
+  const bool prefer_twin = mode == AttachMode::kprobe && twin;
   const bool allow_twin = mode != AttachMode::fentry;
-  if (prefer_twin && usable(f, p, *p.twin, rejected, why_twin)) {
+  std::optional<ProgramSpec> chosen;
+  if (prefer_twin && usable(f, p, *twin, rejected, why_twin, note)) {
+    chosen = twin;
     reason = "forced by --attach=kprobe";
-    return p.twin;
-  }
-  if (usable(f, p, p.primary, rejected, why_primary)) {
+  } else if (usable(f, p, primary, rejected, why_primary, note)) {
+    chosen = primary;
     reason = prefer_twin ? "twin unusable: " + why_twin : "preferred";
-    return p.primary;
-  }
-  if (p.twin && allow_twin && !prefer_twin && usable(f, p, *p.twin, rejected, why_twin)) {
+  } else if (twin && allow_twin && !prefer_twin &&
+             usable(f, p, *twin, rejected, why_twin, note)) {
+    chosen = twin;
     reason = std::string(to_string(p.primary.flavor)) + " unusable: " + why_primary;
-    return p.twin;
+  } else {
+    reason = why_primary;
+    if (twin && allow_twin) {
+      if (why_twin.empty()) usable(f, p, *twin, rejected, why_twin, note);
+      reason += "; " + why_twin;
+    }
+    note.clear();
   }
-  reason = why_primary;
-  if (p.twin && allow_twin) {
-    if (why_twin.empty()) usable(f, p, *p.twin, rejected, why_twin);
-    reason += "; " + why_twin;
-  }
-  return std::nullopt;
+  if (!note.empty()) reason += "; " + note;
+  return chosen;
 }
 
 bool is_syscall_tracepoint(const ProbeSpec& p) {

@@ -18,9 +18,17 @@ std::string_view to_string(Flavor f);
 enum class AttachMode { automatic, fentry, kprobe };
 std::optional<AttachMode> attach_mode_from_string(std::string_view s);
 
+// A BPF helper some programs call that older kernels lack (both came in Linux 5.17).
+enum class Helper { none, bpf_loop, get_func_arg };
+std::string_view to_string(Helper h);
+
 struct ProgramSpec {
   const char* program;  // name of the BPF program (function) in lifetrace.bpf.c
   Flavor flavor;
+  Helper needs = Helper::none;  // the program calls it: unusable where the kernel lacks it
+  // The same program written without that helper (same flavor and target), chosen in its place
+  // on kernels that lack it; nullptr: there is none, and the probe falls back to its twin.
+  const char* without_helper = nullptr;
 };
 
 // Another attach point that yields the same records, used when the probe's own

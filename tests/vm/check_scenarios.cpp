@@ -268,6 +268,14 @@ std::vector<Step> scenario_steps(const std::string& suite, bool kvm_steps) {
         unload("fixtures_unload", "lt_cnames"),
     };
     v.insert(v.end(), more.begin(), more.end());
+  } else if (suite == "bullseye") {
+    std::vector<Step> more = {
+        ok("drm_live", "drm", Via::Finit, "c"),
+        ok("tcp_bic_live", "tcp_bic", Via::Init, "c"),
+        unload("c_unload", "drm"),
+        unload("c_unload", "tcp_bic"),
+    };
+    v.insert(v.end(), more.begin(), more.end());
   } else if (suite == "sid") {
     std::vector<Step> more = {
         ok("qt2025_live", "qt2025", Via::Finit, "rust"),
@@ -820,6 +828,32 @@ TEST_CASE("an unprivileged flood is reported as denied attempts, counted to the 
          tag() << "the flood's strings reached lifetrace's events");
 }
 
+// Kernels before 5.17 (bullseye's 5.10) have neither bpf_loop() nor bpf_get_func_arg(): the
+// chooser must have taken the bounded symbol walk and the kprobes on do_one_initcall, and said
+// why (scenarios/bullseye.sh runs lifetrace with -v). docs/kernels.md has the per-kernel table.
+TEST_CASE("before 5.17: the programs chosen and why", "[probes]") {
+  if (g_config.suite != "bullseye") {
+    SUCCEED("only bullseye (5.10) lacks bpf_loop() among the kernels tested");
+    return;
+  }
+  const auto& in = input();
+  const bool kprobe = g_config.run.find(".kprobe") != std::string::npos;
+  const std::string walk =
+      kprobe ? "kprobe do_init_module_kprobe_bounded" : "fentry do_init_module_fentry_bounded";
+  for (const std::string& want :
+       {"probe do_init_module_enter: " + walk, std::string("the kernel lacks bpf_loop()"),
+        std::string("probe do_one_initcall_enter: kprobe do_one_initcall_kprobe"),
+        std::string("probe do_one_initcall_exit: kretprobe do_one_initcall_kretprobe"),
+        std::string("12 of 12 probes attached")}) {
+    EXPECT(in.stderr_text.find(want) != std::string::npos,
+           tag() << "lifetrace's stderr (-v) should say '" << want << "'");
+  }
+  if (!kprobe) {
+    EXPECT(in.stderr_text.find("the kernel lacks bpf_get_func_arg()") != std::string::npos,
+           tag() << "lifetrace's stderr (-v) should say why do_one_initcall is not fentry");
+  }
+}
+
 TEST_CASE("the slow init is measured within 10 % of 200 ms", "[slow]") {
   if (g_config.suite != "bookworm") {
     SUCCEED("lt_slow runs only on bookworm");
@@ -1025,16 +1059,16 @@ int main(int argc, char** argv) {
   if (!listing && (g_config.dir.empty() || g_config.run.empty())) {
     std::cerr
         << "usage: lifetrace-vm-check --dir OUT --kernel RUN [Catch2 options]\n"
-           "  OUT: a directory written by tests/vm/run-guest.sh; RUN: bookworm, trixie, sid,\n"
-           "  or one of them with a suffix (trixie.kprobe). Or set LIFETRACE_VM_OUT and\n"
+           "  OUT: a directory written by tests/vm/run-guest.sh; RUN: bullseye, bookworm, trixie,\n"
+           "  sid, or one of them with a suffix (trixie.kprobe). Or set LIFETRACE_VM_OUT and\n"
            "  LIFETRACE_VM_KERNEL.\n";
     return 2;
   }
   g_config.suite = g_config.run.substr(0, g_config.run.find('.'));
   if (!listing && g_config.suite != "bookworm" && g_config.suite != "trixie" &&
-      g_config.suite != "sid") {
+      g_config.suite != "sid" && g_config.suite != "bullseye") {
     std::cerr << "lifetrace-vm-check: unknown kernel run '" << g_config.run
-              << "' (expected bookworm, trixie or sid, optionally with a .suffix)\n";
+              << "' (expected bullseye, bookworm, trixie or sid, optionally with a .suffix)\n";
     return 2;
   }
   Catch::Session session;
@@ -1050,6 +1084,7 @@ TEST_CASE("live, inventory and offline classification agree", "[agree]") {
   static const std::map<std::string, std::vector<std::string>> kAgreed = {
       {"sid", {"qt2025", "ax88796b_rust", "drm"}},
       {"bookworm", {"lt_slow", "lt_rust_init", "lt_mixed", "lt_cnames"}},
+      {"bullseye", {"drm", "tcp_bic"}},
   };
   const auto want = kAgreed.find(g_config.suite);
   if (want == kAgreed.end()) return;  // this scenario does not call agree

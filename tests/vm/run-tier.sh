@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Driver for lifetrace's real-kernel tier; CTest calls it (tests/vm/CMakeLists.txt), people can too.
 #
-#   tests/vm/run-tier.sh kernels OUT [KERNEL...]   download/unpack bookworm, trixie and sid, or
+#   tests/vm/run-tier.sh kernels OUT [KERNEL...]   download/unpack bookworm, trixie, sid and
+#                                                  bullseye, or
 #                                                  the KERNELs given (SUITE or SUITE.arm64)
 #                                                  (tests/vm/kernels.sh) -> OUT/kernels/KERNEL.env
 #   tests/vm/run-tier.sh fixtures OUT              build tests/fixtures for the bookworm kernel
@@ -10,8 +11,8 @@
 #                                                  boot RUN's kernel with its scenario, then check
 #                                                  the results with lifetrace-vm-check
 #
-# RUN is bookworm, trixie or sid, optionally with .kprobe (the same scenario with
-# lifetrace --attach=kprobe; CTest runs trixie.kprobe and bookworm.kprobe), .nosyscalltp (the
+# RUN is bullseye, bookworm, trixie or sid, optionally with .kprobe (the same scenario with
+# lifetrace --attach=kprobe; CTest runs trixie.kprobe, bookworm.kprobe and bullseye.kprobe), .nosyscalltp (the
 # same scenario with lifetrace --no-syscall-tracepoints -v: load and unload followed through the
 # syscalls' entry functions; CTest runs trixie.nosyscalltp and sid.nosyscalltp), .storm (the
 # parallel load/unload storm, scenarios/storm.sh, checked by the --checker given, which must
@@ -60,7 +61,7 @@ fetch_kernel() {
 case $cmd in
   kernels)
     kernels=("$@")
-    ((${#kernels[@]})) || kernels=(bookworm trixie sid)
+    ((${#kernels[@]})) || kernels=(bookworm trixie sid bullseye)
     for k in "${kernels[@]}"; do fetch_kernel "$out" "$k"; done
     ;;
 

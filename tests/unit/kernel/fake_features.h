@@ -20,7 +20,7 @@ inline std::string syscall_fn(const std::string& name) {
 
 struct FakeFeatures : KernelFeatures {
   bool modules = true, has_btf = true, kprobe_pmu = true, tracefs = true, privileged = true,
-       loop = true, trampolines = true, sys_admin = true;
+       loop = true, func_arg = true, trampolines = true, sys_admin = true;
   bool syscall_tracepoints = true;  // CONFIG_FTRACE_SYSCALLS: tracepoints syscalls/*
   int paranoid = 3;
   std::set<std::string> btf_funcs{
@@ -55,6 +55,7 @@ struct FakeFeatures : KernelFeatures {
   bool cap_sys_admin() const override { return sys_admin; }
   int perf_event_paranoid() const override { return paranoid; }
   bool bpf_loop_helper() const override { return loop; }
+  bool func_arg_helper() const override { return func_arg; }
 };
 
 }  // namespace lifetrace::test

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include "kernel/fake_features.h"
 #include "kernel/probes.h"
 
@@ -22,7 +24,9 @@ TEST_CASE("every program in the table is distinct and every probe has a primary"
   auto names = all_program_names();
   std::set<std::string> unique(names.begin(), names.end());
   CHECK(unique.size() == names.size());
-  CHECK(names.size() == 30);
+  CHECK(names.size() == 32);  // 18 + 12 syscall fallbacks + 2 bounded-walk variants (< 5.17)
+  CHECK(std::count(names.begin(), names.end(), "do_init_module_fentry_bounded") == 1);
+  CHECK(std::count(names.begin(), names.end(), "do_init_module_kprobe_bounded") == 1);
 }
 
 TEST_CASE("fentry and tp_btf are preferred where the kernel has them", "[probes]") {
@@ -187,10 +191,70 @@ TEST_CASE("preflight names the first thing to fix", "[probes][preflight]") {
   perfmon_only.paranoid = 2;
   CHECK_FALSE(preflight(perfmon_only).has_value());
 
+  auto old_kernel = f;  // 5.10-5.16: no bpf_loop(), no bpf_get_func_arg(); twins cover them
+  old_kernel.loop = false;
+  old_kernel.func_arg = false;
+  CHECK_FALSE(preflight(old_kernel).has_value());
+
   auto nobtf = f;
   nobtf.has_btf = false;
   REQUIRE(preflight(nobtf));
   CHECK_THAT(preflight(nobtf)->message, Catch::Contains("BTF"));
+}
+
+// Debian 11's 5.10 (docs/kernels.md): BTF and trampolines, but neither bpf_loop() nor
+// bpf_get_func_arg().
+TEST_CASE("before 5.17: the bounded symbol walk, and kprobes on do_one_initcall", "[probes]") {
+  FakeFeatures f;
+  f.loop = false;
+  f.func_arg = false;
+  auto cs = choose_programs(f, AttachMode::automatic);
+  CHECK(chosen(cs, "do_init_module_enter") == "do_init_module_fentry_bounded");
+  CHECK(choice(cs, "do_init_module_enter").chosen->flavor == Flavor::fentry);
+  CHECK_THAT(choice(cs, "do_init_module_enter").reason,
+             Catch::Contains("preferred") && Catch::Contains("lacks bpf_loop()") &&
+                 Catch::Contains("do_init_module_fentry_bounded instead"));
+  CHECK(chosen(cs, "do_one_initcall_enter") == "do_one_initcall_kprobe");
+  CHECK(chosen(cs, "do_one_initcall_exit") == "do_one_initcall_kretprobe");
+  CHECK_THAT(choice(cs, "do_one_initcall_enter").reason,
+             Catch::StartsWith("fentry unusable: the kernel lacks bpf_get_func_arg()"));
+  CHECK_THAT(choice(cs, "do_one_initcall_enter").reason, Catch::Contains("do_one_initcall_fentry"));
+  // Untouched: programs that call neither helper.
+  CHECK(chosen(cs, "do_init_module_exit") == "do_init_module_fexit");
+  CHECK(chosen(cs, "free_module") == "free_module_fentry");
+  CHECK(choice(cs, "free_module").reason == "preferred");
+
+  SECTION("--attach=kprobe takes the bounded kprobe") {
+    auto k = choose_programs(f, AttachMode::kprobe);
+    CHECK(chosen(k, "do_init_module_enter") == "do_init_module_kprobe_bounded");
+    CHECK(choice(k, "do_init_module_enter").chosen->flavor == Flavor::kprobe);
+  }
+  SECTION("--attach=fentry has nothing for do_one_initcall, and says why") {
+    auto e = choose_programs(f, AttachMode::fentry);
+    CHECK(chosen(e, "do_init_module_enter") == "do_init_module_fentry_bounded");
+    CHECK(chosen(e, "do_one_initcall_enter").empty());
+    CHECK_THAT(choice(e, "do_one_initcall_enter").reason, Catch::Contains("bpf_get_func_arg()"));
+  }
+  SECTION("no trampolines: the bounded kprobe, and the reason names both") {
+    f.trampolines = false;
+    auto t = choose_programs(f, AttachMode::automatic);
+    CHECK(chosen(t, "do_init_module_enter") == "do_init_module_kprobe_bounded");
+    CHECK_THAT(choice(t, "do_init_module_enter").reason,
+               Catch::Contains("no BPF trampoline") && Catch::Contains("lacks bpf_loop()"));
+  }
+  SECTION("a bounded walk the verifier refused gives way to the bounded kprobe") {
+    auto r = choose_programs(f, AttachMode::automatic, {"do_init_module_fentry_bounded"});
+    CHECK(chosen(r, "do_init_module_enter") == "do_init_module_kprobe_bounded");
+    CHECK_THAT(choice(r, "do_init_module_enter").reason, Catch::Contains("verifier rejected"));
+  }
+  SECTION("with the helpers (5.17+) nothing is replaced") {
+    f.loop = true;
+    f.func_arg = true;
+    auto n = choose_programs(f, AttachMode::automatic);
+    CHECK(chosen(n, "do_init_module_enter") == "do_init_module_fentry");
+    CHECK(choice(n, "do_init_module_enter").reason == "preferred");
+    CHECK(chosen(n, "do_one_initcall_enter") == "do_one_initcall_fentry");
+  }
 }
 
 TEST_CASE("a program the verifier rejected gives way to its twin, or to nothing", "[probes]") {
