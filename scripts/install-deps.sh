@@ -15,6 +15,8 @@ BUILD_PKGS=(
   clang llvm libbpf-dev bpftool
   libelf-dev zlib1g-dev liblzma-dev libzstd-dev libkmod-dev libsystemd-dev
   libcli11-dev nlohmann-json3-dev prometheus-cpp-dev libcivetweb-dev
+  # The Debian package (scripts/build-deb.sh): dh and its helpers.
+  debhelper
 )
 # Tests: unit tests, the real-kernel tier (qemu + Debian kernels) and fixtures; prometheus
 # (promtool, and a real server scraping the daemon), debootstrap + e2fsprogs (the systemd guest).
@@ -25,6 +27,8 @@ TEST_PKGS=(
   qemu-system-x86 busybox-static cpio xz-utils zstd kmod
   rustc
   prometheus debootstrap e2fsprogs
+  # The package's checks (tests/package): Debian's own package checker.
+  lintian
   # The operations kit's checks (ops/check.sh): python3 with YAML for the metric-name check.
   python3 python3-yaml
   # Host tools the service tests call: systemd-analyze (unit checks), curl and ss (the
