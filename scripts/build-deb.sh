@@ -8,7 +8,8 @@
 # dpkg-buildpackage writes its results into the parent of the tree it builds and leaves
 # debian/lifetrace, obj-*/ and debian/.debhelper behind, so it runs in a copy of the tree
 # (git's tracked and untracked-but-not-ignored files, as they are in the working tree) under
-# DIR/src/lifetrace. The same path every time lets ccache reuse the previous build's objects.
+# DIR/src/lifetrace, and the results are moved to DIR. The same path every time lets ccache
+# reuse the previous build's objects (Debian's flags name the path: -ffile-prefix-map).
 # Stdout: the path of the .deb. Needs debhelper (scripts/install-deps.sh).
 set -euo pipefail
 
@@ -56,7 +57,9 @@ if ! (cd "$src" && dpkg-buildpackage -b -us -uc) >"$log" 2>&1; then
   die "dpkg-buildpackage failed (full log: $log)
 HINT: missing build dependencies are listed above; scripts/install-deps.sh installs them"
 fi
-# The dbgsym package is only the debug symbols; the .deb people install is this one.
+# dpkg-buildpackage wrote its results beside the copy; they go to DIR. The dbgsym package is
+# only the debug symbols; the .deb people install is lifetrace_*.deb.
+find "$out/src" -maxdepth 1 -type f -name 'lifetrace*' -exec mv -t "$out" {} +
 deb=$(find "$out" -maxdepth 1 -name 'lifetrace_*.deb' | head -n1)
 [[ -n $deb ]] || die "dpkg-buildpackage succeeded but left no lifetrace_*.deb in $out"
 rm -rf "$out/src"

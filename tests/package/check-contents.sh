@@ -75,13 +75,14 @@ script_has() {  # SCRIPT REGEX WHAT
 script_has postinst 'systemd-sysusers .*lifetrace\.conf' "creates the group (systemd-sysusers)"
 script_has postinst 'systemd-tmpfiles .*--create .*lifetrace\.conf' "applies the tmpfiles.d file"
 script_has postinst 'deb-systemd-helper .*enable .*lifetrace\.service' "enables lifetrace.service"
-script_has postinst 'deb-systemd-invoke .*(start|restart) .*lifetrace\.service' "starts lifetrace.service"
+script_has postinst '_dh_action=start' "starts lifetrace.service on a first install"
+script_has postinst "deb-systemd-invoke .*(start|restart|[\$]_dh_action) .*lifetrace\\.service" "runs deb-systemd-invoke for lifetrace.service"
 script_has prerm 'deb-systemd-invoke stop .*lifetrace\.service' "stops lifetrace.service on remove"
 script_has postrm 'deb-systemd-helper purge .*lifetrace\.service' "purges lifetrace.service's state"
 # sysusers must run before the unit starts: Group=lifetrace.
 if [[ -f $tmp/control/postinst ]]; then
-  su=$(grep -n 'systemd-sysusers' "$tmp/control/postinst" | head -n1 | cut -d: -f1)
-  st=$(grep -nE 'deb-systemd-invoke .*(start|restart)' "$tmp/control/postinst" | head -n1 | cut -d: -f1)
+  su=$(grep -n 'systemd-sysusers' "$tmp/control/postinst" | head -n1 | cut -d: -f1 || true)
+  st=$(grep -n 'deb-systemd-invoke' "$tmp/control/postinst" | head -n1 | cut -d: -f1 || true)
   [[ -n $su && -n $st && $su -lt $st ]] && ok "postinst creates the group before it starts the unit" \
     || fail "postinst starts the unit (line ${st:-?}) before systemd-sysusers (line ${su:-?})"
 fi
@@ -99,7 +100,7 @@ zcat "$tmp/root/usr/share/man/man1/lifetrace.1.gz" | grep -q '^\.TH' && ok "the 
 if command -v lintian >/dev/null; then
   echo "lintian $(basename "$deb"):"
   set +e
-  lint=$(lintian --no-tag-display-limit --display-info --fail-on error "$deb" 2>&1)
+  lint=$(lintian --tag-display-limit 0 --display-info --fail-on error "$deb" 2>&1)
   lrc=$?
   set -e
   sed 's/^/  /' <<<"${lint:-(no tags)}"
