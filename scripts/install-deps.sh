@@ -20,6 +20,8 @@ BUILD_PKGS=(
   # --web.config.file: YAML (libyaml: Multi-Arch, unlike yaml-cpp's -dev package), bcrypt
   # (libxcrypt), and OpenSSL 3 linked by the TLS compat libraries (daemon/service/tls_compat/).
   libyaml-dev libcrypt-dev libssl3
+  # The Debian package (scripts/build-deb.sh): dh and its helpers.
+  debhelper
 )
 # Tests: unit tests, the real-kernel tier (qemu + Debian kernels) and fixtures; prometheus
 # (promtool, and a real server scraping the daemon), debootstrap + e2fsprogs (the systemd guest).
@@ -30,6 +32,8 @@ TEST_PKGS=(
   qemu-system-x86 busybox-static cpio xz-utils zstd kmod
   rustc
   prometheus debootstrap e2fsprogs
+  # The package's checks (tests/package): Debian's own package checker.
+  lintian
   # The operations kit's checks (ops/check.sh): python3 with YAML for the metric-name check.
   python3 python3-yaml
   # The secured endpoint's test (tests/web/run.sh): certificates made at test time.

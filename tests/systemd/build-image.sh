@@ -4,8 +4,8 @@
 #
 # Usage: tests/systemd/build-image.sh [--rebuild] [--packages A,B,...]
 #   --rebuild    throw the cached tree away and bootstrap again
-#   --packages   more packages to include (run-systemd-guest.sh passes lifetrace's shared
-#                libraries' packages, found with ldd and dpkg -S)
+#   --packages   more packages to include (run-systemd-guest.sh passes what the .deb's Depends:
+#                names, so that `apt install ./lifetrace_*.deb` resolves it offline in the guest)
 #
 # The tree lives under ${LIFETRACE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/lifetrace}/systemd-guest/
 # and is keyed by IMAGE_KEY below: change it (or the package list) to rebuild. debootstrap

@@ -290,6 +290,53 @@ section kill9_changed </tmp/changed9.json
 grep '"LIFETRACE_MODULE":"nlmon"' /tmp/changed9.json | grep -q '"LIFETRACE_CHANGE":"loaded"' \
   && pass kill9_load_while_down_reported || fail kill9_load_while_down_reported "no changed_while_down entry for nlmon"
 
+# 9. The Debian package (the deb helper's block; keep it last). guest-install.sh installed it with
+# apt on the first boot; on this boot it is still installed, enabled, with its group and man page.
+# Then `apt purge lifetrace` while the service runs: the prerm stops it, the postrm disables and
+# forgets it, and no lifetrace BPF program, link or ring buffer is left. Nothing may follow this.
+st=$(dpkg-query -W -f='${Status}' lifetrace 2>&1)
+[ "$st" = "install ok installed" ] && pass pkg_still_installed || fail pkg_still_installed "$st"
+getent group lifetrace >/dev/null && pass pkg_group || fail pkg_group "no group lifetrace"
+en=$(systemctl is-enabled lifetrace.service 2>&1)
+[ "$en" = enabled ] && pass pkg_enabled || fail pkg_enabled "is-enabled: $en"
+[ -f /usr/share/man/man1/lifetrace.1.gz ] && pass pkg_man_page_present || fail pkg_man_page_present "no lifetrace.1.gz"
+systemctl start lifetrace.service
+if wait_active lifetrace.service 120; then pass pkg_active_before_purge; else fail pkg_active_before_purge "$(systemctl is-active lifetrace.service)"; fi
+bpftool prog show >/tmp/pkg_progs.txt 2>&1
+pkg_ids=$(awk -F: '/^[0-9]+: (tracing|kprobe|tracepoint|raw_tracepoint)/ {print $1}' /tmp/pkg_progs.txt | tr '\n' ' ')
+info "pkg_prog_ids_before_purge=$pkg_ids"
+[ -n "$pkg_ids" ] && pass pkg_progs_before_purge || fail pkg_progs_before_purge "no lifetrace programs before the purge"
+DEBIAN_FRONTEND=noninteractive apt purge -y lifetrace >/tmp/apt_purge.txt 2>&1
+prc=$?
+section apt_purge </tmp/apt_purge.txt
+[ "$prc" -eq 0 ] && pass pkg_apt_purge || fail pkg_apt_purge "apt purge exited $prc"
+st=$(dpkg-query -W -f='${Status}' lifetrace 2>/dev/null)
+case $st in "" | "unknown ok not-installed" | "purge ok not-installed") pass pkg_purged ;; *) fail pkg_purged "dpkg status: $st" ;; esac
+act=$(systemctl is-active lifetrace.service)
+[ "$act" != active ] && [ "$act" != activating ] && pass pkg_inactive_after_purge || fail pkg_inactive_after_purge "is-active: $act"
+lf=$(systemctl list-unit-files --no-legend lifetrace.service 2>/dev/null | grep -c lifetrace)
+[ "$lf" -eq 0 ] && [ ! -e /lib/systemd/system/lifetrace.service ] && pass pkg_unit_gone || fail pkg_unit_gone "lifetrace.service is still known ($lf unit files)"
+left=$(find /etc/systemd/system /var/lib/systemd/deb-systemd-helper-enabled \
+  \( -name lifetrace.service -o -name lifetrace.service.dsh-also \) 2>/dev/null | tr '\n' ' ')
+[ -z "$left" ] && pass pkg_disabled || fail pkg_disabled "left behind: $left"
+[ ! -e /usr/bin/lifetrace ] && pass pkg_binary_gone || fail pkg_binary_gone "/usr/bin/lifetrace still exists"
+bpftool prog show >/tmp/pkg_progs_after.txt 2>&1
+bpftool link show >/tmp/pkg_links_after.txt 2>&1
+bpftool map show >/tmp/pkg_maps_after.txt 2>&1
+section progs_after_purge </tmp/pkg_progs_after.txt
+section links_after_purge </tmp/pkg_links_after.txt
+still=""
+for id in $pkg_ids; do grep -q "^$id:" /tmp/pkg_progs_after.txt && still="$still $id"; done
+n_progs=$(grep -cE '^[0-9]+: (tracing|kprobe|tracepoint|raw_tracepoint)' /tmp/pkg_progs_after.txt)
+[ -z "$still" ] && [ "$n_progs" -eq 0 ] && pass pkg_no_programs_after_purge \
+  || fail pkg_no_programs_after_purge "programs$still remain ($n_progs tracing programs)"
+n_links=$(grep -cE '^[0-9]+: (tracing|perf_event|raw_tracepoint|kprobe_multi)' /tmp/pkg_links_after.txt)
+[ "$n_links" -eq 0 ] && pass pkg_no_links_after_purge || fail pkg_no_links_after_purge "$n_links links remain"
+n_maps=$(grep -cE '^[0-9]+: ringbuf' /tmp/pkg_maps_after.txt)
+[ "$n_maps" -eq 0 ] && pass pkg_no_ringbuf_after_purge || fail pkg_no_ringbuf_after_purge "$n_maps ring buffers remain"
+pinned=$(find /sys/fs/bpf -mindepth 1 2>/dev/null | tr '\n' ' ')
+[ -z "$pinned" ] && pass pkg_nothing_pinned || fail pkg_nothing_pinned "pinned: $pinned"
+
 echo "@@LT-GUEST-END fails=$fails@@"
 sync
 systemctl poweroff --no-block

@@ -1,24 +1,33 @@
 #!/usr/bin/env bash
-# Boots a Debian bookworm guest with systemd as PID 1 and lifetrace.service installed and
-# enabled, and checks the service with the real systemd (tests/systemd/guest-check.sh).
+# Boots a Debian bookworm guest with systemd as PID 1, installs lifetrace's Debian package in it
+# with apt, and checks the service with the real systemd (tests/systemd/guest-check.sh).
 #
 # Usage: tests/systemd/run-systemd-guest.sh --build BUILD_DIR --out DIR [--timeout SEC]
-#                                           [--lifetrace-args ARGS]
+#                                           [--deb FILE] [--lifetrace-args ARGS]
+#   --build           the build directory: the package is BUILD_DIR/deb/lifetrace_*.deb
+#                     (CTest package.build makes it: scripts/build-deb.sh --out BUILD_DIR/deb)
+#   --deb             this .deb instead
 #   --lifetrace-args  extra arguments for `lifetrace daemon`, through a drop-in that overrides
 #                     ExecStart= (e.g. --attach=kprobe); default: the unit exactly as installed
 #   --dropin FILE     a drop-in for lifetrace.service (to try a setting without reinstalling)
 #
 #   1. the bookworm kernel (6.1) from tests/vm/kernels.sh's cache;
-#   2. the root file system from tests/systemd/build-image.sh (debootstrap, cached);
-#   3. a copy of it with the kernel's modules, `cmake --install BUILD --prefix /usr`,
-#      systemd-sysusers (as a package's postinst would run it), `systemctl enable lifetrace`,
-#      /etc/modules-load.d/lifetrace-test.conf (dummy) and the check service;
+#   2. the root file system from tests/systemd/build-image.sh (debootstrap, cached), with the
+#      packages the .deb's Depends: names, so apt resolves them offline in the guest;
+#   3. a copy of it with the kernel's modules, the .deb in /var/cache/lifetrace-test,
+#      /etc/modules-load.d/lifetrace-test.conf (dummy) and the two check services;
 #   4. an ext4 image of that (mkfs.ext4 -d, no loop mounts) and a tiny busybox initramfs that
 #      loads virtio_blk and ext4, then switch_root to systemd;
-#   5. qemu (TCG), console on ttyS0 -> DIR/console.log, results on ttyS1 -> DIR/results.log.
+#   5. qemu (TCG), console on ttyS0, results on ttyS1, booted twice on the same disk:
+#      a. lifetrace.test=install: guest-install.sh runs `apt install ./lifetrace_*.deb` (the
+#         postinst creates the group, applies tmpfiles, enables and starts the unit), checks
+#         that, powers off -> DIR/results-install.log, DIR/console-install.log;
+#      b. an ordinary boot: lifetrace starts from early boot; guest-check.sh, whose last step
+#         is `apt purge lifetrace` -> DIR/results.log, DIR/console.log.
 #
-# Results in DIR: results.log, console.log, metrics.txt (the guest's /metrics, linted with
-# promtool on the host), timings (key=value). Exit status 0 when every check passed.
+# Results in DIR: results-install.log, results.log, the console logs, metrics.txt (the guest's
+# /metrics, linted with promtool on the host), timings (key=value). Exit status 0 when every
+# check of both boots passed.
 set -euo pipefail
 
 prog=${0##*/}
@@ -27,26 +36,34 @@ repo=$(cd "$here/../.." && pwd)
 die() { printf '%s: error: %s\n' "$prog" "$*" >&2; exit 1; }
 note() { printf '%s: %s\n' "$prog" "$*" >&2; }
 
-build="" out="" timeout_s=${LIFETRACE_SYSTEMD_TIMEOUT:-900} lt_args=${LIFETRACE_SYSTEMD_ARGS:-} dropin=""
+build="" deb="" out="" timeout_s=${LIFETRACE_SYSTEMD_TIMEOUT:-900} lt_args=${LIFETRACE_SYSTEMD_ARGS:-} dropin=""
 while (($#)); do
   case $1 in
     --build) build=${2:?}; shift 2 ;;
     --out) out=${2:?}; shift 2 ;;
+    --deb) deb=${2:?}; shift 2 ;;
     --timeout) timeout_s=${2:?}; shift 2 ;;
     --lifetrace-args) lt_args=${2?}; shift 2 ;;
     --dropin) dropin=${2:?}; shift 2 ;;
     *) sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$0" >&2; exit 2 ;;
   esac
 done
-[[ -n $build && -n $out ]] || die "--build and --out are required"
-[[ -x $build/lifetrace ]] || die "$build/lifetrace does not exist; build it first"
+[[ -n $out ]] || die "--out is required"
+if [[ -z $deb ]]; then
+  [[ -n $build ]] || die "--build or --deb is required"
+  mapfile -t debs < <(find "$build/deb" -maxdepth 1 -name 'lifetrace_*.deb' 2>/dev/null)
+  ((${#debs[@]} == 1)) || die "expected one lifetrace_*.deb in $build/deb, found ${#debs[@]}
+HINT: build it with scripts/build-deb.sh --out $build/deb (CTest package.build)"
+  deb=${debs[0]}
+fi
+[[ -f $deb ]] || die "$deb does not exist"
 [[ $(id -u) -eq 0 ]] || die "needs root (debootstrap, file ownership in the image)"
-for t in qemu-system-x86_64 busybox cpio mkfs.ext4 systemd-sysusers systemctl timeout; do
+for t in qemu-system-x86_64 busybox cpio mkfs.ext4 dpkg-deb timeout; do
   command -v "$t" >/dev/null || die "'$t' not found; run scripts/install-deps.sh --tests"
 done
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-rm -rf "$out/work" "$out"/{results.log,console.log,metrics.txt,timings,disk.ext4,initrd.cpio}
+rm -rf "$out/work" "$out"/{results.log,console.log,results-install.log,console-install.log,metrics.txt,timings,disk.ext4,initrd.cpio}
 timings=$out/timings
 now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
@@ -59,10 +76,13 @@ KVER="" VMLINUZ="" MODDIR=""
 # shellcheck disable=SC1091
 . "$out/kernel.env"
 t1=$(now)
-# lifetrace's shared libraries, as Debian packages, go into the image (a .deb would depend on them).
-libpkgs=$(ldd "$build/lifetrace" | awk '$3 ~ /^\// {print $3}' | while read -r lib; do
-  dpkg -S "$(readlink -f "$lib")" 2>/dev/null || dpkg -S "$lib"
-done | cut -d: -f1 | sort -u | paste -sd, -) || die "cannot find the packages of lifetrace's libraries"
+# The guest has no network: what the package's Depends: names must be in the image already, so
+# that apt resolves it from what is installed. The first alternative of each (dh_shlibdeps and
+# dh_installsysusers computed them); debootstrap brings in their own dependencies.
+depends=$(dpkg-deb -f "$deb" Depends) || die "cannot read Depends: of $deb"
+libpkgs=$(tr ',' '\n' <<<"$depends" | sed -E 's/\|.*//; s/\(.*\)//; s/:any//; s/[[:space:]]//g' \
+  | grep -v '^$' | sort -u | paste -sd, -)
+note "package $(basename "$deb"); Depends: $depends"
 tree=$("$here/build-image.sh" --packages "$libpkgs") || die "could not build the guest image"
 t2=$(now)
 echo "image_seconds=$(secs "$t1" "$t2")" >>"$timings"
@@ -75,19 +95,13 @@ mkdir -p "$out/work"
 cp -a "$tree" "$work"
 mkdir -p "$work/usr/lib/modules"
 cp -al "$MODDIR" "$work/usr/lib/modules/$KVER" 2>/dev/null || cp -a "$MODDIR" "$work/usr/lib/modules/$KVER"
-DESTDIR=$work cmake --install "$build" --prefix /usr >"$out/work/install.log" \
-  || die "cmake --install into the image failed (see $out/work/install.log)"
-systemd-sysusers --root="$work" >/dev/null 2>&1 || die "systemd-sysusers --root failed"
-grep -q '^lifetrace:' "$work/etc/group" || die "systemd-sysusers did not create group lifetrace"
-systemctl --root="$work" enable lifetrace.service >/dev/null 2>&1 || die "systemctl enable failed"
-[[ -L $work/etc/systemd/system/sysinit.target.wants/lifetrace.service ]] \
-  || die "systemctl enable did not link lifetrace.service into sysinit.target.wants"
-# A user in group lifetrace, to follow without root.
-gid=$(awk -F: '$1 == "lifetrace" {print $3}' "$work/etc/group")
+# The package, for apt in the first boot (guest-install.sh).
+mkdir -p "$work/var/cache/lifetrace-test"
+cp "$deb" "$work/var/cache/lifetrace-test/"
+# A user to follow without root; guest-install.sh adds it to the group the package creates.
 echo "follower:x:1000:1000::/nonexistent:/usr/sbin/nologin" >>"$work/etc/passwd"
 echo "follower:!:19000::::::" >>"$work/etc/shadow"
 echo "follower:x:1000:" >>"$work/etc/group"
-sed -i "s/^lifetrace:x:$gid:.*/lifetrace:x:$gid:follower/" "$work/etc/group"
 echo dummy >"$work/etc/modules-load.d/lifetrace-test.conf"
 if [[ -n $lt_args ]]; then
   mkdir -p "$work/etc/systemd/system/lifetrace.service.d"
@@ -101,12 +115,25 @@ if [[ -n $dropin ]]; then
   note "drop-in: $(tr '\n' ' ' <"$dropin")"
 fi
 install -m 0755 "$here/guest-check.sh" "$work/usr/local/sbin/lifetrace-guest-check"
+install -m 0755 "$here/guest-install.sh" "$work/usr/local/sbin/lifetrace-guest-install"
 # ltload (tests/vm/tools): the unprivileged flood of module syscalls in guest-check.sh.
 gcc -static -O2 -o "$work/usr/local/bin/ltload" "$here/../vm/tools/ltload.c" \
   || die "cannot build tests/vm/tools/ltload.c (gcc, static glibc)"
+# The first boot (lifetrace.test=install on the kernel command line) installs, the second checks.
+cat >"$work/etc/systemd/system/lifetrace-guest-install.service" <<'UNIT'
+[Unit]
+Description=lifetrace's systemd guest: apt install the package
+ConditionKernelCommandLine=lifetrace.test=install
+After=multi-user.target
+[Service]
+Type=oneshot
+ExecStart=/usr/local/sbin/lifetrace-guest-install
+StandardOutput=journal+console
+UNIT
 cat >"$work/etc/systemd/system/lifetrace-guest-check.service" <<'UNIT'
 [Unit]
 Description=lifetrace's systemd guest checks
+ConditionKernelCommandLine=!lifetrace.test=install
 After=multi-user.target
 [Service]
 Type=oneshot
@@ -114,6 +141,7 @@ ExecStart=/usr/local/sbin/lifetrace-guest-check
 StandardOutput=journal+console
 UNIT
 mkdir -p "$work/etc/systemd/system/multi-user.target.wants" "$work/etc/systemd/system/default.target.wants"
+ln -sf /etc/systemd/system/lifetrace-guest-install.service "$work/etc/systemd/system/default.target.wants/"
 ln -sf /etc/systemd/system/lifetrace-guest-check.service "$work/etc/systemd/system/default.target.wants/"
 # Nobody logs in: no getty on the console.
 ln -sf /dev/null "$work/etc/systemd/system/serial-getty@ttyS0.service"
@@ -159,18 +187,37 @@ INIT
 chmod +x "$stage/init"
 (cd "$stage" && find . | cpio -o -H newc --quiet -R 0:0) >"$out/initrd.cpio"
 
-# --- boot ------------------------------------------------------------------------------------
-note "booting $KVER with systemd (timeout ${timeout_s}s)"
+# --- boot (twice, on the same disk) -----------------------------------------------------------
+boot() {  # SUFFIX EXTRA_CMDLINE: qemu's exit status in $qrc
+  set +e
+  timeout -k 10 "$timeout_s" qemu-system-x86_64 -accel tcg -m 2G -smp 2 -nographic -no-reboot \
+    -kernel "$VMLINUZ" -initrd "$out/initrd.cpio" \
+    -drive "file=$out/disk.ext4,if=virtio,format=raw" \
+    -append "console=ttyS0 root=/dev/vda rw panic=-1 systemd.show_status=false $2" \
+    -nic none -serial "file:$out/console$1.log" -serial "file:$out/results$1.log" -monitor none \
+    </dev/null >"$out/qemu$1.log" 2>&1
+  qrc=$?
+  set -e
+}
+note "booting $KVER with systemd to apt install $(basename "$deb") (timeout ${timeout_s}s)"
 t4=$(now)
-set +e
-timeout -k 10 "$timeout_s" qemu-system-x86_64 -accel tcg -m 2G -smp 2 -nographic -no-reboot \
-  -kernel "$VMLINUZ" -initrd "$out/initrd.cpio" \
-  -drive "file=$out/disk.ext4,if=virtio,format=raw" \
-  -append "console=ttyS0 root=/dev/vda rw panic=-1 systemd.show_status=false" \
-  -nic none -serial "file:$out/console.log" -serial "file:$out/results.log" -monitor none \
-  </dev/null >"$out/qemu.log" 2>&1
-qrc=$?
-set -e
+boot -install lifetrace.test=install
+t5=$(now)
+echo "qemu_install_seconds=$(secs "$t4" "$t5")" >>"$timings"
+echo "qemu_install_exit=$qrc" >>"$timings"
+ri=$(tr -d '\r' <"$out/results-install.log")
+if [[ $qrc -eq 124 || $qrc -eq 137 ]] || ! grep -q '^@@LT-INSTALL-END' <<<"$ri"; then
+  note "the install boot did not finish (qemu exit $qrc); the end of its console:"
+  tr -d '\r' <"$out/console-install.log" | tail -n 30 >&2
+  grep -E '^(PASS|FAIL)' <<<"$ri" | sed 's/^/  /' >&2
+  rm -f "$out/disk.ext4" "$out/initrd.cpio"; rm -rf "$out/work"
+  exit 1
+fi
+echo "apt_install_seconds=$(sed -n 's/^INFO apt_install_seconds=//p' <<<"$ri")" >>"$timings"
+
+note "booting $KVER with systemd, lifetrace installed (timeout ${timeout_s}s)"
+t4=$(now)
+boot "" ""
 t5=$(now)
 echo "qemu_seconds=$(secs "$t4" "$t5")" >>"$timings"
 echo "qemu_exit=$qrc" >>"$timings"
@@ -178,6 +225,8 @@ rm -f "$out/disk.ext4" "$out/initrd.cpio"
 rm -rf "$out/work"
 
 r=$(tr -d '\r' <"$out/results.log")
+# The install boot's checks count like the others.
+r=$(grep -E '^(PASS|FAIL)' <<<"$ri")$'\n'"$r"
 val() { sed -n "s/^INFO $1=//p" <<<"$r" | tail -n1; }
 usec_to_s() { [[ -n $1 ]] && awk -v u="$1" 'BEGIN { printf "%.1f", u / 1e6 }'; }
 {
