@@ -276,8 +276,7 @@ std::optional<ProgramSpec> pick(const KernelFeatures& f, const AttachPoint& p, A
   } else if (usable(f, p, primary, rejected, why_primary, note)) {
     chosen = primary;
     reason = prefer_twin ? "twin unusable: " + why_twin : "preferred";
-  } else if (twin && allow_twin && !prefer_twin &&
-             usable(f, p, *twin, rejected, why_twin, note)) {
+  } else if (twin && allow_twin && !prefer_twin && usable(f, p, *twin, rejected, why_twin, note)) {
     chosen = twin;
     reason = std::string(to_string(p.primary.flavor)) + " unusable: " + why_primary;
   } else {

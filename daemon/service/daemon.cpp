@@ -330,7 +330,7 @@ void Daemon::shutdown() {
   metrics_.set_bpf_lost_source(nullptr);
   metrics_.set_denied_source(nullptr);
   metrics_.set_program_misses_source(nullptr);
-  endpoint_.reset();        // no scrape may run while the programs are detached
+  endpoint_.reset();  // no scrape may run while the programs are detached
   save_module_state();
   session_.tracer.reset();  // detaches every program and frees the maps
   server_.reset();          // removes the socket file
