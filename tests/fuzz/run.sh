@@ -10,7 +10,7 @@ seconds=${1:-45}
 shift || true
 build=${BUILD_DIR:-build-fuzz}
 targets=("$@")
-((${#targets[@]})) || targets=(module mangling kallsyms proc_modules sanitize record follow_protocol)
+((${#targets[@]})) || targets=(module mangling kallsyms proc_modules sanitize record follow_protocol builtin)
 
 CC=clang CXX=clang++ cmake -S . -B "$build" -DLIFETRACE_FUZZ=ON -DLIFETRACE_VM_TESTS=OFF \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
