@@ -153,19 +153,6 @@ bool parse_hex(std::string_view s, uint64_t& out) {
   return r.ec == std::errc{} && r.ptr == s.data() + s.size();
 }
 
-std::vector<std::string_view> split_spaces(std::string_view line) {
-  std::vector<std::string_view> out;
-  size_t i = 0;
-  while (i < line.size()) {
-    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
-    size_t j = i;
-    while (j < line.size() && line[j] != ' ' && line[j] != '\t') ++j;
-    if (j > i) out.push_back(line.substr(i, j - i));
-    i = j;
-  }
-  return out;
-}
-
 }  // namespace
 
 std::string rust_crate(std::string_view symbol) {
@@ -221,7 +208,7 @@ BuiltinRanges parse_builtin_ranges(std::string_view text) {
       if (!line.empty()) ++out.bad_lines;
       continue;
     }
-    auto f = split_spaces(line);
+    auto f = util::split_fields(line);
     uint64_t start = 0;
     uint64_t end = 0;
     const size_t dash = f.size() >= 3 ? f[1].find('-') : std::string_view::npos;

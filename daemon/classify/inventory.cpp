@@ -13,19 +13,6 @@
 namespace lifetrace::classify {
 namespace {
 
-std::vector<std::string_view> split_ws(std::string_view line) {
-  std::vector<std::string_view> out;
-  size_t i = 0;
-  while (i < line.size()) {
-    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
-    size_t j = i;
-    while (j < line.size() && line[j] != ' ' && line[j] != '\t') ++j;
-    if (j > i) out.push_back(line.substr(i, j - i));
-    i = j;
-  }
-  return out;
-}
-
 template <typename T>
 bool parse_num(std::string_view s, T& out, int base = 10) {
   if (base == 16 && s.substr(0, 2) == "0x") s.remove_prefix(2);
@@ -54,7 +41,7 @@ std::string letters_only(std::string_view s) {
 }  // namespace
 
 bool parse_proc_modules_line(std::string_view line, ModuleInfo& m) {
-  auto f = split_ws(line);
+  auto f = util::split_fields(line);
   if (f.size() < 6) return false;
   m = ModuleInfo{};
   m.name = util::sanitize(f[0]);

@@ -5,6 +5,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace lifetrace::util {
 
@@ -35,6 +36,10 @@ bool is_sanitized(std::string_view text);
 // The inverse of sanitize(). Returns false (and leaves `out` unspecified) if
 // `text` contains a backslash that is neither "\\" nor "\xHH".
 bool unsanitize(std::string_view text, std::string& out);
+
+// The fields of a /proc-style line: the runs of characters between spaces and tabs (no empty
+// fields). The views point into `line`.
+std::vector<std::string_view> split_fields(std::string_view line);
 
 // Appends "\xHH" (upper-case hex) for byte `b`: the one spelling of an escaped byte.
 void put_hex(std::string& out, unsigned char b);

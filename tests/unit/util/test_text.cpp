@@ -151,3 +151,12 @@ TEST_CASE("is_sanitized and unsanitize reject what sanitize never produces", "[u
   std::string out;
   CHECK(unsanitize(text, out) == decodes);
 }
+
+TEST_CASE("split_fields splits /proc lines at runs of spaces and tabs", "[text]") {
+  using V = std::vector<std::string_view>;
+  CHECK(lifetrace::util::split_fields("dummy 16384 0 - Live 0x0") ==
+        V{"dummy", "16384", "0", "-", "Live", "0x0"});
+  CHECK(lifetrace::util::split_fields("  a\t\tb  ") == V{"a", "b"});
+  CHECK(lifetrace::util::split_fields("").empty());
+  CHECK(lifetrace::util::split_fields(" \t ").empty());
+}
