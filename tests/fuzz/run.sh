@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets in their own build directory (clang, ASan,
-# UBSan; -O1 as libFuzzer advises, line tables only: quicker to build than -O2 -g) and runs each for SECONDS (default 45). Fails on any finding: the
+# UBSan; -O1 as libFuzzer advises, line tables only: quicker to build than
+# -O2 -g) and runs each for SECONDS (default 45). Fails on any finding: the
 # input is saved under build-fuzz/fuzz/artifacts/TARGET/.
 #   tests/fuzz/run.sh [SECONDS] [TARGET...]
 # Environment: BUILD_DIR (default build-fuzz), JOBS (default 2).
