@@ -20,7 +20,8 @@ for f in usr/bin/lifetrace usr/lib/sysusers.d/lifetrace.conf usr/lib/tmpfiles.d/
   [[ -e $root/$f ]] || die "cmake --install did not install /$f"
 done
 
-out=$(systemd-analyze verify --root="$root" "$unit" 2>&1) || die "systemd-analyze verify failed: $out"
+# Documentation=man:lifetrace(1): verify runs man(1), which must find the page just installed.
+out=$(MANPATH=$root/usr/share/man systemd-analyze verify --root="$root" "$unit" 2>&1) || die "systemd-analyze verify failed: $out"
 [[ -z $out ]] || die "systemd-analyze verify complained: $out"
 echo "systemd-analyze verify: clean"
 
