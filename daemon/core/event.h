@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "classify/classify.h"
 
@@ -34,6 +35,15 @@ std::optional<EventKind> event_kind_from_string(std::string_view s);
 enum class Stage { before_init, init };
 std::string_view to_string(Stage s);
 std::optional<Stage> stage_from_string(std::string_view s);
+
+// One step of a load, timed in the kernel (issue 12): "read", "decompress",
+// "signature", "layout", "symbols", ..., in the order the kernel ran them.
+struct Phase {
+  std::string name;
+  std::uint64_t ns = 0;
+  bool operator==(const Phase&) const = default;
+};
+using Phases = std::vector<Phase>;
 
 struct Event {
   EventKind kind = EventKind::load_start;
@@ -75,7 +85,20 @@ struct Event {
   std::optional<std::string> signer;         // the appended signature's signer (libkmod)
   std::optional<std::string> sig_key;        // its key id
   std::optional<std::string> sig_hashalgo;   // its hash algorithm
-  bool via_kprobe = false;                   // produced by a kprobe/raw_tp twin
+  // live and load_failed: where the load's time went (docs/phases.md)
+  std::optional<Phases> phases;             // ordered; their sum never exceeds load_ns
+  std::optional<double> phase_coverage;     // sum of phases / load_ns, 0..1
+  std::optional<std::string> failed_in;     // load_failed: the step that failed ("read",
+                                            // "signature", "already_loaded", "init", ...)
+  std::optional<std::uint64_t> read_bytes;  // load_start..live/load_failed: image bytes the
+                                            // kernel read (wasted when the load failed)
+  // The kernel asked for the module (request_module): set on the request event and on
+  // every event of the loads it triggered through modprobe.
+  std::optional<std::uint64_t> request_id;     // one per request event, from 1
+  std::optional<std::string> requested_name;   // what the kernel asked for ("fs-minix")
+  std::optional<std::uint32_t> requester_pid;  // the task whose action asked for it
+  std::optional<std::string> requester_comm;
+  bool via_kprobe = false;  // produced by a kprobe/raw_tp twin
 };
 
 // Every optional field of Event with its JSON key, in one list: the JSON
@@ -110,6 +133,14 @@ void for_each_optional_field(E& e, F&& f) {
   f("signer", e.signer);
   f("sig_key", e.sig_key);
   f("sig_hashalgo", e.sig_hashalgo);
+  f("phases", e.phases);
+  f("phase_coverage", e.phase_coverage);
+  f("failed_in", e.failed_in);
+  f("read_bytes", e.read_bytes);
+  f("request_id", e.request_id);
+  f("requested_name", e.requested_name);
+  f("requester_pid", e.requester_pid);
+  f("requester_comm", e.requester_comm);
 }
 
 // Kernel taint bits that apply to modules, as letters (kernel/panic.c).

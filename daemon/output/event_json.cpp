@@ -18,6 +18,19 @@ bool checked_get(const nlohmann::json& v, T& out) {
   if constexpr (std::is_same_v<T, bool>) {
     if (!v.is_boolean()) return false;
     out = v.get<bool>();
+  } else if constexpr (std::is_same_v<T, double>) {
+    if (!v.is_number()) return false;
+    out = v.get<double>();
+  } else if constexpr (std::is_same_v<T, Phases>) {
+    if (!v.is_array()) return false;
+    for (const auto& p : v) {
+      Phase ph;
+      if (!p.is_object() || !p.contains("phase") || !p.contains("ns") ||
+          !checked_get(p.at("phase"), ph.name) || !checked_get(p.at("ns"), ph.ns)) {
+        return false;
+      }
+      out.push_back(std::move(ph));
+    }
   } else if constexpr (std::is_integral_v<T>) {
     if (v.is_number_unsigned()) {
       const auto u = v.get<std::uint64_t>();
@@ -52,8 +65,12 @@ nlohmann::json to_json(const Event& e, const WallClock& clock) {
   j["cgroup_id"] = e.cgroup_id;
   for_each_optional_field(e, [&j](const char* key, const auto& field) {
     if (!field) return;
-    if constexpr (std::is_same_v<std::decay_t<decltype(*field)>, Stage>) {
+    using T = std::decay_t<decltype(*field)>;
+    if constexpr (std::is_same_v<T, Stage>) {
       j[key] = to_string(*field);
+    } else if constexpr (std::is_same_v<T, Phases>) {
+      auto& arr = j[key] = nlohmann::json::array();
+      for (const auto& p : *field) arr.push_back({{"phase", p.name}, {"ns", p.ns}});
     } else {
       j[key] = *field;
     }

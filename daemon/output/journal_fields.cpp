@@ -35,6 +35,17 @@ std::string value_text(const T& v) {
     return v ? "true" : "false";
   } else if constexpr (std::is_same_v<T, Stage>) {
     return std::string(to_string(v));
+  } else if constexpr (std::is_same_v<T, Phases>) {
+    std::string out;  // "read=1200 layout=53000": one field, filterable with grep
+    for (const auto& p : v) {
+      if (!out.empty()) out += ' ';
+      out += p.name + '=' + std::to_string(p.ns);
+    }
+    return out;
+  } else if constexpr (std::is_same_v<T, double>) {
+    std::array<char, 32> buf{};
+    std::snprintf(buf.data(), buf.size(), "%.4f", v);
+    return buf.data();
   } else if constexpr (std::is_integral_v<T>) {
     return std::to_string(v);
   } else {

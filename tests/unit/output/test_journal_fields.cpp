@@ -72,6 +72,7 @@ TEST_CASE("a failed load becomes an entry with its errno and result and requeste
   CHECK(f.at("MESSAGE").find(" dummy ") != std::string::npos);
   CHECK(f.at("MESSAGE").find("(EEXIST)") != std::string::npos);
   // Unset optional fields are left out, not sent empty.
+  CHECK(f.count("LIFETRACE_PHASES") == 0);
   CHECK(f.count("LIFETRACE_INIT_NS") == 0);
   CHECK(f.count("LIFETRACE_TAINTS") == 0);
 }
@@ -96,6 +97,15 @@ TEST_CASE("every optional field reaches the journal under a valid name", "[journ
     CHECK(valid_journal_field_name(name));
   }
   CHECK(f.at("LIFETRACE_SIGNED") == "false");
+}
+
+TEST_CASE("phases and their coverage are one field each", "[journal]") {
+  Event e = failed_load();
+  e.phases = Phases{{"read", 1200}, {"already_loaded", 300}};
+  e.phase_coverage = 0.5;
+  const auto f = by_name(journal_fields(e, kClock));
+  CHECK(f.at("LIFETRACE_PHASES") == "read=1200 already_loaded=300");
+  CHECK(f.at("LIFETRACE_PHASE_COVERAGE") == "0.5000");
 }
 
 TEST_CASE("journal field names follow journald's rules", "[journal]") {

@@ -113,6 +113,14 @@ Event rich_event() {
   e.forced = true;
   e.wait = false;
   e.init_symbol = "_RNvCs1_13ax88796b_rust4init";
+  e.phases = Phases{{"read", 1000}, {"layout", 20'000}, {"init", 12'345}};
+  e.phase_coverage = 0.0141;
+  e.failed_in = "init";
+  e.read_bytes = 20480;
+  e.request_id = 7;
+  e.requested_name = "net-pf-16-proto-0";
+  e.requester_pid = 99;
+  e.requester_comm = "ip";
   classify::Result r;
   r.language = classify::Language::rust;
   r.evidence.symbols = 40;
@@ -172,6 +180,16 @@ TEST_CASE("events survive the trip through JSON", "[follow][json]") {
 
 TEST_CASE("lines that are not events are refused", "[follow][json]") {
   std::string why;
+  const auto with_phases = [](nlohmann::json phases) {
+    return nlohmann::json{
+        {"event", "live"}, {"time", "1970-01-01T00:00:00.000000000Z"}, {"phases", phases}};
+  };
+  CHECK(event_from_json(with_phases(nlohmann::json::array({{{"phase", "read"}, {"ns", 5}}}))));
+  CHECK_FALSE(event_from_json(with_phases("read=5"), &why));
+  CHECK(why.find("bad 'phases'") != std::string::npos);
+  CHECK_FALSE(
+      event_from_json(with_phases(nlohmann::json::array({{{"phase", "read"}, {"ns", -5}}}))));
+  CHECK_FALSE(event_from_json(with_phases(nlohmann::json::array({{{"ns", 5}}}))));
   CHECK_FALSE(event_from_json(nlohmann::json{{"lifetrace_dropped", 3}}, &why));
   CHECK_FALSE(event_from_json(
       nlohmann::json{{"event", "nope"}, {"time", "1970-01-01T00:00:00.000000000Z"}}, &why));
