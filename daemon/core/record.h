@@ -9,6 +9,7 @@
 #include <variant>
 #include <vector>
 
+#include "core/phases.h"
 #include "lifetrace.h"
 
 namespace lifetrace {
@@ -97,7 +98,7 @@ struct Denied {
 
 using RecordBody =
     std::variant<LoadEnter, LoadExit, ModInit, SymbolBatch, InitcallStart, InitcallDone,
-                 ModInitDone, UnloadEnter, UnloadExit, ModFree, Request, Denied>;
+                 ModInitDone, UnloadEnter, UnloadExit, ModFree, Request, Denied, LoadPhases>;
 
 struct Record {
   RecordHeader h;

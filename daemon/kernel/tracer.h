@@ -15,6 +15,7 @@
 #include "core/health.h"
 #include "core/problem.h"
 #include "kernel/kernel_features.h"
+#include "kernel/phases.h"
 #include "kernel/probes.h"
 
 namespace lifetrace {
@@ -61,6 +62,7 @@ class Tracer {
  private:
   Tracer();
   struct Impl;
+  static AttachResult attach_phases(Impl& im, const PhaseChoice& c);
   std::unique_ptr<Impl> impl_;
   std::vector<AttachResult> results_;
   std::vector<std::string> warnings_;
