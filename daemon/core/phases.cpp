@@ -39,7 +39,10 @@ bool has_phase(const LoadPhases& p, std::string_view name) {
 }  // namespace
 
 bool duplicate_waiter(const LoadPhases& p) {
-  return has_phase(p, "idempotent") && !has_phase(p, "read") && !has_phase(p, "load_module");
+  // The only other way through idempotent_init_module without reading: a file not opened for
+  // reading (EBADF, checked before the wait).
+  return has_phase(p, "idempotent") && !has_phase(p, "read") && !has_phase(p, "load_module") &&
+         !(p.failed == LT_PH_IDEMPOTENT && p.failed_ret == -EBADF);
 }
 
 std::optional<std::string> failure_step(const LoadPhases& p, std::int64_t ret) {

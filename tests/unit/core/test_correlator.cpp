@@ -461,3 +461,21 @@ TEST_CASE("phases of a load we did not see start are counted, not invented", "[c
   CHECK(r.events.empty());
   CHECK(r.c.stats().orphan_records == 1);
 }
+
+TEST_CASE("a finit_module refused for a file not open for reading is no duplicate",
+          "[correlator]") {
+  Run r;
+  r.feed(load_enter(1 * kMs, 100, "drm.ko"));
+  auto e = raw(LT_REC_PHASES, 2 * kMs, 100);
+  e.phases.syscall = LT_SYS_FINIT_MODULE;
+  e.phases.order[0] = LT_PH_SYSCALL;
+  e.phases.order[1] = LT_PH_IDEMPOTENT;
+  e.phases.count = 2;
+  e.phases.failed = LT_PH_IDEMPOTENT;
+  e.phases.failed_ret = -EBADF;
+  r.feed(decode(e));
+  r.feed(load_exit(3 * kMs, 100, -EBADF));
+  const Event& f = r.last(EventKind::load_failed, "drm");
+  CHECK(f.failed_in == "idempotent");
+  CHECK(f.phases->at(1).name == "idempotent");
+}
