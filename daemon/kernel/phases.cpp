@@ -70,13 +70,11 @@ const std::vector<PhaseGroup>& phase_table() {
         {"module_enable_data_nx", kInt},
         {"module_enable_nx", kVoid}}},
       {LT_PH_FORMATION, {{"init_build_id", kVoid}}},
-      // The ftrace records of the module's functions: sorted here, a big share of a large
-      // module's load_module time (notrace itself, but kprobes can probe it).
-      {LT_PH_FORMATION, {{"ftrace_module_init", kVoid}}},
+      // Not ftrace_module_init nor ftrace_module_enable: the kernel refuses kprobes on them
+      // (EINVAL on 6.1, 6.12 and 7.2), so their time stays load_module's and coming's.
       {LT_PH_COMING,
        {{"prepare_coming_module", kInt}, {"blocking_notifier_call_chain_robust", kVoid}}},
       {LT_PH_COMING, {{"prepare_coming_module", kInt}, {"klp_module_coming", kInt}}},
-      {LT_PH_COMING, {{"prepare_coming_module", kInt}, {"ftrace_module_enable", kVoid}}},
       {LT_PH_PARAMS, {{"parse_args", kPtr}}},
       {LT_PH_SYSFS, {{"mod_sysfs_setup", kInt}}},
       {LT_PH_FINALIZE, {{"do_init_module", kInt}}},

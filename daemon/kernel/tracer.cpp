@@ -192,12 +192,6 @@ AttachResult Tracer::attach_phases(Impl& im, const PhaseChoice& c) {
   r.required = false;
   r.flavor = std::string(to_string(Flavor::kprobe));
   r.program = std::string(kPhaseEnterProgram) + "+" + kPhaseExitProgram;
-  if (!c.enabled) {
-    r.program.clear();
-    r.error = c.reason;
-    r.reason = c.reason;
-    return r;
-  }
   std::set<std::uint32_t> shown;
   std::string failed, functions;
   for (const auto& t : c.targets) {
@@ -322,7 +316,13 @@ std::variant<std::unique_ptr<Tracer>, Problem> Tracer::start(const KernelFeature
     t->results_.push_back(std::move(r));
   }
 
-  t->results_.push_back(attach_phases(im, phases));
+  // Phases this kernel cannot have at all (5.10, no kprobes, --attach=fentry) are a note for
+  // -v, not a probe that failed: no warning, no lifetrace_bpf_program_attached series that
+  // would alert forever. Phases that could attach and did not are a result like any probe's.
+  if (phases.enabled)
+    t->results_.push_back(attach_phases(im, phases));
+  else
+    t->notes_.push_back("probe load_phases not attached: " + phases.reason);
 
   for (const auto& r : t->results_) {
     if (r.attached) continue;

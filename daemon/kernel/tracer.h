@@ -44,6 +44,8 @@ class Tracer {
   // Things that went wrong on the way but did not stop the start (a program
   // the verifier rejected, replaced by its twin).
   const std::vector<std::string>& warnings() const { return warnings_; }
+  // What -v should say about the start: features this kernel cannot have (phases on 5.10).
+  const std::vector<std::string>& notes() const { return notes_; }
 
   // Epoll fd that becomes readable when records are waiting (lifecycle
   // records and denied-attempt reports, which have a ring buffer of their own).
@@ -66,6 +68,7 @@ class Tracer {
   std::unique_ptr<Impl> impl_;
   std::vector<AttachResult> results_;
   std::vector<std::string> warnings_;
+  std::vector<std::string> notes_;
 };
 
 // Routes libbpf's own messages: silent unless verbose, but the last ones are
