@@ -745,7 +745,7 @@ TEST_CASE("failed loads: stage, errno, return code and duration", "[fields]") {
 // phase_coverage says what share of it they cover; the loads of drm and kvm_intel and an EEXIST
 // duplicate are covered to 90 % at least; each failure names the step it failed in. 5.10
 // (bullseye) has no phases, and says why.
-TEST_CASE("loads carry their phases, covering the load; failures name their step", "[phases]") {
+TEST_CASE("loads carry phases covering the load and failures name their step", "[phases]") {
   const auto& in = input();
   const bool have = g_config.suite != "bullseye";
   if (!have) {

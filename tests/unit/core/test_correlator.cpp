@@ -321,7 +321,7 @@ TEST_CASE("denied attempts are their own event, with the attempts each report co
 
 // ---- phases of a load (issue 12) -------------------------------------------------------------
 
-TEST_CASE("live carries the load's phases, their coverage and the bytes read", "[correlator]") {
+TEST_CASE("live carries the load's phases with their coverage and the bytes read", "[correlator]") {
   Run r;
   r.feed(load_enter(1 * kMs, 100, "dummy.ko"));
   r.feed(mod_init(3 * kMs, 100, kDummy, "dummy"));
@@ -455,7 +455,7 @@ TEST_CASE("a finit_module that waited for another load of the same file is a dup
   CHECK(r.last(EventKind::live, "drm").phases->at(0).name == "idempotent");
 }
 
-TEST_CASE("phases of a load we did not see start are counted, not invented", "[correlator]") {
+TEST_CASE("phases of a load we did not see start are counted and not invented", "[correlator]") {
   Run r;
   r.feed(phases(2 * kMs, 100, {{LT_PH_READ, kMs}}));
   CHECK(r.events.empty());

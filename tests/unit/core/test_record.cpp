@@ -108,7 +108,7 @@ TEST_CASE("a symbol batch's count cannot make the decoder allocate", "[record]")
   CHECK(std::get<SymbolBatch>(std::get<Record>(r).body).symbols.size() == 1);
 }
 
-TEST_CASE("decode: a phases record is named, ordered and bounded whatever the sender says",
+TEST_CASE("decode: a phases record is named and ordered and bounded whatever the sender says",
           "[record]") {
   auto e = test::raw(LT_REC_PHASES, 5, 42);
   e.phases.span_ns = 900;

@@ -702,7 +702,7 @@ TEST_CASE("the live event's signer is a label of lifetrace_module_info", "[metri
   CHECK(t.find(std::string(65, 'k')) == std::string::npos);
 }
 
-TEST_CASE("phases, duplicates and bytes read for nothing", "[metrics]") {
+TEST_CASE("phases and duplicates and bytes read for nothing", "[metrics]") {
   Metrics m;
   Event live = ev(EventKind::live, "drm", Language::mixed, 0x1000);
   live.ret = 0;

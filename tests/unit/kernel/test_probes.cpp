@@ -297,7 +297,7 @@ std::string target_of(const PhaseChoice& c, std::uint32_t phase) {
 }
 }  // namespace
 
-TEST_CASE("phases: what 6.1's kallsyms offers is probed, renamed copies included", "[probes]") {
+TEST_CASE("phases: what 6.1's kallsyms offers is probed with renamed copies included", "[probes]") {
   FakeFeatures f;
   // Debian 6.1 and 6.12 (the vm tier's facts): load_module's helpers mostly inlined.
   f.kallsyms.insert({"kernel_read_file", "load_module", "module_sig_check", "mod_verify_sig",
@@ -343,7 +343,7 @@ TEST_CASE("phases: a whole step's function is preferred to the ones it calls", "
   CHECK(target_of(c, LT_PH_COMING) == "prepare_coming_module");
 }
 
-TEST_CASE("phases: absent without kprobes, attach cookies (5.10) or under --attach=fentry",
+TEST_CASE("phases: absent without kprobes or attach cookies (5.10) or under --attach=fentry",
           "[probes]") {
   FakeFeatures f;
   f.kallsyms.insert("load_module");
