@@ -217,7 +217,12 @@ AttachResult Tracer::attach_phases(Impl& im, const PhaseChoice& c) {
     return r;
   }
   std::uint32_t zero = 0, on = 1;
-  bpf_map__update_elem(im.skel->maps.phase_config, &zero, sizeof(zero), &on, sizeof(on), BPF_ANY);
+  if (int err = bpf_map__update_elem(im.skel->maps.phase_config, &zero, sizeof(zero), &on,
+                                     sizeof(on), BPF_ANY)) {
+    r.error = "cannot switch the phases on (map phase_config): " + errstr(err);
+    r.reason = r.error;
+    return r;
+  }
   std::string names, missing;
   for (auto p : shown) names += (names.empty() ? "" : ",") + phase_name(p);
   for (std::uint32_t p = LT_PH_NONE + 1; p < LT_PH_MAX; ++p)
