@@ -162,7 +162,8 @@ std::string show(const Event& e) { return "line " + std::to_string(e.line) + ": 
 // ---------------------------------------------------------------------------------------------
 // The scenarios, as steps. Mirrors tests/vm/scenarios/{common,bookworm,trixie,sid}.sh.
 
-enum class Kind { LoadOk, FailBeforeInit, FailInInit, Unload, Request };
+// RequestOnly: the kernel asks for a module modprobe cannot load (no such module): no load.
+enum class Kind { LoadOk, FailBeforeInit, FailInInit, Unload, Request, RequestOnly };
 enum class Via { Finit, Init };  // the load syscall; finit_module makes the name knowable
 
 struct Step {
@@ -231,6 +232,12 @@ std::vector<Step> scenario_steps(const std::string& suite, bool kvm_steps) {
     s.loader = "modprobe";
     return s;
   };
+  auto request_only = [](std::string step, std::string req, std::string requester) {
+    Step s = make_step(std::move(step), Kind::RequestOnly, req);
+    s.request = std::move(req);
+    s.requester = std::move(requester);
+    return s;
+  };
 
   std::vector<Step> v = {
       ok("dummy_live", "dummy", Via::Finit, "c"),
@@ -249,6 +256,7 @@ std::vector<Step> scenario_steps(const std::string& suite, bool kvm_steps) {
   }
   for (Step s : {request("request_veth", "rtnl-link-veth", "ip", "veth"),
                  request("request_minix", "fs-minix", "mount", "minix"),
+                 request_only("request_nothing", "fs-ltnosuchfs", "mount"),
                  unload("unload_rest", "veth"), unload("unload_rest", "minix")})
     v.push_back(std::move(s));
   if (kvm_steps) {
@@ -320,6 +328,7 @@ std::vector<Want> expand(const std::vector<Step>& steps) {
     // load_start is emitted at the syscall: with init_module the name is not known yet.
     bool start_may_be_empty = s.via == Via::Init;
     switch (s.kind) {
+      case Kind::RequestOnly:
       case Kind::Request: {
         Want x;
         x.step = i;
@@ -327,6 +336,7 @@ std::vector<Want> expand(const std::vector<Step>& steps) {
         x.module = s.request;
         x.what = "request(module=" + s.request + ")";
         w.push_back(x);
+        if (s.kind == Kind::RequestOnly) break;
         [[fallthrough]];
       }
       case Kind::LoadOk:
@@ -386,7 +396,8 @@ const Match& match() {
     r.unexpected.resize(r.steps.size());
     std::set<std::string> expected_requests;
     for (const auto& s : r.steps)
-      if (s.kind == Kind::Request) expected_requests.insert(s.request);
+      if (s.kind == Kind::Request || s.kind == Kind::RequestOnly)
+        expected_requests.insert(s.request);
     const auto& ev = input().events;
     std::size_t cursor = 0;
     for (std::size_t wi = 0; wi < r.wants.size(); ++wi) {
@@ -653,7 +664,8 @@ TEST_CASE("who loaded: comm, module name and parameters of every step", "[fields
         start->j["params"].is_string())
       EXPECT(start->j["params"].get<std::string>() == c.s.params,
              c.at << "load_start 'params' should be \"" << c.s.params << "\": " << show(*start));
-    if (c.s.kind == Kind::Request) c.comm_is(c.get("request"), c.s.requester);
+    if (c.s.kind == Kind::Request || c.s.kind == Kind::RequestOnly)
+      c.comm_is(c.get("request"), c.s.requester);
     if (c.s.kind == Kind::LoadOk || c.s.kind == Kind::Request || c.s.kind == Kind::FailInInit)
       c.comm_is(c.get("init_start"), c.s.loader);
     if (c.s.kind == Kind::FailBeforeInit || c.s.kind == Kind::FailInInit)
@@ -747,7 +759,7 @@ TEST_CASE("a requested load is linked to its request and requester", "[chain]") 
   bool any = false;
   for (const auto& se : step_events()) {
     const StepCheck c(se);
-    if (c.s.kind != Kind::Request) continue;
+    if (c.s.kind != Kind::Request && c.s.kind != Kind::RequestOnly) continue;
     any = true;
     const Event* req = c.get("request");
     if (!req) {
@@ -771,6 +783,14 @@ TEST_CASE("a requested load is linked to its request and requester", "[chain]") 
            c.at << "the request event's requester_comm should be " << c.s.requester << ": "
                 << show(*req));
     if (!id || !rpid) continue;
+    if (c.s.kind == Kind::RequestOnly) {
+      // modprobe found nothing to load: no other event may claim this request.
+      for (const auto& e : input().events)
+        if (&e != req && int_field(e, "request_id") == id)
+          FAIL_CHECK(c.at << "request " << *id << " for " << c.s.request
+                          << " loaded nothing, yet this event carries it: " << show(e));
+      continue;
+    }
     for (const char* type : {"load_start", "init_start", "init_done", "live"}) {
       const Event* e = c.get(type);
       if (!e) continue;  // missing events fail the [sequence] case
@@ -791,7 +811,7 @@ TEST_CASE("a requested load is linked to its request and requester", "[chain]") 
   EXPECT(any, tag() << "the scenario has no request step to check the chain with");
   // Loads nobody asked for carry no request.
   for (const auto& se : step_events()) {
-    if (se.step->kind == Kind::Request) continue;
+    if (se.step->kind == Kind::Request || se.step->kind == Kind::RequestOnly) continue;
     for (const auto& [type, e] : se.by_type)
       EXPECT(!e->j.contains("request_id"),
              step_tag(*se.step) << type

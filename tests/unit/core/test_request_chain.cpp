@@ -270,5 +270,5 @@ TEST_CASE("the helper's exec record decodes and is made safe", "[record][chain]"
   const auto* b = std::get_if<UmhExec>(&rec.body);
   REQUIRE(b);
   CHECK(b->path == "/usr/sbin/modprobe");
-  CHECK(b->name == "fs-\\x1b[2Jminix");
+  CHECK(b->name == "fs-\\x1B[2Jminix");  // the escape cannot reach a terminal
 }
