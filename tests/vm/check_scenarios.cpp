@@ -177,8 +177,11 @@ struct Step {
   std::string requester;          // Request: comm of the process whose action made the kernel ask
   std::string params;             // module parameters given to the load
   std::string language;           // expected classification of a successful load ("" = not checked)
-  bool no_init = false;  // the module has no init function (irqbypass): do_one_initcall never
-                         // runs, so init_start/init_done may be absent
+  bool no_init = false;     // the module has no init function (irqbypass): do_one_initcall never
+                            // runs, so init_start/init_done may be absent
+  bool nests_next = false;  // Request whose module's init makes the next step's request: the
+                            // next step's events come between this load's init_start and
+                            // init_done (a nested request chain)
 };
 
 const std::map<std::string, int> kErrno = {
@@ -275,6 +278,14 @@ std::vector<Step> scenario_steps(const std::string& suite, bool kvm_steps) {
         unload("fixtures_unload", "lt_mixed"),
         unload("fixtures_unload", "lt_cnames"),
     };
+    // The nested request chain (tests/fixtures/lt_request): mount asks for fs-ltreq, modprobe
+    // loads lt_request, whose init asks for fs-minix on that modprobe's thread.
+    Step outer = request("request_nested", "fs-ltreq", "mount", "lt_request");
+    outer.nests_next = true;
+    more.push_back(std::move(outer));
+    more.push_back(request("request_nested", "fs-minix", "modprobe", "minix"));
+    more.push_back(unload("nested_unload", "lt_request"));
+    more.push_back(unload("nested_unload", "minix"));
     v.insert(v.end(), more.begin(), more.end());
   } else if (suite == "bullseye") {
     std::vector<Step> more = {
@@ -363,6 +374,18 @@ std::vector<Want> expand(const std::vector<Step>& steps) {
         add("unload_done");
         break;
     }
+  }
+  // A request made inside another load's init (Step::nests_next): the next step's events come
+  // between that load's init_start and its init_done.
+  for (std::size_t i = 0; i + 1 < steps.size(); ++i) {
+    if (!steps[i].nests_next) continue;
+    std::vector<Want> inner, rest;
+    for (auto& x : w) (x.step == i + 1 ? inner : rest).push_back(std::move(x));
+    auto at = std::find_if(rest.begin(), rest.end(),
+                           [i](const Want& x) { return x.step == i && x.type == "init_start"; });
+    if (at != rest.end()) ++at;
+    rest.insert(at, inner.begin(), inner.end());
+    w = std::move(rest);
   }
   return w;
 }
@@ -757,7 +780,9 @@ TEST_CASE("failed loads: stage, errno, return code and duration", "[fields]") {
 // (the task whose action made the kernel ask: `ip`, `mount`), though its own pid/comm is modprobe.
 TEST_CASE("a requested load is linked to its request and requester", "[chain]") {
   bool any = false;
-  for (const auto& se : step_events()) {
+  const auto all = step_events();
+  for (std::size_t k = 0; k < all.size(); ++k) {
+    const auto& se = all[k];
     const StepCheck c(se);
     if (c.s.kind != Kind::Request && c.s.kind != Kind::RequestOnly) continue;
     any = true;
@@ -783,6 +808,18 @@ TEST_CASE("a requested load is linked to its request and requester", "[chain]") 
            c.at << "the request event's requester_comm should be " << c.s.requester << ": "
                 << show(*req));
     if (!id || !rpid) continue;
+    if (k > 0 && all[k - 1].step->nests_next) {
+      // Nested: the inner request was made by the modprobe loading the outer module.
+      const auto& outer = all[k - 1].by_type;
+      if (auto o = outer.find("load_start"); o != outer.end()) {
+        auto opid = int_field(*o->second, "pid");
+        EXPECT((opid && *opid == *rpid),
+               c.at << "the nested request's requester_pid should be the pid of the modprobe "
+                       "loading "
+                    << all[k - 1].step->module << " (" << (opid ? *opid : -1)
+                    << "): " << show(*req));
+      }
+    }
     if (c.s.kind == Kind::RequestOnly) {
       // modprobe found nothing to load: no other event may claim this request.
       for (const auto& e : input().events)
