@@ -89,6 +89,13 @@ struct Request {
   std::string name;
 };
 
+// A usermode-helper task about to exec modprobe for a request_module(): the
+// header's pid is that modprobe's (the request chain, issue 12).
+struct UmhExec {
+  std::string path;  // the program the helper runs (modprobe_path)
+  std::string name;  // what the kernel asked for (argv[3])
+};
+
 struct Denied {
   std::uint32_t syscall = 0;  // enum lt_load_syscall
   std::int64_t ret = 0;
@@ -97,7 +104,7 @@ struct Denied {
 
 using RecordBody =
     std::variant<LoadEnter, LoadExit, ModInit, SymbolBatch, InitcallStart, InitcallDone,
-                 ModInitDone, UnloadEnter, UnloadExit, ModFree, Request, Denied>;
+                 ModInitDone, UnloadEnter, UnloadExit, ModFree, Request, Denied, UmhExec>;
 
 struct Record {
   RecordHeader h;
