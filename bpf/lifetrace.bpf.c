@@ -1085,6 +1085,67 @@ int BPF_PROG(module_request_raw, char *name, bool wait, unsigned long ip)
 	return on_request(name, wait, ip, LT_F_KPROBE);
 }
 
+/* ---- the request chain: request_module() -> usermode helper -> modprobe --
+ *
+ * call_modprobe() (kernel/module/kmod.c, kernel/kmod.c before 6.4) hands
+ * argv = {modprobe_path, "-q", "--", NAME, NULL} to the usermode helper; a
+ * worker forks a task that enters call_usermodehelper_exec_async(sub_info)
+ * (kernel/umh.c) and execs modprobe_path there. At that function's entry the
+ * current task is the future modprobe: its tgid is the pid whose
+ * finit_module() calls the correlator links to the request (by NAME). Other
+ * helpers (core dumps to a pipe, the uevent helper, ...) pass the same
+ * function and are skipped by the argv check. The function is static and
+ * called only through a pointer, so it is never inlined: present in BTF and
+ * kallsyms on 5.10, 6.1, 6.12 and 7.2.
+ */
+static __always_inline bool lt_arg_is(const char *arg, char c0, char c1)
+{
+	char a[4] = {};
+
+	if (!arg || bpf_probe_read_kernel_str(a, sizeof(a), arg) < 0)
+		return false;
+	return a[0] == c0 && a[1] == c1 && a[2] == 0;
+}
+
+static __always_inline int on_umh_exec(struct subprocess_info *info, __u32 flags)
+{
+	const char *quiet = 0, *dashes = 0, *name = 0;
+	char **argv = BPF_CORE_READ(info, argv);
+	struct lt_event *e;
+
+	if (!argv)
+		return 0;
+	/* One pointer at a time: the array ends at its NULL, and only the
+	 * modprobe form has four entries before it. */
+	if (bpf_probe_read_kernel(&quiet, sizeof(quiet), &argv[1]) || !lt_arg_is(quiet, '-', 'q'))
+		return 0;
+	if (bpf_probe_read_kernel(&dashes, sizeof(dashes), &argv[2]) ||
+	    !lt_arg_is(dashes, '-', '-'))
+		return 0;
+	if (bpf_probe_read_kernel(&name, sizeof(name), &argv[3]) || !name)
+		return 0;
+	e = reserve(LT_REC_UMH_EXEC, flags);
+	if (!e)
+		return 0;
+	bpf_probe_read_kernel_str(e->umh_exec.path, sizeof(e->umh_exec.path),
+				  BPF_CORE_READ(info, path));
+	bpf_probe_read_kernel_str(e->umh_exec.name, sizeof(e->umh_exec.name), name);
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+SEC("fentry/call_usermodehelper_exec_async")
+int BPF_PROG(umh_exec_fentry, void *data)
+{
+	return on_umh_exec(data, 0);
+}
+
+SEC("kprobe/call_usermodehelper_exec_async")
+int BPF_KPROBE(umh_exec_kprobe, void *data)
+{
+	return on_umh_exec(data, LT_F_KPROBE);
+}
+
 /* ---- load and unload without the syscall tracepoints -------------------
  *
  * The twins of the six syscall tracepoint programs above, for kernels built

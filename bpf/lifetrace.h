@@ -49,6 +49,8 @@ enum lt_record_type {
 	LT_REC_DENIED,	       /* a load/unload syscall refused at its permission check
 				 * (EPERM): in the "denied" ring buffer, at most one per
 				 * uid and syscall every LT_DENIED_REPORT_NS */
+	LT_REC_UMH_EXEC,       /* a usermode-helper task starting modprobe for a
+				 * request_module(): the request chain's middle link */
 	LT_REC_PHASES,	       /* where one load's time went (struct lt_phases): once per
 				 * load, just before LT_REC_MOD_INIT_DONE or LT_REC_LOAD_EXIT */
 	LT_REC_MAX
@@ -189,6 +191,17 @@ struct lt_denied {
 	lt_u64 attempts; /* the key's running total (struct lt_denied_count) */
 };
 
+/* The request chain (issue 12): request_module() runs modprobe through the
+ * usermode helper (kernel/umh.c); this record comes from the new task that is
+ * about to exec it, so its header's tgid is modprobe's pid. Sent only for
+ * argv = {path, "-q", "--", NAME, ...}, the form call_modprobe() builds. */
+#define LT_UMH_PATH_LEN 128 /* modprobe_path (KMOD_PATH_LEN 256); longer paths are cut */
+
+struct lt_umh_exec {
+	char path[LT_UMH_PATH_LEN];    /* sub_info->path: the program being run */
+	char name[LT_MODNAME_LEN + 8]; /* argv[3]: what the kernel asked for */
+};
+
 /*
  * Phases of a load (issue 12, docs/phases.md). Kernel functions on the load
  * path are probed by one generic kprobe and one generic kretprobe program;
@@ -264,6 +277,7 @@ struct lt_event {
 		struct lt_mod_free mod_free;
 		struct lt_request request;
 		struct lt_denied denied;
+		struct lt_umh_exec umh_exec;
 		struct lt_phases phases;
 	};
 };

@@ -186,6 +186,12 @@ struct module {
 	struct mod_kallsyms *kallsyms;
 };
 
+/* kernel/umh.c's work item for a usermode helper (include/linux/umh.h). */
+struct subprocess_info {
+	const char *path;
+	char **argv;
+};
+
 #pragma clang attribute pop
 
 #endif /* __VMLINUX_H__ */

@@ -26,6 +26,13 @@ inline constexpr Spec kModuleUnloads{
 inline constexpr Spec kModuleRequests{
     "lifetrace_module_requests_total",
     "Module loads the kernel asked user space for through request_module."};
+// {result}: linked (the modprobe the usermode helper ran for the request was seen starting, so
+// the loads it makes carry the request) or expired (none started within the correlator's
+// kRequestTtlNs: the kernel's helpers disabled, the probe missing, or the record lost).
+inline constexpr Spec kModuleRequestLinks{
+    "lifetrace_module_request_links_total",
+    "Module requests by whether lifetrace linked them to the modprobe run for them (linked, "
+    "expired)."};
 // {language}; every init function run, successful or not.
 inline constexpr Spec kInitDuration{"lifetrace_module_init_duration_seconds",
                                     "Time the modules' init functions took, by language."};

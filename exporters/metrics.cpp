@@ -216,6 +216,12 @@ Metrics::Metrics()
   evicted_ = &anomalies.Add({{"anomaly", "evicted"}});
   orphans_ = &anomalies.Add({{"anomaly", "orphan_record"}});
   partial_tables_ = &anomalies.Add({{"anomaly", "partial_symbol_table"}});
+  auto& request_links = prometheus::BuildCounter()
+                            .Name(m::kModuleRequestLinks.name)
+                            .Help(m::kModuleRequestLinks.help)
+                            .Register(reg);
+  requests_linked_ = &request_links.Add({{"result", "linked"}});
+  requests_expired_ = &request_links.Add({{"result", "expired"}});
 
   const prometheus::Histogram::BucketBoundaries buckets(std::begin(m::kDurationBuckets),
                                                         std::end(m::kDurationBuckets));
@@ -348,6 +354,8 @@ void Metrics::set_correlator_stats(const CorrelatorStats& s) {
   advance(evicted_, s.evicted, stats_seen_.evicted);
   advance(orphans_, s.orphan_records, stats_seen_.orphan_records);
   advance(partial_tables_, s.partial_symbol_tables, stats_seen_.partial_symbol_tables);
+  advance(requests_linked_, s.requests_linked, stats_seen_.requests_linked);
+  advance(requests_expired_, s.requests_expired, stats_seen_.requests_expired);
 }
 
 void Metrics::set_follow_clients(std::size_t n) { follow_clients_->Set(static_cast<double>(n)); }

@@ -125,6 +125,8 @@ class Metrics {
   prometheus::Counter* evicted_;
   prometheus::Counter* orphans_;
   prometheus::Counter* partial_tables_;
+  prometheus::Counter* requests_linked_;
+  prometheus::Counter* requests_expired_;
   CorrelatorStats stats_seen_;
 
   // Children created once, indexed by language (and result, event kind).

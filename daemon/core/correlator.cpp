@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 
+#include <algorithm>
 #include <type_traits>
 
 namespace lifetrace {
@@ -74,6 +75,8 @@ void Correlator::on(const RecordHeader& h, const LoadEnter& b, std::vector<Event
   l.syscall = b.syscall;
   l.name_hint = b.name.empty() ? module_name_from_file(b.file) : b.name;
   l.params = b.params;
+  l.chain = chain_for_load(h);
+  if (l.chain) ++stats_.chained_loads;
   if (b.syscall == LT_SYS_INIT_MODULE) l.len = b.len;
   loads_[h.tid] = l;
   bound(loads_);
@@ -90,6 +93,7 @@ void Correlator::on(const RecordHeader& h, const LoadEnter& b, std::vector<Event
   } else {
     e.size_bytes = b.len;
   }
+  stamp(e, l.chain);
   out.push_back(std::move(e));
 }
 
@@ -143,7 +147,9 @@ void Correlator::on(const RecordHeader& h, const ModInit& b, std::vector<Event>&
   if (load != loads_.end()) {
     load->second.mod = b.mod;
     m.load_start_ns = load->second.start_ns;
+    m.chain = load->second.chain;
     e.params = load->second.params;
+    stamp(e, m.chain);
   } else {
     ++stats_.orphan_records;  // we started while this load was in flight
   }
@@ -180,6 +186,7 @@ void Correlator::on(const RecordHeader& h, const InitcallDone& b, std::vector<Ev
   e.language = it->second.language;
   e.ret = b.ret;
   if (it->second.initcall_start_ns) e.init_ns = since(it->second.initcall_start_ns, h.ts_ns);
+  stamp(e, it->second.chain);
   out.push_back(std::move(e));
 }
 
@@ -189,7 +196,7 @@ void Correlator::on(const RecordHeader& h, const ModInitDone& b, std::vector<Eve
     ++stats_.orphan_records;
     return;
   }
-  const Module& m = it->second;
+  Module& m = it->second;
   Event e = make(b.ret == 0 ? EventKind::live : EventKind::load_failed, h);
   e.module = m.name;
   e.module_addr = b.mod;
@@ -200,6 +207,8 @@ void Correlator::on(const RecordHeader& h, const ModInitDone& b, std::vector<Eve
   // What a consumer of `live` needs to know about the module now loaded.
   e.taints = module_taint_letters(m.taints);
   e.sig_ok = m.sig_ok;
+  stamp(e, m.chain);
+  m.chain.reset();  // the load is over; later events of the module are not the request's
   auto load = loads_.find(h.tid);
   if (load != loads_.end()) add_phases(e, load->second);
   out.push_back(std::move(e));
@@ -224,6 +233,7 @@ void Correlator::on(const RecordHeader& h, const LoadExit& b, std::vector<Event>
       Event e = make(EventKind::load_failed, h);
       e.ret = b.ret;
       e.syscall = syscall_name(b.syscall);
+      stamp(e, chain_for_load(h));
       out.push_back(std::move(e));
     }
     ++stats_.orphan_records;
@@ -246,6 +256,7 @@ void Correlator::on(const RecordHeader& h, const LoadExit& b, std::vector<Event>
     e.stage = l.mod ? Stage::init : Stage::before_init;
     e.load_ns = since(l.start_ns, h.ts_ns);
     e.syscall = syscall_name(b.syscall);
+    stamp(e, l.chain);
     add_phases(e, l);
     out.push_back(std::move(e));
     flush_deferred_free(l, out);
@@ -259,6 +270,7 @@ void Correlator::on(const RecordHeader& h, const LoadExit& b, std::vector<Event>
     e.stage = Stage::before_init;
     e.load_ns = since(l.start_ns, h.ts_ns);
     e.syscall = syscall_name(b.syscall);
+    stamp(e, l.chain);
     add_phases(e, l);
     e.failed_in = "already_loading";
     out.push_back(std::move(e));
@@ -273,6 +285,7 @@ void Correlator::on(const RecordHeader& h, const LoadExit& b, std::vector<Event>
     e.load_ns = since(l.start_ns, h.ts_ns);
     e.taints = module_taint_letters(m->taints);
     e.sig_ok = m->sig_ok;
+    stamp(e, l.chain);
     add_phases(e, l);
     out.push_back(std::move(e));
   }
@@ -328,6 +341,7 @@ void Correlator::on(const RecordHeader& h, const ModFree& b, std::vector<Event>&
   if (auto load = loads_.find(h.tid);
       load != loads_.end() && load->second.mod == b.mod && !load->second.failure_reported) {
     // Freed inside a failing do_init_module: report after load_failed.
+    stamp(e, load->second.chain);
     load->second.deferred_freed = std::move(e);
     return;
   }
@@ -368,11 +382,77 @@ void Correlator::on(const RecordHeader& h, const Denied& b, std::vector<Event>& 
   out.push_back(std::move(e));
 }
 
+// ---- The request chain (issue 12) ----------------------------------------------------------
+//
+// request (requester task, NAME) --FIFO by NAME--> helper exec (modprobe's pid, NAME)
+//   --by pid--> every load that modprobe makes (its dependencies too).
+// The request event gets the next request_id; the loads get the request's fields.
+
+void Correlator::stamp(Event& e, const std::optional<Chain>& chain) {
+  if (!chain) return;
+  e.request_id = chain->id;
+  e.requested_name = chain->requested_name;
+  e.requester_pid = chain->requester_pid;
+  e.requester_comm = chain->requester_comm;
+}
+
+void Correlator::expire_chain(std::uint64_t now_ns) {
+  while (!requests_.empty() && since(requests_.front().ts_ns, now_ns) > kRequestTtlNs) {
+    requests_.pop_front();
+    ++stats_.requests_expired;
+  }
+  std::erase_if(helpers_, [now_ns](const auto& kv) {
+    return since(kv.second.exec_ns, now_ns) > kHelperTtlNs;
+  });
+}
+
+std::optional<Correlator::Chain> Correlator::chain_for_load(const RecordHeader& h) {
+  expire_chain(h.ts_ns);
+  auto it = helpers_.find(h.pid);
+  if (it == helpers_.end()) return std::nullopt;
+  return it->second.chain;
+}
+
 void Correlator::on(const RecordHeader& h, const Request& b, std::vector<Event>& out) {
+  expire_chain(h.ts_ns);
+  PendingRequest p;
+  p.chain = Chain{next_request_id_++, b.name, h.pid, h.comm};
+  p.ts_ns = h.ts_ns;
+
   Event e = make(EventKind::request, h);
   e.module = b.name;
   e.wait = b.wait;
+  stamp(e, p.chain);
   out.push_back(std::move(e));
+
+  requests_.push_back(std::move(p));
+  while (requests_.size() > kMaxPendingRequests) {
+    requests_.pop_front();
+    ++stats_.evicted;
+  }
+}
+
+void Correlator::on(const RecordHeader& h, const UmhExec& b, std::vector<Event>&) {
+  expire_chain(h.ts_ns);
+  // The oldest request of that name: the kernel starts helpers in the order it was asked.
+  auto req = std::find_if(requests_.begin(), requests_.end(), [&b](const PendingRequest& p) {
+    return p.chain.requested_name == b.name;
+  });
+  if (req == requests_.end()) {
+    ++stats_.unmatched_helpers;  // its request was lost, expired, or came before we started
+    return;
+  }
+  // A pid seen before is a new process now: the new modprobe replaces the old entry.
+  helpers_[h.pid] = Helper{std::move(req->chain), h.ts_ns};
+  requests_.erase(req);
+  ++stats_.requests_linked;
+  while (helpers_.size() > kMaxHelpers) {
+    auto oldest = std::min_element(
+        helpers_.begin(), helpers_.end(),
+        [](const auto& x, const auto& y) { return x.second.exec_ns < y.second.exec_ns; });
+    helpers_.erase(oldest);
+    ++stats_.evicted;
+  }
 }
 
 }  // namespace lifetrace

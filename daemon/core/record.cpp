@@ -139,6 +139,9 @@ std::variant<Record, DecodeError> decode_record(std::span<const std::byte> data)
       r.body = Request{e.request.ip, e.request.wait != 0, bounded(e.request.name)};
       break;
     case LT_REC_DENIED: r.body = Denied{e.denied.syscall, e.denied.ret, e.denied.attempts}; break;
+    case LT_REC_UMH_EXEC:
+      r.body = UmhExec{bounded(e.umh_exec.path), bounded(e.umh_exec.name)};
+      break;
     case LT_REC_PHASES: r.body = decode_phases(e.phases); break;
     default: return DecodeError{"unhandled record type " + std::to_string(hdr.type)};
   }

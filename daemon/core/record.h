@@ -90,15 +90,22 @@ struct Request {
   std::string name;
 };
 
+// A usermode-helper task about to exec modprobe for a request_module(): the
+// header's pid is that modprobe's (the request chain, issue 12).
+struct UmhExec {
+  std::string path;  // the program the helper runs (modprobe_path)
+  std::string name;  // what the kernel asked for (argv[3])
+};
+
 struct Denied {
   std::uint32_t syscall = 0;  // enum lt_load_syscall
   std::int64_t ret = 0;
   std::uint64_t attempts = 0;  // running total for this uid and syscall
 };
 
-using RecordBody =
-    std::variant<LoadEnter, LoadExit, ModInit, SymbolBatch, InitcallStart, InitcallDone,
-                 ModInitDone, UnloadEnter, UnloadExit, ModFree, Request, Denied, LoadPhases>;
+using RecordBody = std::variant<LoadEnter, LoadExit, ModInit, SymbolBatch, InitcallStart,
+                                InitcallDone, ModInitDone, UnloadEnter, UnloadExit, ModFree,
+                                Request, Denied, UmhExec, LoadPhases>;
 
 struct Record {
   RecordHeader h;

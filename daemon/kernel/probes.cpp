@@ -136,6 +136,15 @@ const std::vector<ProbeSpec>& probe_table() {
        {"module_request_btf", Flavor::tp_btf},
        ProgramSpec{"module_request_raw", Flavor::raw_tp},
        false},
+      // The request chain (issue 12): the usermode helper's task that is about to exec
+      // modprobe for a request_module(). Optional: without it requests are still reported,
+      // only not linked to the loads they cause.
+      {"umh_exec",
+       "call_usermodehelper_exec_async",
+       nullptr,
+       {"umh_exec_fentry", Flavor::fentry},
+       ProgramSpec{"umh_exec_kprobe", Flavor::kprobe},
+       false},
   };
   return table;
 }

@@ -119,6 +119,17 @@ std::string format_line(const Event& e, const WallClock& clock, bool utc) {
   if (e.change) add("change=" + *e.change);
   if (e.forced && *e.forced) add("forced");
   if (e.wait) add(*e.wait ? "wait" : "nowait");
+  // The request chain: the request's number, and on the loads it caused who asked and for what.
+  if (e.request_id) {
+    const std::string id = "(#" + std::to_string(*e.request_id) + ")";
+    if (e.kind == EventKind::request) {
+      add(id);
+    } else {
+      add("requested by " + e.requester_comm.value_or("?") + "[" +
+          (e.requester_pid ? std::to_string(*e.requester_pid) : "?") + "] as " +
+          e.requested_name.value_or("?") + " " + id);
+    }
+  }
   return line;
 }
 

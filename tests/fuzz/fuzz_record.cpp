@@ -2,7 +2,8 @@
 // reads past the buffer, and every record that decodes goes through the
 // correlator; each event it makes has sanitized strings and valid JSON.
 // The input is split into records at a 2-byte length prefix, so a run feeds
-// the correlator a sequence (loads, symbols, frees in any order).
+// the correlator a sequence (loads, symbols, frees, requests and modprobe
+// starts in any order); the request chain's tables must stay within their bounds.
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -28,8 +29,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       fuzz::check_sanitized(e.comm);
       if (e.params) fuzz::check_sanitized(*e.params);
       if (e.file) fuzz::check_sanitized(*e.file);
+      if (e.requested_name) fuzz::check_sanitized(*e.requested_name);
+      if (e.requester_comm) fuzz::check_sanitized(*e.requester_comm);
       fuzz::check_json(to_json(e, clock));
     }
   }
+  if (c.pending_requests() > Correlator::kMaxPendingRequests) fuzz::fail("unbounded", "requests");
+  if (c.helpers() > Correlator::kMaxHelpers) fuzz::fail("unbounded", "modprobe helpers");
   return 0;
 }

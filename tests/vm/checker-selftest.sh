@@ -86,6 +86,14 @@ variant no_signer '0,/"event":"live".*"module":"dummy"/s/"signer":"[^"]*",//'
 expect no_signer 1 'e.j.value("signer", "").empty()' '[provenance]'
 variant bad_sha '0,/"sha256":"[0-9a-f]*"/s//"sha256":"xyz"/'
 expect bad_sha 1 'regex_match' '[provenance]'
+# The request chain (issue 12): a requested load without its request's fields, with another
+# requester, and a load nobody asked for that claims a request.
+variant no_chain '/"event":"live".*"module":"minix"/s/"request_id":[0-9]*,//'
+expect no_chain 1 'step request_minix (minix): live should carry request_id 2' '[chain]'
+variant wrong_requester '/"event":"load_start".*"module":"veth"/s/"requester_comm":"ip"/"requester_comm":"modprobe"/'
+expect wrong_requester 1 'step request_veth (veth): load_start should carry requester_comm ip' '[chain]'
+variant unrequested_chain '0,/"event":"live".*"module":"dummy"/s/"event":"live",/"event":"live","request_id":1,/'
+expect unrequested_chain 1 'live was not requested, yet carries a request_id' '[chain]'
 
 # Phases of every load (issue 12): present, summing to no more than load_ns, coverage as stated
 # and at least 90 % for kvm_intel, the failing step named.

@@ -120,4 +120,24 @@ inline Record symbols(lt_u32 tid, lt_u64 mod, const std::vector<SymbolEntry>& sy
   return std::get<Record>(r);
 }
 
+// ---- The request chain (issue 12): the helper's exec, and records of a given task ----
+
+// A usermode-helper task (still named after the worker that forked it) about to exec
+// modprobe for `name`: its tgid is the future modprobe's pid.
+inline Record umh_exec(lt_u64 ts, lt_u32 pid, const char* name,
+                       const char* path = "/sbin/modprobe") {
+  auto e = raw(LT_REC_UMH_EXEC, ts, pid, "kworker/u4:2");
+  std::strncpy(e.umh_exec.path, path, sizeof(e.umh_exec.path) - 1);
+  std::strncpy(e.umh_exec.name, name, sizeof(e.umh_exec.name) - 1);
+  return decode(e);
+}
+// request_module() called by `comm` (pid = tid = `pid`).
+inline Record request_by(lt_u64 ts, lt_u32 pid, const char* comm, const char* name,
+                         bool wait = true) {
+  auto e = raw(LT_REC_REQUEST, ts, pid, comm);
+  e.request.wait = wait ? 1 : 0;
+  std::strncpy(e.request.name, name, sizeof(e.request.name) - 1);
+  return decode(e);
+}
+
 }  // namespace lifetrace::test

@@ -141,6 +141,8 @@ Metrics& populated(Metrics& m) {
   m.set_correlator_stats(stats);
   stats.orphan_records = 9;  // running totals: counted once
   stats.partial_symbol_tables = 1;
+  stats.requests_linked = 3;
+  stats.requests_expired = 1;
   m.set_correlator_stats(stats);
   return m;
 }
@@ -330,6 +332,8 @@ TEST_CASE("health: attached programs, lost records read at scrape time, build in
   CHECK(value_of(t, R"(lifetrace_correlator_anomalies_total{anomaly="orphan_record"})") == 9);
   CHECK(value_of(t, R"(lifetrace_correlator_anomalies_total{anomaly="partial_symbol_table"})") ==
         1);
+  CHECK(value_of(t, R"(lifetrace_module_request_links_total{result="linked"})") == 3);
+  CHECK(value_of(t, R"(lifetrace_module_request_links_total{result="expired"})") == 1);
   CHECK(value_of(t, R"(lifetrace_module_loads_total{language="unknown",result="load_failed"})") ==
         0);
 
@@ -400,8 +404,8 @@ TEST_CASE("every family has HELP and TYPE, names follow the conventions", "[metr
       ++types;
     }
   }
-  CHECK(helps == 22);
-  CHECK(types == 22);
+  CHECK(helps == 23);
+  CHECK(types == 23);
 }
 
 TEST_CASE("promtool check metrics reports nothing", "[metrics][promtool]") {

@@ -23,9 +23,13 @@ struct FakeFeatures : KernelFeatures {
        loop = true, func_arg = true, cookie = true, trampolines = true, sys_admin = true;
   bool syscall_tracepoints = true;  // CONFIG_FTRACE_SYSCALLS: tracepoints syscalls/*
   int paranoid = 3;
-  std::set<std::string> btf_funcs{
-      "do_init_module",          "do_one_initcall",          "free_module",
-      syscall_fn("init_module"), syscall_fn("finit_module"), syscall_fn("delete_module")};
+  std::set<std::string> btf_funcs{"do_init_module",
+                                  "do_one_initcall",
+                                  "free_module",
+                                  syscall_fn("init_module"),
+                                  syscall_fn("finit_module"),
+                                  syscall_fn("delete_module"),
+                                  "call_usermodehelper_exec_async"};
   std::set<std::string> btf_tps{"module_request"};
   std::set<std::string> kallsyms{"do_init_module",
                                  "do_one_initcall",
@@ -33,7 +37,8 @@ struct FakeFeatures : KernelFeatures {
                                  "__tracepoint_module_request",
                                  syscall_fn("init_module"),
                                  syscall_fn("finit_module"),
-                                 syscall_fn("delete_module")};
+                                 syscall_fn("delete_module"),
+                                 "call_usermodehelper_exec_async"};
 
   std::string kernel_release() const override { return "6.1.0-test"; }
   bool module_support() const override { return modules; }

@@ -27,7 +27,7 @@ TEST_CASE("every program in the table is distinct and every probe has a primary"
   auto names = all_program_names();
   std::set<std::string> unique(names.begin(), names.end());
   CHECK(unique.size() == names.size());
-  CHECK(names.size() == 32);  // 18 + 12 syscall fallbacks + 2 bounded-walk variants (< 5.17)
+  CHECK(names.size() == 34);  // 20 + 12 syscall fallbacks + 2 bounded-walk variants (< 5.17)
   CHECK(std::count(names.begin(), names.end(), "do_init_module_fentry_bounded") == 1);
   CHECK(std::count(names.begin(), names.end(), "do_init_module_kprobe_bounded") == 1);
 }
@@ -40,6 +40,7 @@ TEST_CASE("fentry and tp_btf are preferred where the kernel has them", "[probes]
   CHECK(chosen(cs, "free_module") == "free_module_fentry");
   CHECK(chosen(cs, "module_request") == "module_request_btf");
   CHECK(chosen(cs, "init_module_enter") == "sys_enter_init_module");
+  CHECK(chosen(cs, "umh_exec") == "umh_exec_fentry");
 }
 
 TEST_CASE("without trampolines the kprobe twins are chosen, with the reason", "[probes]") {
@@ -50,6 +51,7 @@ TEST_CASE("without trampolines the kprobe twins are chosen, with the reason", "[
   CHECK(chosen(cs, "do_init_module_enter") == "do_init_module_kprobe");
   CHECK(chosen(cs, "do_one_initcall_exit") == "do_one_initcall_kretprobe");
   CHECK(chosen(cs, "module_request") == "module_request_raw");
+  CHECK(chosen(cs, "umh_exec") == "umh_exec_kprobe");
   CHECK_THAT(choice(cs, "do_init_module_enter").reason, Catch::Contains("no BPF trampoline"));
 }
 
@@ -285,6 +287,23 @@ TEST_CASE("the failing program is read from libbpf's messages", "[probes]") {
             "libbpf: prog 'do_one_initcall_fentry': failed to load: -22\n"
             "libbpf: failed to load object 'lifetrace_bpf'\n") == "do_one_initcall_fentry");
   CHECK_FALSE(failed_program("libbpf: failed to load object 'lifetrace_bpf'\n").has_value());
+}
+
+TEST_CASE("the request chain's probe is optional and says why it is missing", "[probes][chain]") {
+  FakeFeatures f;
+  auto k = choose_programs(f, AttachMode::kprobe);
+  CHECK(chosen(k, "umh_exec") == "umh_exec_kprobe");
+  CHECK_FALSE(choice(k, "umh_exec").spec->required);
+
+  // A kernel where the helper's function is gone (inlined or renamed): no chain, the rest runs.
+  f.btf_funcs.erase("call_usermodehelper_exec_async");
+  f.kallsyms.erase("call_usermodehelper_exec_async");
+  auto cs = choose_programs(f, AttachMode::automatic);
+  const auto& c = choice(cs, "umh_exec");
+  CHECK_FALSE(c.chosen.has_value());
+  CHECK_THAT(c.reason, Catch::Contains("call_usermodehelper_exec_async"));
+  CHECK(chosen(cs, "module_request") == "module_request_btf");
+  CHECK(chosen(cs, "do_init_module_enter") == "do_init_module_fentry");
 }
 
 // ---- phases of a load (issue 12) -------------------------------------------------------------

@@ -116,6 +116,46 @@ TEST_CASE("a denied attempt says who, which call and how many", "[format]") {
   CHECK(to_json(e, WallClock(0)).at("attempts") == 250);
 }
 
+TEST_CASE("a load the kernel asked for shows who asked and for what", "[format][chain]") {
+  Event e;
+  e.kind = EventKind::live;
+  e.module = "af_packet";
+  e.language = classify::Language::c;
+  e.pid = 311;
+  e.comm = "modprobe";
+  e.ret = 0;
+  e.load_ns = 3'000'000;
+  e.request_id = 7;
+  e.requested_name = "net-pf-17";
+  e.requester_pid = 99;
+  e.requester_comm = "ip";
+  const std::string line = format_line(e, WallClock(0), true);
+  CHECK_THAT(line, Catch::Contains("311/modprobe"));
+  CHECK_THAT(line, Catch::EndsWith("load=3.000 ms requested by ip[99] as net-pf-17 (#7)"));
+  auto j = to_json(e, WallClock(0));
+  CHECK(j.at("request_id") == 7);
+  CHECK(j.at("requested_name") == "net-pf-17");
+  CHECK(j.at("requester_pid") == 99);
+  CHECK(j.at("requester_comm") == "ip");
+
+  Event req;
+  req.kind = EventKind::request;
+  req.module = "net-pf-17";
+  req.pid = 99;
+  req.comm = "ip";
+  req.wait = true;
+  req.request_id = 7;
+  req.requested_name = "net-pf-17";
+  req.requester_pid = 99;
+  req.requester_comm = "ip";
+  CHECK_THAT(format_line(req, WallClock(0), true),
+             Catch::EndsWith("99/ip                wait (#7)"));
+
+  Event plain = e;
+  plain.request_id.reset();
+  CHECK_THAT(format_line(plain, WallClock(0), true), !Catch::Contains("requested by"));
+}
+
 TEST_CASE("the human line shows a load's three biggest phases and the failing step", "[format]") {
   Event e;
   e.kind = EventKind::live;

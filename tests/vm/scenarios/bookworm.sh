@@ -31,5 +31,21 @@ agree "$(fixture lt_slow)" "$(fixture lt_rust_init)" "$(fixture lt_mixed)" "$(fi
 step fixtures_unload
 unload lt_slow lt_rust_init lt_mixed lt_cnames
 
+# A nested request chain: `mount -t ltreq` makes the kernel ask for fs-ltreq; modprobe loads
+# lt_request (put into the module tree here, with its alias), whose init asks for fs-minix on
+# that modprobe's thread; a second modprobe loads minix before lt_request's init returns.
+# lifetrace-vm-check [chain] wants the inner request's requester to be the first modprobe.
+step request_nested
+mkdir -p "$MODDIR/extra" /mnt/ltreq
+cp "$(fixture lt_request)" "$MODDIR/extra/lt_request.ko"
+echo "extra/lt_request.ko:" >>"$MODDIR/modules.dep"
+echo "alias fs-ltreq lt_request" >>"$MODDIR/modules.alias"
+if mount -t ltreq /dev/null /mnt/ltreq 2>/dev/null; then
+  fail "mount -t ltreq succeeded"
+fi
+expect_loaded lt_request minix
+step nested_unload
+unload lt_request minix
+
 lt_stop
 lt_finish

@@ -71,6 +71,13 @@ common_steps() {
   # The mount itself fails (no minix image); asking for the filesystem loads the module first.
   mount -t minix /dev/null /mnt/minix 2>/dev/null && umount /mnt/minix
   expect_loaded minix
+  # A request modprobe can do nothing for (no such module): the request event stands alone,
+  # with its request_id, and no load carries it (lifetrace-vm-check [chain]).
+  step request_nothing
+  mkdir -p /mnt/none
+  if mount -t ltnosuchfs /dev/null /mnt/none 2>/dev/null; then
+    fail "mount -t ltnosuchfs succeeded"
+  fi
 
   step unload_rest
   unload veth minix
