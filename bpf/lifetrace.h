@@ -221,7 +221,7 @@ enum lt_phase {
 	LT_PH_SYMBOLS,	       /* simplify_symbols, resolve_symbol(_wait), find_symbol */
 	LT_PH_RELOCATIONS,     /* apply_relocations, apply_relocate_add */
 	LT_PH_FORMATION,       /* post_relocation, add_kallsyms, module_finalize,
-				* complete_formation, ftrace_module_init, module_enable_* */
+				* complete_formation, module_enable_* */
 	LT_PH_COMING,	       /* prepare_coming_module: the COMING notifiers */
 	LT_PH_PARAMS,	       /* parse_args */
 	LT_PH_SYSFS,	       /* mod_sysfs_setup */
