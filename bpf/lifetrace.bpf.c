@@ -429,8 +429,10 @@ static __always_inline void phases_emit(long ret, __u32 flags, __u64 now)
 			e->phases.order[i] = s->order[i];
 			e->phases.ns[i] = s->ns[i];
 		}
-		/* The record that ends the load follows at once and wakes the reader. */
-		bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+		/* Not BPF_RB_NO_WAKEUP: the kernel wakes the reader only for a record
+		 * at the reader's position, so the record that follows this one would
+		 * not wake it either (a storm on 7.2 lost 355 records that way). */
+		bpf_ringbuf_submit(e, 0);
 	}
 	bpf_map_delete_elem(&phase_state, &tid);
 }
