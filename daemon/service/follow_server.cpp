@@ -174,8 +174,12 @@ void FollowServer::handle() {
       // EOF means it left.
       std::array<char, 4096> in{};
       const ssize_t r = recv(fd, in.data(), in.size(), MSG_DONTWAIT);
-      if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR) ||
-          (what & (EPOLLHUP | EPOLLERR))) {
+      if (r == 0 && c.answer && !(what & (EPOLLHUP | EPOLLERR))) {
+        // Asked, then closed its side (`socat`, `nc -N`): the answer is still written.
+        c.read_closed = true;
+        watch_out(c, c.want_out, /*force=*/true);
+      } else if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR) ||
+                 (what & (EPOLLHUP | EPOLLERR))) {
         alive = false;
       } else if (r > 0) {
         alive = on_inbound(c, in.data(), static_cast<std::size_t>(r));
@@ -414,10 +418,10 @@ bool FollowServer::flush(Client& c) {
   return true;
 }
 
-void FollowServer::watch_out(Client& c, bool on) {
-  if (c.want_out == on) return;
+void FollowServer::watch_out(Client& c, bool on, bool force) {
+  if (c.want_out == on && !force) return;
   epoll_event ev{};
-  ev.events = EPOLLIN | EPOLLRDHUP | (on ? EPOLLOUT : 0u);
+  ev.events = (c.read_closed ? 0u : EPOLLIN | EPOLLRDHUP) | (on ? EPOLLOUT : 0u);
   ev.data.fd = c.fd.get();
   epoll_ctl(ep_.get(), EPOLL_CTL_MOD, c.fd.get(), &ev);
   c.want_out = on;

@@ -106,6 +106,7 @@ class FollowServer {
     std::shared_ptr<const std::vector<std::string>> answer;
     std::size_t next = 0;
     std::chrono::steady_clock::time_point deadline{};
+    bool read_closed = false;  // asked, then shut down its writing side
   };
 
   FollowServer() = default;
@@ -122,7 +123,7 @@ class FollowServer {
   void enqueue(Client& c, std::string line);
   // False when the client is gone and must be removed.
   bool flush(Client& c);
-  void watch_out(Client& c, bool on);
+  void watch_out(Client& c, bool on, bool force = false);
   void remove(int fd);
 
   util::Fd listen_fd_;

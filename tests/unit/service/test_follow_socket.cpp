@@ -687,6 +687,25 @@ TEST_CASE("a daemon without history refuses the request; a request may come in p
   CHECK(lines(got).back() == "{\"a\":1}");
 }
 
+TEST_CASE("a client that asks and then closes its side still gets the whole answer",
+          "[follow][socket][history]") {
+  TempDir d;
+  const std::string path = (d.path / "follow.sock").string();
+  auto s = listen_at(path, /*queue=*/16 * 1024);
+  std::vector<std::string> big;
+  for (int i = 0; i < 5'000; ++i) big.push_back("{\"n\":" + std::to_string(i) + "}");
+  s->history = [&] { return answer_of(big); };
+  util::Fd c = connect_to(path);
+  send_line(c.get(), follow_protocol::request_line(follow_protocol::Request::history));
+  REQUIRE(shutdown(c.get(), SHUT_WR) == 0);  // as `socat` or `nc -N` do after their input
+  std::string got;
+  REQUIRE(read_to_eof(*s, c.get(), got, 10'000));
+  const auto ls = lines(got);
+  REQUIRE(ls.size() == big.size() + 1);
+  CHECK(ls.back() == big.back());
+  CHECK(s->answered() == 1);
+}
+
 TEST_CASE("an answer bigger than the queue arrives whole, written as it is read",
           "[follow][socket][history]") {
   TempDir d;
