@@ -306,23 +306,16 @@ namespace {
 // A colour per phase: fixed for the names lifetrace uses, a stable pick from
 // a palette for any other (a newer daemon may time more steps).
 std::string phase_colour(const std::string& name) {
-  static constexpr std::array<std::pair<std::string_view, std::string_view>, 16> kFixed{{
-      {"read", "#4e79a7"},
-      {"decompress", "#f28e2b"},
-      {"signature", "#e15759"},
-      {"elf_check", "#76b7b2"},
-      {"layout", "#59a14f"},
-      {"symbols", "#edc948"},
-      {"relocations", "#b07aa1"},
-      {"sysfs", "#ff9da7"},
-      {"notifiers", "#9c755f"},
-      {"init", "#2ca02c"},
-      {"async_wait", "#17becf"},
-      {"free_init", "#bcbd22"},
-      {"before_init", "#8cb4d9"},
-      {"load", "#a0a0a0"},
-      {"other", "#d9d9d9"},
-      {"already_loaded", "#ff7f0e"},
+  // The phase names of core/phases.cpp (issue 12), in the kernel's order, then the bars
+  // blame and plot make themselves (before_init, load, other).
+  static constexpr std::array<std::pair<std::string_view, std::string_view>, 21> kFixed{{
+      {"read", "#4e79a7"},        {"decompress", "#f28e2b"},  {"signature", "#e15759"},
+      {"elf", "#76b7b2"},         {"layout", "#59a14f"},      {"duplicate_check", "#ffbe7d"},
+      {"symbols", "#edc948"},     {"relocations", "#b07aa1"}, {"formation", "#ff9da7"},
+      {"coming", "#9c755f"},      {"params", "#bab0ac"},      {"sysfs", "#d37295"},
+      {"init", "#0b6e4f"},        {"async_wait", "#17becf"},  {"finalize", "#bcbd22"},
+      {"load_module", "#8c564b"}, {"idempotent", "#e377c2"},  {"syscall", "#7f7f7f"},
+      {"before_init", "#a6cee3"}, {"load", "#a0a0a0"},        {"other", "#e4e4e4"},
   }};
   for (const auto& [n, c] : kFixed)
     if (n == name) return std::string(c);

@@ -91,7 +91,7 @@ for line in rows:
         px = line[x:x + 3]; count[px] = count.get(px, 0) + 1
 def n(hexcolour): return count.get(bytes.fromhex(hexcolour), 0)
 checks = {"phase read #4e79a7": n("4e79a7"), "phase layout #59a14f": n("59a14f"),
-          "before_init #8cb4d9": n("8cb4d9"), "failed row #fde0e0": n("fde0e0"),
+          "before_init #a6cee3": n("a6cee3"), "init #0b6e4f": n("0b6e4f"), "failed row #fde0e0": n("fde0e0"),
           "rust marker #b7410e": n("b7410e"), "c marker #1f4e79": n("1f4e79")}
 print("check-plot: PNG %dx%d, %d bytes, %d colours; pixels: %s" % (w, h, len(data), len(count),
       ", ".join(f"{k}={v}" for k, v in checks.items())))
