@@ -12,6 +12,7 @@
 
 #include "output/text.h"
 #include "output/time.h"
+#include "util/text.h"
 
 namespace lifetrace {
 
@@ -141,38 +142,61 @@ std::string not_kept_note(const follow_protocol::HistoryStart& f) {
 std::string render_blame(const History& h) {
   const auto views = slowest_first(h);
   const std::int64_t t0 = first_start(views);
-  std::size_t wmod = 6;
-  for (const auto& v : views) wmod = std::max(wmod, v.end->module.size());
-  wmod = std::min<std::size_t>(wmod, 32);
-  std::string out;
-  if (views.empty()) {
-    out += "no module loads since the daemon started (" + h.frame.since + ")\n";
-  } else {
-    out += pad("load", 12, true) + "  " + pad("module", wmod) + "  " + pad("language", 8) + "  " +
-           pad("start", 9, true) + "  " + pad("result", 24) + "  " + pad("biggest phases", 46) +
-           "  requested by\n";
-  }
+  // Names arrive sanitized from the daemon; a line that is not (another peer) is made so
+  // here, before it reaches a terminal.
+  const auto safe = [](const std::string& s) {
+    return util::is_sanitized(s) ? s : util::sanitize(s);
+  };
+  struct Row {
+    std::string load, module, language, start, result, phases, by;
+  };
+  std::vector<Row> rows;
+  Row head{"load", "module", "language", "start", "result", "biggest phases", "loaded by"};
+  Row w = head;  // the widest cell of each column
+  const auto widen = [](std::string& widest, const std::string& cell, std::size_t cap) {
+    if (cell.size() > widest.size()) widest.assign(std::min(cell.size(), cap), ' ');
+  };
   for (const auto& v : views) {
     const Event& e = *v.end;
-    const double at = static_cast<double>(v.start_ns - t0) / 1e9;
-    out += pad(human_duration(v.load_ns), 12, true) + "  " +
-           pad(e.module.empty() ? "(unnamed)" : e.module, wmod) + "  " +
-           pad(std::string(classify::to_string(e.language)), 8) + "  " +
-           pad(fmt(Num::offset, at), 9, true) + "  " + pad(result_text(e), 24) + "  " +
-           pad(biggest_phases(v) + (v.phases_measured || v.bars.empty() ? "" : " (not measured)"),
-               46) +
-           "  " + requester_text(e) + "\n";
+    Row r{human_duration(v.load_ns),
+          safe(e.module.empty() ? "(unnamed)" : e.module),
+          std::string(classify::to_string(e.language)),
+          fmt(Num::offset, static_cast<double>(v.start_ns - t0) / 1e9),
+          safe(result_text(e)),
+          safe(biggest_phases(v)) + (v.phases_measured || v.bars.empty() ? "" : " (not measured)"),
+          safe(requester_text(e))};
+    widen(w.load, r.load, 12);
+    widen(w.module, r.module, 32);
+    widen(w.language, r.language, 8);
+    widen(w.start, r.start, 10);
+    widen(w.result, r.result, 32);
+    widen(w.phases, r.phases, 72);
+    rows.push_back(std::move(r));
   }
+  const auto line = [&](const Row& r) {
+    return pad(r.load, w.load.size(), true) + "  " + pad(r.module, w.module.size()) + "  " +
+           pad(r.language, w.language.size()) + "  " + pad(r.start, w.start.size(), true) + "  " +
+           pad(r.result, w.result.size()) + "  " + pad(r.phases, w.phases.size()) + "  " + r.by +
+           "\n";
+  };
+  std::string out;
+  if (rows.empty()) {
+    out += "no module loads since the daemon started (" + h.frame.since + ")\n";
+  } else {
+    out += line(head);
+  }
+  for (const auto& r : rows) out += line(r);
   out += "\n" + std::to_string(views.size()) + " loads since " + h.frame.since +
          ", slowest first; start is seconds after the first load.\n";
   if (const auto note = not_kept_note(h.frame); !note.empty()) out += note + ".\n";
   if (!h.preloaded.empty()) {
-    out += std::to_string(h.preloaded.size()) +
-           " modules were loaded before lifetrace started (no timings):";
-    std::size_t col = 80;
+    std::string text = std::to_string(h.preloaded.size()) +
+                       " modules were loaded before lifetrace started (no timings):";
+    std::size_t col = text.size();
+    out += text;
     for (const auto& p : h.preloaded) {
       const std::string item =
-          " " + p.module + "(" + std::string(classify::to_string(p.language)) + ")";
+          " " + safe(p.module) + "(" + std::string(classify::to_string(p.language)) + ")";
       if (col + item.size() > 100) {
         out += "\n ";
         col = 1;

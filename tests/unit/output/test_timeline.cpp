@@ -101,6 +101,13 @@ TEST_CASE("blame: slowest first, with language, phases, result and requester", "
                       Catch::Contains("2 modules were loaded before lifetrace started") &&
                       Catch::Contains("ext4(c)") && Catch::Contains("rnull(rust)"));
   CHECK_THAT(render_blame(History{}), Catch::Contains("no module loads since the daemon started"));
+
+  // Names come sanitized from the daemon; one that is not never reaches the terminal raw.
+  History hostile = sample();
+  hostile.loads[0].module = "evil\n\x1b[31mred";
+  const std::string h = render_blame(hostile);
+  CHECK(h.find('\x1b') == std::string::npos);
+  CHECK_THAT(h, Catch::Contains("evil\\x0A\\x1B[31mred"));
 }
 
 TEST_CASE("blame --json: one document, loads slowest first", "[timeline]") {
