@@ -145,6 +145,13 @@ done
 # (sections blame_json, plot_svg, plot_trace, proc_modules), where run-systemd-guest.sh checks
 # the JSON, renders the SVG with rsvg-convert and compares the loads with /proc/modules and the
 # initramfs (tests/systemd/check-blame.py): this image has no JSON parser or SVG renderer.
+# The unit is ordered before the early modprobe@ units too: no ordering cycle may come of it.
+journalctl -b -o cat --no-pager | grep -i 'ordering cycle' | section ordering_cycles
+if journalctl -b -o cat --no-pager | grep -qi 'ordering cycle'; then
+  fail no_ordering_cycle "systemd broke an ordering cycle at boot (section ordering_cycles)"
+else
+  pass no_ordering_cycle
+fi
 as_follower() { setpriv --reuid=follower --regid=follower --init-groups "$@"; }
 t0=$(date +%s.%N)
 as_follower lifetrace blame >/tmp/blame.txt 2>/tmp/blame.err
