@@ -74,7 +74,7 @@ TEST_CASE("subcommands", "[cli]") {
   CHECK_FALSE(parse({"classify"}).options);
 }
 
-TEST_CASE("blame and plot are commands of their own, with their flags", "[cli]") {
+TEST_CASE("blame and plot are commands of their own with their flags", "[cli]") {
   auto b = parse({"blame", "--json", "--follow-socket", "/tmp/x.sock"});
   REQUIRE(b.options);
   CHECK(b.options->command == Command::blame);

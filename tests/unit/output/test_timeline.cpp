@@ -56,7 +56,7 @@ History sample() {
 
 }  // namespace
 
-TEST_CASE("a load's bar: measured phases and the rest, or the init split without them",
+TEST_CASE("a load's bar: measured phases and the rest or the init split without them",
           "[timeline]") {
   const History h = sample();
   const LoadView drm = view_of(h.loads[1]);
@@ -82,7 +82,8 @@ TEST_CASE("a load's bar: measured phases and the rest, or the init split without
   CHECK(view_of(over).bars == Phases{{"read", 200'000'000}, {"init", 100'000'000}});
 }
 
-TEST_CASE("blame: slowest first, with language, phases, result and requester", "[timeline]") {
+TEST_CASE("blame lists loads slowest first with language and phases and result and requester",
+          "[timeline]") {
   const std::string out = render_blame(sample());
   CAPTURE(out);
   const auto drm = out.find("drm");
@@ -110,7 +111,7 @@ TEST_CASE("blame: slowest first, with language, phases, result and requester", "
   CHECK_THAT(h, Catch::Contains("evil\\x0A\\x1B[31mred"));
 }
 
-TEST_CASE("blame --json: one document, loads slowest first", "[timeline]") {
+TEST_CASE("blame --json is one document with the loads slowest first", "[timeline]") {
   History h = sample();
   h.frame.not_kept = 5;
   const auto j = nlohmann::json::parse(render_blame_json(h));
@@ -141,8 +142,9 @@ TEST_CASE("xml_escape leaves nothing an XML parser or a viewer would act on", "[
         "caf\xc3\xa9 \xe2\x9c\x97 \xf0\x9f\xa6\x80");  // well-formed text is kept
 }
 
-TEST_CASE("the SVG has one row per load by start time, a legend, an axis, hostile names escaped",
-          "[timeline]") {
+TEST_CASE(
+    "the SVG has one row per load by start time with legend and axis and hostile names escaped",
+    "[timeline]") {
   History h = sample();
   h.loads[0].module = "evil\"><script>alert(1)</script>&x";
   const std::string svg = render_svg(h);
@@ -170,7 +172,7 @@ TEST_CASE("the SVG has one row per load by start time, a legend, an axis, hostil
   CHECK_THAT(render_svg(History{}), Catch::Contains("no module loads since the daemon started"));
 }
 
-TEST_CASE("the trace is trace-event JSON: a track per load, phases nested in the load",
+TEST_CASE("the trace is trace-event JSON: a track per load and phases nested in the load",
           "[timeline]") {
   const auto j = nlohmann::json::parse(render_trace(sample()));
   REQUIRE(j["traceEvents"].is_array());

@@ -608,7 +608,7 @@ void send_line(int fd, const std::string& line) {
 
 }  // namespace
 
-TEST_CASE("a history request gets the answer and EOF; followers never see it",
+TEST_CASE("a history request gets the answer then EOF and followers never see it",
           "[follow][socket][history]") {
   TempDir d;
   const std::string path = (d.path / "follow.sock").string();
@@ -639,7 +639,7 @@ TEST_CASE("a history request gets the answer and EOF; followers never see it",
                                                     R"({"event":"live","module":"x"})"});
 }
 
-TEST_CASE("what is not a request gets an error and EOF, and is counted",
+TEST_CASE("what is not a request gets an error and EOF and is counted",
           "[follow][socket][history]") {
   const std::string line =
       GENERATE(std::string("hello"), std::string(R"({"request":"everything"})"),
@@ -663,7 +663,7 @@ TEST_CASE("what is not a request gets an error and EOF, and is counted",
   REQUIRE(why.size() == 1);
 }
 
-TEST_CASE("a daemon without history refuses the request; a request may come in pieces",
+TEST_CASE("a daemon without history refuses the request and a request may come in pieces",
           "[follow][socket][history]") {
   TempDir d;
   const std::string path = (d.path / "follow.sock").string();
@@ -706,7 +706,7 @@ TEST_CASE("a client that asks and then closes its side still gets the whole answ
   CHECK(s->answered() == 1);
 }
 
-TEST_CASE("an answer bigger than the queue arrives whole, written as it is read",
+TEST_CASE("an answer bigger than the queue arrives whole as it is read",
           "[follow][socket][history]") {
   TempDir d;
   const std::string path = (d.path / "follow.sock").string();
@@ -724,7 +724,7 @@ TEST_CASE("an answer bigger than the queue arrives whole, written as it is read"
   CHECK(s->answered() == 1);
 }
 
-TEST_CASE("an answer not read in time is cut, and other clients go on",
+TEST_CASE("an answer not read in time is cut and other clients go on",
           "[follow][socket][history][slow]") {
   TempDir d;
   FollowServerOptions o;
