@@ -138,7 +138,16 @@ void Daemon::connect_pipeline() {
     if (pipeline_.undecodable() <= 5) log_.warning("undecodable record: " + why);
   };
   pipeline_.add_consumer([this](const Event& e) { metrics_.on_event(e); });
-  pipeline_.add_consumer([this](const Event& e) { history_.on_event(e, clock_); });
+  pipeline_.add_consumer([this](const Event& e) {
+    const bool was_full = history_.not_kept() > 0;
+    history_.on_event(e, clock_);
+    if (!was_full && history_.not_kept() > 0) {  // said once: blame and plot count the rest
+      log_.notice("the history of loads for `lifetrace blame` and `plot` is full: the first " +
+                  std::to_string(LoadHistory::kKeepFirst) + " loads and the latest " +
+                  std::to_string(LoadHistory::kKeepLast) +
+                  " are kept, the ones in between dropped and counted");
+    }
+  });
   pipeline_.add_consumer([this](const Event& e) {
     if (server_ && server_->clients()) server_->broadcast(json_line(e, clock_));
   });
