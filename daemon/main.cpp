@@ -11,6 +11,7 @@
 #include "classify/builtin.h"
 #include "classify/cli.h"
 #include "follow/follow.h"
+#include "follow/history.h"
 #include "kernel/kernel_features.h"
 #include "service/daemon.h"
 
@@ -44,6 +45,8 @@ int main(int argc, char** argv) {
       if (o.builtin)
         return classify::run_list_builtin(o.json, o.procfs, o.module_dir, std::cout, std::cerr);
       return classify::run_list(o.json, o.procfs, o.sysfs, std::cout, std::cerr, o.module_dir);
+    case Command::blame: return run_blame(o);
+    case Command::plot: return run_plot(o);
     case Command::classify: return classify::run_classify(o.paths, o.json, std::cout, std::cerr);
     default: return 2;
   }

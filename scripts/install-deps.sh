@@ -38,6 +38,8 @@ TEST_PKGS=(
   python3 python3-yaml
   # The secured endpoint's test (tests/web/run.sh): certificates made at test time.
   openssl
+  # `lifetrace plot`'s test (tests/plot/check-plot.sh): an XML parser and a real SVG renderer.
+  libxml2-utils librsvg2-bin
   # Host tools the service tests call: systemd-analyze (unit checks), curl and ss (the
   # Prometheus guest test); absent from minimal images and containers.
   systemd curl iproute2

@@ -25,6 +25,9 @@ Examples:
                                                tracepoints, on any kernel; -v shows the probes
   lifetrace --follow                           (as a member of group lifetrace) through the daemon
   lifetrace daemon                             the service: metrics on :9477, follow socket
+  lifetrace blame                              the loads since boot, slowest first (from the daemon)
+  lifetrace plot > boot.svg                    a timeline of those loads, one row each, by phase
+  lifetrace plot --format trace > boot.json    the same for Perfetto's UI (ui.perfetto.dev)
   lifetrace list                               loaded modules with their language
   sudo lifetrace list --builtin                built-in modules and the kernel's Rust crates
   lifetrace classify /lib/modules/$(uname -r)  classify module files offline
@@ -128,6 +131,24 @@ std::unique_ptr<CLI::App> make_cli(CliBindings& b) {
   classify->add_flag("--json", o.json, "One JSON object per file");
   classify->add_option("paths", o.paths, "Files or directories (recursive)")->required();
 
+  auto* blame = app.add_subcommand(
+      "blame",
+      "The loads the running daemon has seen since it started (at boot: before udev), "
+      "slowest first, with language, biggest phases, requester and result");
+  blame->add_flag("--json", o.json, "One JSON document");
+  blame->add_option("--follow-socket", o.follow_socket, "The daemon's follow socket")
+      ->capture_default_str();
+
+  auto* plot = app.add_subcommand(
+      "plot",
+      "A timeline of the loads the running daemon has seen since it started: an SVG (one row "
+      "per load, bars split by phase) or Chrome trace-event JSON for Perfetto's UI");
+  plot->add_option("--format", o.plot_format, "svg, or trace (Chrome trace-event JSON)")
+      ->check(CLI::IsMember(std::vector<std::string>(kPlotFormats.begin(), kPlotFormats.end())))
+      ->capture_default_str();
+  plot->add_option("--follow-socket", o.follow_socket, "The daemon's follow socket")
+      ->capture_default_str();
+
   auto* daemon = app.add_subcommand(
       "daemon",
       "Run as a service: Prometheus metrics, a follow socket for `lifetrace --follow`, "
@@ -172,6 +193,8 @@ ParseResult parse_cli(const std::vector<std::string>& args) {
   auto* list = app.get_subcommand("list");
   auto* classify = app.get_subcommand("classify");
   auto* daemon = app.get_subcommand("daemon");
+  auto* blame = app.get_subcommand("blame");
+  auto* plot = app.get_subcommand("plot");
 
   ParseResult r;
   std::vector<std::string> argv_rev(args.rbegin(), args.rend());
@@ -189,6 +212,10 @@ ParseResult parse_cli(const std::vector<std::string>& args) {
       o.command = Command::list;
     } else if (*classify) {
       o.command = Command::classify;
+    } else if (*blame) {
+      o.command = Command::blame;
+    } else if (*plot) {
+      o.command = Command::plot;
     } else if (*daemon) {
       o.command = Command::daemon;
       if (!o.telemetry_path.empty() && o.telemetry_path.front() != '/') {
@@ -198,7 +225,8 @@ ParseResult parse_cli(const std::vector<std::string>& args) {
       o.command = Command::follow;
     } else {
       r.exit_code = 2;
-      r.output = app.help() + "\nlifetrace: nothing to do: give --follow, list or classify\n";
+      r.output =
+          app.help() + "\nlifetrace: nothing to do: give --follow, list, classify, blame or plot\n";
       return r;
     }
     for (const auto& e : events) {

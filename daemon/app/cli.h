@@ -16,7 +16,7 @@
 
 namespace lifetrace {
 
-enum class Command { follow, list, classify, daemon, help_only };
+enum class Command { follow, list, classify, daemon, blame, plot, help_only };
 
 struct Options {
   Command command = Command::help_only;
@@ -43,7 +43,8 @@ struct Options {
   // The loaded modules the daemon saw last, to report changes made while it
   // was down (service/module_state.h); "" = keep none.
   std::string state_file = "/var/lib/lifetrace/modules.state";
-  bool standalone = false;  // --follow: load BPF even if a daemon runs
+  bool standalone = false;          // --follow: load BPF even if a daemon runs
+  std::string plot_format = "svg";  // plot --format: svg or trace
 };
 
 struct ParseResult {
@@ -64,6 +65,7 @@ struct CliBindings {
 };
 
 inline constexpr std::array<const char*, 3> kAttachModes = {"auto", "fentry", "kprobe"};
+inline constexpr std::array<const char*, 2> kPlotFormats = {"svg", "trace"};
 
 // The one CLI11 App: every flag, subcommand and help text. parse_cli, the
 // manual page and the shell completions (app/cli_docs.h) are all built from it.

@@ -40,6 +40,10 @@ FollowClientPrinter::Status FollowClientPrinter::on_line(const std::string& line
           return Status::bad;
         } else if constexpr (std::is_same_v<T, proto::Hello>) {
           return Status::ok;  // handled by the caller
+        } else if constexpr (std::is_same_v<T, proto::HistoryStart> ||
+                             std::is_same_v<T, proto::Preloaded> ||
+                             std::is_same_v<T, proto::HistoryEnd>) {
+          return Status::ok;  // answers to a history request, which --follow never makes
         } else if constexpr (std::is_same_v<T, proto::Unknown>) {
           std::fprintf(err_, "lifetrace: warning: ignoring a line from the daemon: %s\n",
                        m.why.c_str());
@@ -60,10 +64,6 @@ FollowClientPrinter::Status FollowClientPrinter::on_line(const std::string& line
       msg);
 }
 
-namespace {
-
-// Connects to the daemon's socket: monostate when no daemon is there (go
-// standalone), the connection, or why connecting to a daemon failed.
 std::variant<std::monostate, util::Fd, Problem> connect_daemon(const std::string& path) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
@@ -85,8 +85,6 @@ std::variant<std::monostate, util::Fd, Problem> connect_daemon(const std::string
   }
   return p;
 }
-
-}  // namespace
 
 std::optional<int> follow_via_daemon(const Options& o) {
   if (o.follow_socket.empty()) return std::nullopt;

@@ -8,9 +8,12 @@
 #include <cstdio>
 #include <optional>
 #include <string>
+#include <variant>
 
 #include "app/cli.h"
 #include "core/filter.h"
+#include "core/problem.h"
+#include "util/fd.h"
 
 namespace lifetrace {
 
@@ -32,6 +35,11 @@ class FollowClientPrinter {
   std::uint64_t printed_ = 0;
   std::uint64_t dropped_ = 0;
 };
+
+// Connects to the daemon's socket at `path`: monostate when no daemon is
+// there (nothing listens, or root could trace standalone), the connection, or
+// why connecting to a daemon that is there failed.
+std::variant<std::monostate, util::Fd, Problem> connect_daemon(const std::string& path);
 
 // Follows through the daemon at o.follow_socket. nullopt: no daemon listens
 // there (run standalone); otherwise the process exit code.

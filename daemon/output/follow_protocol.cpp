@@ -22,6 +22,40 @@ std::string stopping_line() { return dump({{"lifetrace_stopping", true}}); }
 
 std::string error_line(const std::string& message) { return dump({{"lifetrace_error", message}}); }
 
+std::string request_line(Request) { return dump({{"request", "history"}}); }
+
+std::optional<Request> parse_request(const std::string& line, std::string* why) {
+  const auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+  const auto it = j.is_object() ? j.find("request") : j.end();
+  if (j.is_discarded() || !j.is_object() || it == j.end() || !it->is_string()) {
+    if (why) *why = "not a request (expected {\"request\":\"history\"})";
+    return std::nullopt;
+  }
+  if (*it == "history") return Request::history;
+  if (why)
+    *why = "unknown request " + it->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return std::nullopt;
+}
+
+std::string history_start_line(const HistoryStart& h) {
+  return dump({{"lifetrace_history",
+                {{"loads", h.loads},
+                 {"preloaded", h.preloaded},
+                 {"not_kept", h.not_kept},
+                 {"max_loads", h.max_loads},
+                 {"since", h.since}}}});
+}
+
+std::string preloaded_line(const Preloaded& p) {
+  return dump(
+      {{"lifetrace_preloaded",
+        {{"module", p.module}, {"language", std::string(classify::to_string(p.language))}}}});
+}
+
+std::string history_end_line(std::uint64_t loads) {
+  return dump({{"lifetrace_history_end", loads}});
+}
+
 Message parse_line(const std::string& line) {
   const auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) return Malformed{"not a JSON object"};
@@ -37,6 +71,28 @@ Message parse_line(const std::string& line) {
     if (j.contains("lifetrace_stopping")) return Stopping{};
     if (auto it = j.find("lifetrace_error"); it != j.end()) {
       return Error{it->is_string() ? it->get<std::string>() : it->dump()};
+    }
+    if (auto it = j.find("lifetrace_history"); it != j.end()) {
+      if (!it->is_object()) return Unknown{"history frame is not an object"};
+      HistoryStart h;
+      h.loads = it->value("loads", std::uint64_t{0});
+      h.preloaded = it->value("preloaded", std::uint64_t{0});
+      h.not_kept = it->value("not_kept", std::uint64_t{0});
+      h.max_loads = it->value("max_loads", std::uint64_t{0});
+      h.since = it->value("since", std::string());
+      return h;
+    }
+    if (auto it = j.find("lifetrace_preloaded"); it != j.end()) {
+      if (!it->is_object()) return Unknown{"preloaded module is not an object"};
+      Preloaded p;
+      p.module = it->value("module", std::string());
+      if (!classify::parse_language(it->value("language", std::string("unknown")), p.language))
+        p.language = classify::Language::unknown;
+      return p;
+    }
+    if (auto it = j.find("lifetrace_history_end"); it != j.end()) {
+      if (!it->is_number_unsigned()) return Unknown{"bad history end " + it->dump()};
+      return HistoryEnd{it->get<std::uint64_t>()};
     }
   } catch (const std::exception& e) {
     return Unknown{e.what()};

@@ -30,6 +30,7 @@
 #include "output/text.h"
 #include "service/endpoint.h"
 #include "service/follow_server.h"
+#include "service/load_history.h"
 #include "service/module_state.h"
 #include "util/event_loop.h"
 #include "util/fd.h"
@@ -98,6 +99,7 @@ class Daemon {
   // read the tracer's counters, goes away before the tracer does.
   std::unique_ptr<MetricsEndpoint> endpoint_;
   std::unique_ptr<FollowServer> server_;
+  LoadHistory history_;  // for `lifetrace blame` and `plot`, over the follow socket
   util::EventLoop loop_;
   util::Fd watchdog_;
   std::unique_ptr<ModuleStateFile> state_;  // --state.file; null for none
@@ -137,6 +139,16 @@ void Daemon::connect_pipeline() {
   };
   pipeline_.add_consumer([this](const Event& e) { metrics_.on_event(e); });
   pipeline_.add_consumer([this](const Event& e) {
+    const bool was_full = history_.not_kept() > 0;
+    history_.on_event(e, clock_);
+    if (!was_full && history_.not_kept() > 0) {  // said once: blame and plot count the rest
+      log_.notice("the history of loads for `lifetrace blame` and `plot` is full: the first " +
+                  std::to_string(LoadHistory::kKeepFirst) + " loads and the latest " +
+                  std::to_string(LoadHistory::kKeepLast) +
+                  " are kept, the ones in between dropped and counted");
+    }
+  });
+  pipeline_.add_consumer([this](const Event& e) {
     if (server_ && server_->clients()) server_->broadcast(json_line(e, clock_));
   });
   pipeline_.add_consumer([this](const Event& e) {
@@ -172,6 +184,12 @@ bool Daemon::start_tracing() {
                                              "module/module/parameters/sig_enforce");
   metrics_.seed_inventory(session_.modules, signs);
   for (const auto& m : session_.modules) languages_[m.name] = m.language;
+  {
+    timespec now{};
+    clock_gettime(CLOCK_REALTIME, &now);
+    history_.start(rfc3339_ns(static_cast<std::int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec),
+                   session_.modules);
+  }
   if (!o_.state_file.empty()) {
     state_ = std::make_unique<ModuleStateFile>(o_.state_file);
     std::string error;
@@ -204,6 +222,7 @@ bool Daemon::start_follow_server() {
     log_.debug("follow clients: " + std::to_string(n));
   };
   server_->on_refused = [this](const std::string& why) { log_.debug(why); };
+  server_->history = [this] { return history_.answer(); };
   return loop_.watch(server_->fd(), [this] { server_->handle(); }) || fail({loop_.error(), ""});
 }
 

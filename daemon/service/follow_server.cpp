@@ -5,6 +5,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <string_view>
 #include <vector>
 
 #include "output/follow_protocol.h"
@@ -97,6 +99,8 @@ std::variant<std::unique_ptr<FollowServer>, Problem> FollowServer::listen(
   s->bound_ino_ = st.st_ino;
   s->max_per_uid_ = o.max_clients_per_uid;
   s->max_inbound_ = o.max_inbound_bytes;
+  s->max_history_ = o.max_history_clients;
+  s->history_timeout_ = std::chrono::milliseconds(o.history_timeout_ms);
   if (!o.group.empty()) {
     std::array<char, 4096> buf{};
     group gr{};
@@ -127,6 +131,12 @@ std::variant<std::unique_ptr<FollowServer>, Problem> FollowServer::listen(
   if (epoll_ctl(s->ep_.get(), EPOLL_CTL_ADD, s->listen_fd_.get(), &ev) != 0) {
     return Problem{"epoll_ctl: " + err(errno), ""};
   }
+  s->timer_.reset(timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
+  if (!s->timer_) return Problem{"timerfd_create: " + err(errno), ""};
+  ev.data.fd = s->timer_.get();
+  if (epoll_ctl(s->ep_.get(), EPOLL_CTL_ADD, s->timer_.get(), &ev) != 0) {
+    return Problem{"epoll_ctl: " + err(errno), ""};
+  }
   return s;
 }
 
@@ -150,33 +160,126 @@ void FollowServer::handle() {
       accept_clients();
       continue;
     }
+    if (fd == timer_.get()) {
+      std::uint64_t ticks = 0;
+      (void)read(fd, &ticks, sizeof(ticks));
+      continue;  // deadlines are checked below, after every wake-up
+    }
     auto it = clients_.find(fd);
     if (it == clients_.end()) continue;
     Client& c = *it->second;
     bool alive = true;
     if (what & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
-      // Clients have nothing to say: what they send is discarded, EOF means
-      // they left, and one that keeps talking is disconnected (it would
-      // otherwise cost a wake-up per write).
-      std::array<char, 4096> sink{};
-      const ssize_t r = recv(fd, sink.data(), sink.size(), MSG_DONTWAIT);
-      if (r > 0) c.inbound_bytes += static_cast<std::size_t>(r);
-      if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR) ||
-          (what & (EPOLLHUP | EPOLLERR))) {
+      // What a client may say is one request line (output/follow_protocol.h);
+      // EOF means it left.
+      std::array<char, 4096> in{};
+      const ssize_t r = recv(fd, in.data(), in.size(), MSG_DONTWAIT);
+      if (r == 0 && c.answer && !(what & (EPOLLHUP | EPOLLERR))) {
+        // Asked, then closed its side (`socat`, `nc -N`): the answer is still written.
+        c.read_closed = true;
+        watch_out(c, c.want_out, /*force=*/true);
+      } else if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR) ||
+                 (what & (EPOLLHUP | EPOLLERR))) {
         alive = false;
-      } else if (c.inbound_bytes > max_inbound_) {
-        ++refused_;
-        if (on_refused)
-          on_refused("a client of uid " + std::to_string(c.uid) + " sent " +
-                     std::to_string(c.inbound_bytes) +
-                     " bytes to a socket that only sends: disconnected");
-        alive = false;
+      } else if (r > 0) {
+        alive = on_inbound(c, in.data(), static_cast<std::size_t>(r));
       }
     }
     if (alive && (what & EPOLLOUT)) alive = flush(c);
     if (!alive) gone.push_back(fd);
   }
+  check_deadlines(gone);
   for (int fd : gone) remove(fd);
+  arm_timer();
+}
+
+bool FollowServer::on_inbound(Client& c, const char* data, std::size_t n) {
+  c.inbound_bytes += n;
+  if (c.answer) {
+    // Said its one thing already: more is discarded, too much is cut.
+    if (c.inbound_bytes <= max_inbound_) return true;
+    refuse(c, "a client of uid " + std::to_string(c.uid) + " sent " +
+                  std::to_string(c.inbound_bytes) + " bytes after its request: disconnected");
+    return false;
+  }
+  const std::string_view chunk(data, n);
+  const std::size_t nl = chunk.find('\n');
+  c.request.append(chunk.substr(0, nl == std::string_view::npos ? chunk.size() : nl + 1));
+  if (c.request.size() > follow_protocol::kMaxRequestBytes ||
+      (nl == std::string_view::npos && c.request.size() == follow_protocol::kMaxRequestBytes)) {
+    refuse(c, "a client of uid " + std::to_string(c.uid) + " sent " +
+                  std::to_string(c.inbound_bytes) +
+                  " bytes that are not a request (a socket that only sends): disconnected");
+    return false;
+  }
+  if (nl == std::string_view::npos) return true;  // the rest of the line may follow
+  c.request.pop_back();                           // the '\n'
+  std::string why;
+  const auto req = follow_protocol::parse_request(c.request, &why);
+  if (!req) {
+    refuse(c, "a client of uid " + std::to_string(c.uid) + " sent " + why + ": disconnected");
+    return false;
+  }
+  c.inbound_bytes = n - (nl + 1);  // what came after the request
+  return start_answer(c);
+}
+
+void FollowServer::refuse(Client& c, const std::string& why) {
+  ++refused_;
+  if (on_refused) on_refused(why);
+  // Best effort: the client learns why (nothing queued before it is waited for).
+  const std::string line = follow_protocol::error_line(why) + "\n";
+  (void)send(c.fd.get(), line.data(), line.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+bool FollowServer::start_answer(Client& c) {
+  if (!history) {
+    refuse(c, "this daemon keeps no history of loads");
+    return false;
+  }
+  if (answering() >= max_history_) {
+    refuse(c,
+           "too many history requests at once (" + std::to_string(max_history_) + "); try again");
+    return false;
+  }
+  c.answer = history();
+  c.next = 0;
+  c.deadline = std::chrono::steady_clock::now() + history_timeout_;
+  // Events queued before the request was read stay in front of the answer
+  // (the client skips them); drops are not announced to an answer.
+  c.unreported_drops = 0;
+  return flush(c);
+}
+
+std::size_t FollowServer::answering() const {
+  std::size_t n = 0;
+  for (const auto& [fd, c] : clients_) n += c->answer ? 1 : 0;
+  return n;
+}
+
+void FollowServer::check_deadlines(std::vector<int>& gone) {
+  if (!timer_armed_) return;
+  const auto now = std::chrono::steady_clock::now();
+  for (auto& [fd, c] : clients_) {
+    if (!c->answer || now < c->deadline) continue;
+    ++refused_;
+    if (on_refused)
+      on_refused("a client of uid " + std::to_string(c->uid) + " did not read its history in " +
+                 std::to_string(history_timeout_.count()) + " ms: disconnected");
+    gone.push_back(fd);
+  }
+}
+
+void FollowServer::arm_timer() {
+  const bool want = answering() > 0;
+  if (want == timer_armed_) return;
+  itimerspec its{};
+  if (want) {  // a tick every 100 ms while answers run; a wake-up is all it is for
+    its.it_interval.tv_nsec = 100'000'000;
+    its.it_value = its.it_interval;
+  }
+  timerfd_settime(timer_.get(), 0, &its, nullptr);
+  timer_armed_ = want;
 }
 
 void FollowServer::accept_clients() {
@@ -249,6 +352,7 @@ void FollowServer::broadcast(const std::string& line) {
   std::vector<int> gone;
   for (auto& [fd, cp] : clients_) {
     Client& c = *cp;
+    if (c.answer) continue;  // answering a history request: no events
     if (c.queued_bytes + line.size() + 1 > max_queue_bytes_) {
       ++c.unreported_drops;
       ++dropped_;
@@ -268,6 +372,7 @@ void FollowServer::broadcast(const std::string& line) {
 void FollowServer::stopping() {
   std::vector<int> gone;
   for (auto& [fd, cp] : clients_) {
+    if (cp->answer) continue;  // its answer ends with EOF anyway
     enqueue(*cp, follow_protocol::stopping_line() + "\n");
     if (!flush(*cp)) gone.push_back(fd);
   }
@@ -276,6 +381,10 @@ void FollowServer::stopping() {
 
 bool FollowServer::flush(Client& c) {
   for (;;) {
+    // An answer is queued as it is read, so it never holds more than a queue's worth.
+    while (c.answer && c.next < c.answer->size() && c.queued_bytes < max_queue_bytes_) {
+      enqueue(c, (*c.answer)[c.next++] + "\n");
+    }
     while (!c.queue.empty()) {
       const std::string& front = c.queue.front();
       const ssize_t w = send(c.fd.get(), front.data() + c.offset, front.size() - c.offset,
@@ -295,6 +404,11 @@ bool FollowServer::flush(Client& c) {
         c.offset = 0;
       }
     }
+    if (c.answer) {
+      if (c.next < c.answer->size()) continue;  // more of the answer fits now
+      ++answered_;
+      return false;  // all written: closing the connection is the answer's end (EOF)
+    }
     // Drained: tell the client what it missed, then keep going.
     if (c.unreported_drops == 0) break;
     enqueue(c, follow_protocol::dropped_line(c.unreported_drops) + "\n");
@@ -304,10 +418,10 @@ bool FollowServer::flush(Client& c) {
   return true;
 }
 
-void FollowServer::watch_out(Client& c, bool on) {
-  if (c.want_out == on) return;
+void FollowServer::watch_out(Client& c, bool on, bool force) {
+  if (c.want_out == on && !force) return;
   epoll_event ev{};
-  ev.events = EPOLLIN | EPOLLRDHUP | (on ? EPOLLOUT : 0u);
+  ev.events = (c.read_closed ? 0u : EPOLLIN | EPOLLRDHUP) | (on ? EPOLLOUT : 0u);
   ev.data.fd = c.fd.get();
   epoll_ctl(ep_.get(), EPOLL_CTL_MOD, c.fd.get(), &ev);
   c.want_out = on;

@@ -1,6 +1,8 @@
 // Lines a follow client reads from the daemon's socket (or from whatever
 // listens there): parsing never crashes, and an event that parses comes back
-// from its own JSON unchanged.
+// from its own JSON unchanged. The same bytes as a request line a client sends
+// the daemon (group members are untrusted): parsed without a crash, and a
+// request that parses is one the daemon writes the same way.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -20,6 +22,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!again) fuzz::fail("an event does not parse from its own JSON", j.dump());
     if (to_json(*again, WallClock(0)) != j)
       fuzz::fail("an event changes on a round trip", j.dump());
+  }
+  std::string why;
+  if (const auto req = follow_protocol::parse_request(line, &why)) {
+    const std::string canonical = follow_protocol::request_line(*req);
+    if (follow_protocol::parse_request(canonical, nullptr) != req)
+      fuzz::fail("a request does not parse from its own line", canonical);
+  } else if (why.empty()) {
+    fuzz::fail("a refused request without a reason", line);
   }
   return 0;
 }

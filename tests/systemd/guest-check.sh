@@ -139,6 +139,68 @@ for sc in init_module finit_module delete_module; do
   [ "${n:-0}" = 1000 ] && pass "flood_counted_$sc" || fail "flood_counted_$sc" "counted '${n}' of 1000"
 done
 
+# 4c. `lifetrace blame` and `lifetrace plot`: the daemon has run since early boot (no restart
+# yet: section 5 restarts it, which starts a new history), so they cover the boot's loads. A member
+# of group lifetrace asks; nobody else may. The raw outputs and /proc/modules go to the host
+# (sections blame_json, plot_svg, plot_trace, proc_modules), where run-systemd-guest.sh checks
+# the JSON, renders the SVG with rsvg-convert and compares the loads with /proc/modules and the
+# initramfs (tests/systemd/check-blame.py): this image has no JSON parser or SVG renderer.
+# The unit is ordered before the early modprobe@ units too: no ordering cycle may come of it.
+journalctl -b -o cat --no-pager | grep -i 'ordering cycle' | section ordering_cycles
+if journalctl -b -o cat --no-pager | grep -qi 'ordering cycle'; then
+  fail no_ordering_cycle "systemd broke an ordering cycle at boot (section ordering_cycles)"
+else
+  pass no_ordering_cycle
+fi
+as_follower() { setpriv --reuid=follower --regid=follower --init-groups "$@"; }
+t0=$(date +%s.%N)
+as_follower lifetrace blame >/tmp/blame.txt 2>/tmp/blame.err
+brc=$?
+info "blame_seconds=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')"
+section blame </tmp/blame.txt
+section blame_stderr </tmp/blame.err
+if [ "$brc" -eq 0 ] && grep -q 'loads since' /tmp/blame.txt; then
+  pass blame_as_group_member
+else
+  fail blame_as_group_member "exit $brc: $(head -c 300 /tmp/blame.err)"
+fi
+blame_rows=$(awk 'NR > 1 && NF == 0 { exit } NR > 1 { n++ } END { print n + 0 }' /tmp/blame.txt)
+info "blame_rows=$blame_rows"
+# dummy from /etc/modules-load.d and every module udev's coldplug brought live are rows.
+awk 'NR > 1 && NF == 0 { exit } NR > 1 { print $3 }' /tmp/blame.txt | sort -u >/tmp/blame_modules.txt
+grep -qx dummy /tmp/blame_modules.txt && pass blame_lists_modules_load \
+  || fail blame_lists_modules_load "no row for dummy (systemd-modules-load)"
+sed -n 's/^event: [^ ]* live  *\([^ ]*\) .*/\1/p' /tmp/journal.txt | sort -u >/tmp/journal_live.txt
+missing=$(comm -23 /tmp/journal_live.txt /tmp/blame_modules.txt | tr '\n' ' ')
+info "journal_live_modules=$(grep -c . /tmp/journal_live.txt)"
+[ -s /tmp/journal_live.txt ] && [ -z "$missing" ] && pass blame_has_every_journal_load \
+  || fail blame_has_every_journal_load "live in the journal, not in blame: ${missing:-(journal empty)}"
+# Slowest first: the first column (the load time in the row's unit) never grows.
+if awk 'NR > 1 && NF == 0 { exit }
+        NR > 1 { v = $1; u = $2; ns = (u == "s" ? v * 1e9 : u == "ms" ? v * 1e6 : u == "us" ? v * 1e3 : v)
+                 if (NR > 2 && ns > prev) bad = 1; prev = ns }
+        END { exit bad }' /tmp/blame.txt; then
+  pass blame_slowest_first
+else
+  fail blame_slowest_first "rows are not sorted by load time"
+fi
+grep -q 'loaded before lifetrace started' /tmp/blame.txt && grep -q 'virtio_blk' /tmp/blame.txt \
+  && pass blame_lists_initramfs_modules || fail blame_lists_initramfs_modules "virtio_blk (initramfs) not listed as loaded before lifetrace"
+as_follower lifetrace blame --json >/tmp/blame.json 2>&1 && pass blame_json_runs || fail blame_json_runs "$(head -c 300 /tmp/blame.json)"
+section blame_json </tmp/blame.json
+as_follower lifetrace plot >/tmp/plot.svg 2>/tmp/plot.err && grep -q '</svg>' /tmp/plot.svg \
+  && pass plot_svg_runs || fail plot_svg_runs "$(head -c 300 /tmp/plot.err)"
+section plot_svg </tmp/plot.svg
+as_follower lifetrace plot --format trace >/tmp/trace.json 2>/tmp/trace.err \
+  && pass plot_trace_runs || fail plot_trace_runs "$(head -c 300 /tmp/trace.err)"
+section plot_trace </tmp/trace.json
+cut -d' ' -f1 /proc/modules | sort | section proc_modules
+setpriv --reuid=nobody --regid=nogroup --clear-groups lifetrace blame >/tmp/nobody_blame.out 2>&1
+nb=$?
+info "nobody_blame_exit=$nb"
+[ "$nb" -ne 0 ] && grep -q "group 'lifetrace'" /tmp/nobody_blame.out && pass blame_denied_to_others \
+  || fail blame_denied_to_others "exit $nb: $(head -c 300 /tmp/nobody_blame.out)"
+
 # 5. The programs while running, then restart and stop.
 bpftool prog show >/tmp/progs.txt 2>&1
 section progs_running </tmp/progs.txt

@@ -26,7 +26,9 @@
 #         is `apt purge lifetrace` -> DIR/results.log, DIR/console.log.
 #
 # Results in DIR: results-install.log, results.log, the console logs, metrics.txt (the guest's
-# /metrics, linted with promtool on the host), timings (key=value). Exit status 0 when every
+# /metrics, linted with promtool on the host), blame/ (the guest's `lifetrace blame`, --json,
+# `plot` as plot.svg and plot.png rendered on the host, the trace; tests/systemd/check-blame.py),
+# timings (key=value). Exit status 0 when every
 # check of both boots passed.
 set -euo pipefail
 
@@ -63,7 +65,7 @@ for t in qemu-system-x86_64 busybox cpio mkfs.ext4 dpkg-deb timeout; do
 done
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-rm -rf "$out/work" "$out"/{results.log,console.log,results-install.log,console-install.log,metrics.txt,timings,disk.ext4,initrd.cpio}
+rm -rf "$out/work" "$out/blame" "$out"/{results.log,console.log,results-install.log,console-install.log,metrics.txt,timings,disk.ext4,initrd.cpio}
 timings=$out/timings
 now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
@@ -250,6 +252,17 @@ elif command -v promtool >/dev/null; then
 else
   r+=$'\n'"FAIL promtool_guest_metrics: promtool not found (Debian package prometheus)"
 fi
+
+# blame and plot (guest-check.sh 4c): JSON, the SVG rendered, compared with /proc/modules and
+# the initramfs's modules (loaded before lifetrace). The rendered plot stays in DIR/blame/plot.png.
+mkdir -p "$out/blame"
+for s in blame_json:blame.json plot_svg:plot.svg plot_trace:trace.json proc_modules:proc_modules.txt; do
+  sed -n "/^@@BEGIN ${s%%:*}@@\$/,/^@@END ${s%%:*}@@\$/{//!p}" <<<"$r" >"$out/blame/${s#*:}"
+done
+sed -n '/^@@BEGIN blame@@$/,/^@@END blame@@$/{//!p}' <<<"$r" >"$out/blame/blame.txt"
+blame_check=$("$here/check-blame.py" "$out/blame" "$order" 2>&1) || true
+sed 's/^/  /' <<<"$blame_check" | grep -v '^  \(PASS\|FAIL\)' >&2 || true
+r+=$'\n'"$(grep -E '^(PASS|FAIL)' <<<"$blame_check" || echo "FAIL host_blame_check: $blame_check")"
 
 grep -E '^(PASS|FAIL)' <<<"$r" | sed 's/^/  /' >&2
 if [[ $qrc -eq 124 || $qrc -eq 137 ]]; then

@@ -73,3 +73,24 @@ TEST_CASE("subcommands", "[cli]") {
   CHECK(c.options->paths == std::vector<std::string>{"a.ko", "dir"});
   CHECK_FALSE(parse({"classify"}).options);
 }
+
+TEST_CASE("blame and plot are commands of their own with their flags", "[cli]") {
+  auto b = parse({"blame", "--json", "--follow-socket", "/tmp/x.sock"});
+  REQUIRE(b.options);
+  CHECK(b.options->command == Command::blame);
+  CHECK(b.options->json);
+  CHECK(b.options->follow_socket == "/tmp/x.sock");
+  auto p = parse({"plot"});
+  REQUIRE(p.options);
+  CHECK(p.options->command == Command::plot);
+  CHECK(p.options->plot_format == "svg");
+  auto t = parse({"plot", "--format", "trace"});
+  REQUIRE(t.options);
+  CHECK(t.options->plot_format == "trace");
+  auto bad = parse({"plot", "--format", "png"});
+  CHECK_FALSE(bad.options);
+  CHECK_THAT(bad.output, Catch::Contains("--format"));
+  CHECK_FALSE(parse({"blame", "--format", "svg"}).options);
+  CHECK_THAT(parse({"--help"}).output,
+             Catch::Contains("lifetrace blame") && Catch::Contains("lifetrace plot > boot.svg"));
+}

@@ -19,15 +19,19 @@
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <thread>
+#include <variant>
 
 #include <nlohmann/json.hpp>
 
 #include "core/filter.h"
 #include "follow/client.h"
+#include "follow/history.h"
 #include "output/event_json.h"
 #include "output/follow_protocol.h"
 #include "output/text.h"
 #include "service/follow_server.h"
+#include "service/load_history.h"
 #include "util/fd.h"
 
 using namespace lifetrace;
@@ -569,4 +573,320 @@ TEST_CASE("a client that talks is disconnected and the others go on", "[follow][
   std::string got;
   drain(reader.get(), got, 100);
   CHECK(lines(got).back() == R"({"event":"live","module":"x"})");
+}
+
+// ---- history requests (lifetrace blame / plot) ------------------------------
+
+namespace {
+
+std::shared_ptr<const std::vector<std::string>> answer_of(std::vector<std::string> lines) {
+  return std::make_shared<const std::vector<std::string>>(std::move(lines));
+}
+
+// Reads until EOF (or `ms` of silence); true if EOF was seen.
+bool read_to_eof(FollowServer& s, int fd, std::string& buf, int ms = 3000) {
+  char chunk[65536];
+  for (int waited = 0; waited < ms;) {
+    s.handle();
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 10) <= 0) {
+      waited += 10;
+      continue;
+    }
+    const ssize_t n = read(fd, chunk, sizeof(chunk));
+    if (n == 0) return true;
+    if (n < 0) return false;
+    buf.append(chunk, static_cast<std::size_t>(n));
+  }
+  return false;
+}
+
+void send_line(int fd, const std::string& line) {
+  const std::string l = line + "\n";
+  REQUIRE(write(fd, l.data(), l.size()) == static_cast<ssize_t>(l.size()));
+}
+
+}  // namespace
+
+TEST_CASE("a history request gets the answer then EOF and followers never see it",
+          "[follow][socket][history]") {
+  TempDir d;
+  const std::string path = (d.path / "follow.sock").string();
+  auto s = listen_at(path);
+  const std::vector<std::string> answer{R"({"lifetrace_history":{"loads":0}})",
+                                        R"({"lifetrace_history_end":0})"};
+  int asked = 0;
+  s->history = [&] {
+    ++asked;
+    return answer_of(answer);
+  };
+  util::Fd follower = connect_to(path);
+  util::Fd asker = connect_to(path);
+  send_line(asker.get(), follow_protocol::request_line(follow_protocol::Request::history));
+  std::string got;
+  REQUIRE(read_to_eof(*s, asker.get(), got));
+  CHECK(asked == 1);
+  CHECK(s->answered() == 1);
+  std::vector<std::string> want{R"({"lifetrace_follow":1,"version":"test"})"};
+  want.insert(want.end(), answer.begin(), answer.end());
+  CHECK(lines(got) == want);
+  s->handle();
+  CHECK(s->clients() == 1);  // the asker is gone, the follower stays
+  s->broadcast(R"({"event":"live","module":"x"})");
+  std::string followed;
+  drain(follower.get(), followed, 100);
+  CHECK(lines(followed) == std::vector<std::string>{R"({"lifetrace_follow":1,"version":"test"})",
+                                                    R"({"event":"live","module":"x"})"});
+}
+
+TEST_CASE("what is not a request gets an error and EOF and is counted",
+          "[follow][socket][history]") {
+  const std::string line =
+      GENERATE(std::string("hello"), std::string(R"({"request":"everything"})"),
+               std::string(R"({"request":1})"), std::string("[]"));
+  TempDir d;
+  const std::string path = (d.path / "follow.sock").string();
+  auto s = listen_at(path);
+  s->history = [] { return answer_of({}); };
+  std::vector<std::string> why;
+  s->on_refused = [&](const std::string& w) { why.push_back(w); };
+  util::Fd c = connect_to(path);
+  send_line(c.get(), line);
+  std::string got;
+  CAPTURE(line);
+  REQUIRE(read_to_eof(*s, c.get(), got));
+  const auto ls = lines(got);
+  REQUIRE(ls.size() == 2);
+  CHECK_THAT(ls[1], Catch::StartsWith(R"({"lifetrace_error":)") && Catch::Contains("disconnected"));
+  CHECK(s->refused() == 1);
+  CHECK(s->answered() == 0);
+  REQUIRE(why.size() == 1);
+}
+
+TEST_CASE("a daemon without history refuses the request and a request may come in pieces",
+          "[follow][socket][history]") {
+  TempDir d;
+  const std::string path = (d.path / "follow.sock").string();
+  auto s = listen_at(path);
+  util::Fd c = connect_to(path);
+  send_line(c.get(), follow_protocol::request_line(follow_protocol::Request::history));
+  std::string got;
+  REQUIRE(read_to_eof(*s, c.get(), got));
+  CHECK_THAT(got, Catch::Contains("keeps no history"));
+
+  s->history = [] { return answer_of({"{\"a\":1}"}); };
+  util::Fd p = connect_to(path);
+  const std::string req = follow_protocol::request_line(follow_protocol::Request::history);
+  REQUIRE(write(p.get(), req.data(), 5) == 5);
+  s->handle();
+  usleep(20'000);
+  s->handle();
+  send_line(p.get(), req.substr(5));
+  got.clear();
+  REQUIRE(read_to_eof(*s, p.get(), got));
+  CHECK(lines(got).back() == "{\"a\":1}");
+}
+
+TEST_CASE("a client that asks and then closes its side still gets the whole answer",
+          "[follow][socket][history]") {
+  TempDir d;
+  const std::string path = (d.path / "follow.sock").string();
+  auto s = listen_at(path, /*queue=*/16 * 1024);
+  std::vector<std::string> big;
+  for (int i = 0; i < 5'000; ++i) big.push_back("{\"n\":" + std::to_string(i) + "}");
+  s->history = [&] { return answer_of(big); };
+  util::Fd c = connect_to(path);
+  send_line(c.get(), follow_protocol::request_line(follow_protocol::Request::history));
+  REQUIRE(shutdown(c.get(), SHUT_WR) == 0);  // as `socat` or `nc -N` do after their input
+  std::string got;
+  REQUIRE(read_to_eof(*s, c.get(), got, 10'000));
+  const auto ls = lines(got);
+  REQUIRE(ls.size() == big.size() + 1);
+  CHECK(ls.back() == big.back());
+  CHECK(s->answered() == 1);
+}
+
+TEST_CASE("an answer bigger than the queue arrives whole as it is read",
+          "[follow][socket][history]") {
+  TempDir d;
+  const std::string path = (d.path / "follow.sock").string();
+  auto s = listen_at(path, /*queue=*/16 * 1024);
+  std::vector<std::string> big;
+  for (int i = 0; i < 20'000; ++i) big.push_back("{\"n\":" + std::to_string(i) + "}");
+  s->history = [&] { return answer_of(big); };
+  util::Fd c = connect_to(path);
+  send_line(c.get(), follow_protocol::request_line(follow_protocol::Request::history));
+  std::string got;
+  REQUIRE(read_to_eof(*s, c.get(), got, 10'000));
+  const auto ls = lines(got);
+  REQUIRE(ls.size() == big.size() + 1);
+  CHECK(ls.back() == big.back());
+  CHECK(s->answered() == 1);
+}
+
+TEST_CASE("an answer not read in time is cut and other clients go on",
+          "[follow][socket][history][slow]") {
+  TempDir d;
+  FollowServerOptions o;
+  o.path = (d.path / "follow.sock").string();
+  o.group = "";
+  o.history_timeout_ms = 300;
+  o.max_history_clients = 1;
+  auto r = FollowServer::listen(o, R"({"lifetrace_follow":1,"version":"test"})");
+  REQUIRE(std::holds_alternative<std::unique_ptr<FollowServer>>(r));
+  auto& s = std::get<std::unique_ptr<FollowServer>>(r);
+  std::vector<std::string> big(50'000, std::string(100, 'x'));  // 5 MB: more than socket buffers
+  s->history = [&] { return answer_of(big); };
+  std::vector<std::string> why;
+  s->on_refused = [&](const std::string& w) { why.push_back(w); };
+  util::Fd sleeper = connect_to(o.path);
+  send_line(sleeper.get(), follow_protocol::request_line(follow_protocol::Request::history));
+  for (int i = 0; i < 20; ++i) {  // accepted, request read, answer started
+    s->handle();
+    usleep(5'000);
+  }
+  // A second request while the first runs: over max_history_clients.
+  util::Fd second = connect_to(o.path);
+  send_line(second.get(), follow_protocol::request_line(follow_protocol::Request::history));
+  std::string got;
+  REQUIRE(read_to_eof(*s, second.get(), got));
+  CHECK_THAT(got, Catch::Contains("too many history requests"));
+  // The sleeper never reads: after the timeout the server's own timer cuts it.
+  const auto t0 = std::chrono::steady_clock::now();
+  while (s->clients() > 0 && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5)) {
+    pollfd p{s->fd(), POLLIN, 0};
+    poll(&p, 1, 100);
+    s->handle();
+  }
+  CHECK(s->clients() == 0);
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(3));
+  REQUIRE(why.size() == 2);
+  CHECK_THAT(why[1], Catch::Contains("did not read its history in 300 ms"));
+  CHECK(s->answered() == 0);
+}
+
+TEST_CASE("the daemon's history keeps the first and the latest loads and counts the rest",
+          "[history]") {
+  LoadHistory h(2, 2);
+  Event early;
+  early.kind = EventKind::live;
+  early.module = "racer";  // loaded between attaching and the inventory: a load, not preloaded
+  h.on_event(early, WallClock(0));
+  classify::ModuleInfo ext4, racer;
+  ext4.name = "ext4";
+  racer.name = "racer";
+  racer.language = classify::Language::rust;
+  h.start("2026-12-03T16:00:00.000000000Z", {ext4, racer});
+  for (int i = 0; i < 6; ++i) {
+    Event e;
+    e.kind = i % 2 ? EventKind::load_failed : EventKind::live;
+    e.module = "m" + std::to_string(i);
+    h.on_event(e, WallClock(0));
+    Event other = e;
+    other.kind = EventKind::init_done;  // not the end of a load: not kept
+    h.on_event(other, WallClock(0));
+  }
+  CHECK(h.kept() == 4);
+  CHECK(h.not_kept() == 3);
+  HistoryReader reader;
+  REQUIRE(reader.on_line(R"({"lifetrace_follow":1,"version":"t","status":""})") ==
+          HistoryReader::Status::more);
+  REQUIRE(reader.on_line(
+              R"({"event":"live","module":"broadcast","time":"1970-01-01T00:00:00.000000000Z"})") ==
+          HistoryReader::Status::more);  // sent before the request was read: skipped
+  const auto answer = h.answer();
+  CHECK(h.answer() == answer);  // shared until the history changes
+  HistoryReader::Status last = HistoryReader::Status::more;
+  for (const auto& l : *answer) last = reader.on_line(l);
+  CHECK(last == HistoryReader::Status::done);
+  auto got = reader.finish();
+  REQUIRE(std::holds_alternative<History>(got));
+  const History& hist = std::get<History>(got);
+  CHECK(hist.frame.not_kept == 3);
+  CHECK(hist.frame.max_loads == 4);
+  CHECK(hist.frame.since == "2026-12-03T16:00:00.000000000Z");
+  REQUIRE(hist.preloaded.size() == 1);
+  CHECK(hist.preloaded[0].module == "ext4");
+  std::vector<std::string> names;
+  for (const auto& e : hist.loads) names.push_back(e.module);
+  CHECK(names == std::vector<std::string>{"racer", "m0", "m4", "m5"});
+
+  HistoryReader cut;
+  cut.on_line(R"({"lifetrace_follow":1,"version":"t","status":""})");
+  cut.on_line((*answer)[0]);
+  auto partial = cut.finish();
+  REQUIRE(std::holds_alternative<Problem>(partial));
+  CHECK_THAT(std::get<Problem>(partial).message, Catch::Contains("before the history's end"));
+}
+
+TEST_CASE("a kept load carries the init_ns of its own init_done", "[history]") {
+  LoadHistory h;
+  h.start("2026-12-03T16:00:00.000000000Z", {});
+  const auto ev = [](EventKind k, std::uint32_t tid, std::string module) {
+    Event e;
+    e.kind = k;
+    e.tid = tid;
+    e.module = std::move(module);
+    e.load_ns = 9'000'000;
+    return e;
+  };
+  Event done_a = ev(EventKind::init_done, 10, "a");
+  done_a.init_ns = 4'000'000;
+  Event done_b = ev(EventKind::init_done, 20, "b");
+  done_b.init_ns = 1'000;
+  h.on_event(done_a, WallClock(0));
+  h.on_event(done_b, WallClock(0));
+  h.on_event(ev(EventKind::live, 20, "b"), WallClock(0));
+  h.on_event(ev(EventKind::load_failed, 10, "a"), WallClock(0));  // init ran, then failed
+  h.on_event(ev(EventKind::live, 30, "c"), WallClock(0));         // no init_done seen
+  HistoryReader reader;
+  reader.on_line(R"({"lifetrace_follow":1,"version":"t","status":""})");
+  for (const auto& l : *h.answer()) reader.on_line(l);
+  auto got = reader.finish();
+  REQUIRE(std::holds_alternative<History>(got));
+  const auto& loads = std::get<History>(got).loads;
+  REQUIRE(loads.size() == 3);
+  CHECK(loads[0].module == "b");
+  CHECK(loads[0].init_ns == 1'000u);
+  CHECK(loads[1].init_ns == 4'000'000u);
+  CHECK_FALSE(loads[2].init_ns.has_value());
+  CHECK(view_of(loads[0]).bars == Phases{{"before_init", 8'999'000}, {"init", 1'000}});
+}
+
+TEST_CASE("blame and plot without a daemon: a clear error with a HINT", "[history][client]") {
+  TempDir d;
+  auto got = fetch_history((d.path / "none.sock").string(), 1000);
+  REQUIRE(std::holds_alternative<Problem>(got));
+  CHECK_THAT(std::get<Problem>(got).message, Catch::Contains("no lifetrace daemon listens on"));
+  CHECK_THAT(std::get<Problem>(got).hint, Catch::Contains("systemctl start lifetrace"));
+}
+
+TEST_CASE("fetch_history reads a daemon's answer through the socket", "[history][client]") {
+  TempDir d;
+  const std::string path = (d.path / "follow.sock").string();
+  auto s = listen_at(path);
+  LoadHistory h;
+  h.start("2026-12-03T16:00:00.000000000Z", {});
+  Event e;
+  e.kind = EventKind::live;
+  e.module = "qt2025";
+  e.mono_ns = 5'000'000'000;
+  e.load_ns = 48'000'000;
+  h.on_event(e, WallClock(0));
+  s->history = [&] { return h.answer(); };
+  std::variant<History, Problem> got = Problem{"not run", ""};
+  std::thread client([&] { got = fetch_history(path, 5000); });
+  const auto t0 = std::chrono::steady_clock::now();
+  while (s->answered() == 0 && s->refused() == 0 &&
+         std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10)) {
+    pollfd p{s->fd(), POLLIN, 0};
+    poll(&p, 1, 10);
+    s->handle();
+  }
+  client.join();
+  if (auto* p = std::get_if<Problem>(&got)) FAIL(p->message);
+  const History& hist = std::get<History>(got);
+  REQUIRE(hist.loads.size() == 1);
+  CHECK(hist.loads[0].module == "qt2025");
+  CHECK(view_of(hist.loads[0]).start_ns == 4'952'000'000);
 }
