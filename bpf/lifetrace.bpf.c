@@ -223,6 +223,250 @@ static __always_inline bool settle_held(__u32 syscall, long ret)
 	return true;
 }
 
+/* ---- phases of a load (issue 12, docs/phases.md) -----------------------
+ *
+ * Between a load syscall's entry and the module being live (or the syscall
+ * failing), the kernel runs a series of steps. One kprobe program
+ * (load_phase_enter) and one kretprobe program (load_phase_exit) are
+ * attached to every function of the load path this kernel lets us probe
+ * (daemon/kernel/phases.cpp decides, from kallsyms); each attachment's BPF
+ * cookie names the phase (lifetrace.h, LT_PHC_*). bpf_get_attach_cookie()
+ * is Linux 5.15+: older kernels get no phases.
+ *
+ * Only a thread inside a load syscall counts: its state is created at the
+ * syscall's entry (on_load_enter) and the functions also run outside loads
+ * (kernel_read_file reads firmware, parse_args boot parameters) find none.
+ * A small stack per thread gives self times: time is charged to the phase
+ * on top, so nested phases are not counted twice. Everything nested in the
+ * module's init (LT_PH_INIT) is init time: a module that reads firmware in
+ * its init does not start a "read" phase. The phase whose exit returned an
+ * error is the failure step: the innermost one whose error its caller did
+ * not swallow (mod_verify_sig fails on every unsigned module when signatures
+ * are not enforced; module_sig_check then returns 0).
+ *
+ * The accumulated phases go out once per load, as LT_REC_PHASES, just
+ * before LT_REC_MOD_INIT_DONE (the module is live or its init failed) or,
+ * for a load that never got that far, before LT_REC_LOAD_EXIT.
+ */
+struct lt_phase_state {
+	__u64 start_ns;
+	__u64 last_ns; /* last time the stack changed: time since then is the top's */
+	__u64 read_bytes;
+	__u64 ns[LT_PH_SLOTS];
+	__u8 order[LT_PH_SLOTS];
+	__u8 ignored[LT_PH_SLOTS]; /* entries not pushed, per phase: their exits are skipped */
+	__u8 stack[LT_PH_DEPTH];
+	__u32 depth;
+	__u32 count;
+	__u32 seen; /* bit per phase id */
+	__u32 flags;
+	__u32 err_phase; /* LT_PH_NONE: no unhandled error */
+	__u32 err_depth; /* stack index the failing phase had */
+	__s32 err_ret;
+	__u32 syscall; /* enum lt_load_syscall */
+};
+
+/* Key 0: nonzero when the loader attached the phase programs. Set by the
+ * daemon after load; a map, not a .rodata constant (see image_section()). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} phase_config SEC(".maps");
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct lt_phase_state);
+} phase_state SEC(".maps");
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lt_phase_state);
+} phase_zero SEC(".maps");
+
+/* At a load syscall's entry: a fresh state for this thread. */
+static __always_inline void phases_begin(__u32 syscall, __u64 now)
+{
+	__u32 zero = 0, tid = (__u32)bpf_get_current_pid_tgid();
+	__u32 *on = bpf_map_lookup_elem(&phase_config, &zero);
+	struct lt_phase_state *z, *s;
+
+	if (!on || !*on)
+		return;
+	z = bpf_map_lookup_elem(&phase_zero, &zero);
+	if (!z || bpf_map_update_elem(&phase_state, &tid, z, BPF_ANY)) {
+		count_lost(LT_LOST_PENDING_FULL);
+		return;
+	}
+	s = bpf_map_lookup_elem(&phase_state, &tid);
+	if (!s)
+		return;
+	s->start_ns = now;
+	s->last_ns = now;
+	s->syscall = syscall;
+}
+
+/* Time since the last change goes to the phase on top (none at depth 0:
+ * the syscall's own code, which no phase covers). */
+static __always_inline void phase_charge(struct lt_phase_state *s, __u64 now)
+{
+	if (s->depth > 0 && s->depth <= LT_PH_DEPTH) {
+		__u32 top = s->stack[(s->depth - 1) & (LT_PH_DEPTH - 1)] & (LT_PH_SLOTS - 1);
+
+		s->ns[top] += now - s->last_ns;
+	}
+	s->last_ns = now;
+}
+
+static __always_inline void phase_push(struct lt_phase_state *s, __u32 phase, __u64 now)
+{
+	__u32 d = s->depth;
+
+	phase &= LT_PH_SLOTS - 1;
+	if (d > 0 && d <= LT_PH_DEPTH && s->stack[(d - 1) & (LT_PH_DEPTH - 1)] == LT_PH_INIT) {
+		s->ignored[phase]++; /* the module's init: all of it is init time */
+		return;
+	}
+	if (d >= LT_PH_DEPTH) {
+		s->ignored[phase]++;
+		s->flags |= LT_PHF_TOO_DEEP;
+		return;
+	}
+	phase_charge(s, now);
+	/* The kernel went on after an error at this depth or deeper: it was
+	 * handled, not the load's failure. */
+	if (s->err_phase && s->err_depth >= d)
+		s->err_phase = LT_PH_NONE;
+	if (!(s->seen & (1u << phase))) {
+		s->seen |= 1u << phase;
+		s->order[s->count & (LT_PH_SLOTS - 1)] = phase;
+		s->count++;
+	}
+	s->stack[d & (LT_PH_DEPTH - 1)] = phase;
+	s->depth = d + 1;
+}
+
+static __always_inline bool phase_ret_is_error(__u64 cookie, long ret)
+{
+	if (cookie & LT_PHC_RET_INT)
+		return (int)ret < 0;
+	if (cookie & (LT_PHC_RET_PTR | LT_PHC_RET_BYTES))
+		return ret < 0 && ret >= -4095; /* IS_ERR_VALUE, or a negative ssize_t */
+	return false;
+}
+
+static __always_inline void phase_pop(struct lt_phase_state *s, __u64 cookie, long ret, __u64 now)
+{
+	__u32 phase = LT_PHC_PHASE(cookie) & (LT_PH_SLOTS - 1);
+	__u32 d = s->depth, k = LT_PH_DEPTH;
+
+	if (s->ignored[phase]) {
+		s->ignored[phase]--;
+		return;
+	}
+	if (d > LT_PH_DEPTH)
+		d = LT_PH_DEPTH;
+	/* Its frame, from the top: frames above it lost their exit (a skipped
+	 * kretprobe run) and are dropped with it. */
+	for (int i = LT_PH_DEPTH - 1; i >= 0; i--) {
+		if (i < d && s->stack[i & (LT_PH_DEPTH - 1)] == phase) {
+			k = i;
+			break;
+		}
+	}
+	if (k == LT_PH_DEPTH) {
+		s->flags |= LT_PHF_UNPAIRED;
+		return;
+	}
+	if (k + 1 != d)
+		s->flags |= LT_PHF_UNPAIRED;
+	phase_charge(s, now);
+	s->depth = k;
+	if (phase_ret_is_error(cookie, ret)) {
+		/* An error a nested phase returned and this one passed on stays the
+		 * nested one's; otherwise it is this phase's. */
+		if (!(s->err_phase && s->err_depth > k)) {
+			s->err_phase = phase;
+			s->err_depth = k;
+			s->err_ret = (int)ret;
+		}
+	} else if (s->err_phase && s->err_depth > k) {
+		s->err_phase = LT_PH_NONE; /* swallowed: not why the load failed */
+	}
+	if ((cookie & LT_PHC_RET_BYTES) && ret > 0)
+		s->read_bytes += ret;
+}
+
+/* Sends this thread's phases, if it is in a load, and forgets them. `ret`
+ * is the load's result so far: a failing phase is reported only for a load
+ * that failed. `now` is when the calling program started, which is also the
+ * time of the record that ends the load: our own work in between (this
+ * record, a held one released) is not the kernel's and counts in neither. */
+static __always_inline void phases_emit(long ret, __u32 flags, __u64 now)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct lt_phase_state *s = bpf_map_lookup_elem(&phase_state, &tid);
+	struct lt_event *e;
+
+	if (!s)
+		return;
+	phase_charge(s, now);
+	e = reserve(LT_REC_PHASES, flags);
+	if (e) {
+		e->phases.span_ns = now - s->start_ns;
+		e->phases.read_bytes = s->read_bytes;
+		e->phases.syscall = s->syscall;
+		e->phases.flags = s->flags;
+		if (ret < 0 && s->err_phase) {
+			e->phases.failed = s->err_phase;
+			e->phases.failed_ret = s->err_ret;
+		}
+		e->phases.count = s->count < LT_PH_SLOTS ? s->count : LT_PH_SLOTS;
+		for (int i = 0; i < LT_PH_SLOTS; i++) {
+			e->phases.order[i] = s->order[i];
+			e->phases.ns[i] = s->ns[i];
+		}
+		/* Not BPF_RB_NO_WAKEUP: the kernel wakes the reader only for a record
+		 * at the reader's position, so the record that follows this one would
+		 * not wake it either (a storm on 7.2 lost 355 records that way). */
+		bpf_ringbuf_submit(e, 0);
+	}
+	bpf_map_delete_elem(&phase_state, &tid);
+}
+
+/* A load refused at its permission check: nothing to send. */
+static __always_inline void phases_drop(void)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	bpf_map_delete_elem(&phase_state, &tid);
+}
+
+SEC("kprobe")
+int BPF_KPROBE(load_phase_enter)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct lt_phase_state *s = bpf_map_lookup_elem(&phase_state, &tid);
+
+	if (s)
+		phase_push(s, LT_PHC_PHASE(bpf_get_attach_cookie(ctx)), bpf_ktime_get_ns());
+	return 0;
+}
+
+SEC("kretprobe")
+int BPF_KRETPROBE(load_phase_exit, long ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct lt_phase_state *s = bpf_map_lookup_elem(&phase_state, &tid);
+
+	if (s)
+		phase_pop(s, bpf_get_attach_cookie(ctx), ret, bpf_ktime_get_ns());
+	return 0;
+}
+
 /* ---- load syscalls --------------------------------------------------- */
 
 static __always_inline void read_fd_name(int fd, char *dst, __u32 len)
@@ -327,10 +571,13 @@ static __always_inline int on_load_enter(__u32 syscall, const char *image, const
 					 int fd, __u32 flags, __u64 len, __u32 hflags)
 {
 	struct lt_event *e = entry_record(LT_REC_LOAD_ENTER);
+	__u64 now;
 	long n;
 
-	if (!e)
+	if (!e) {
+		phases_begin(syscall, bpf_ktime_get_ns());
 		return 0;
+	}
 	e->h.flags |= hflags;
 	e->load_enter.syscall = syscall;
 	e->load_enter.fd = fd;
@@ -343,18 +590,28 @@ static __always_inline int on_load_enter(__u32 syscall, const char *image, const
 		read_fd_name(fd, e->load_enter.file, sizeof(e->load_enter.file));
 	else
 		read_image_name(image, len, e->load_enter.name);
+	/* The load starts when this program is done with it: the time its own
+	 * reads took (the image walk of init_module) is not the kernel's. */
+	now = bpf_ktime_get_ns();
+	e->h.ts_ns = now;
+	phases_begin(syscall, now);
 	return 0;
 }
 
 static __always_inline int on_load_exit(__u32 syscall, long ret, __u32 hflags)
 {
+	__u64 now = bpf_ktime_get_ns(); /* the syscall's end, before our own work */
 	struct lt_event *e;
 
-	if (settle_held(syscall, ret))
+	if (settle_held(syscall, ret)) {
+		phases_drop();
 		return 0;
+	}
+	phases_emit(ret, hflags, now);
 	e = reserve(LT_REC_LOAD_EXIT, hflags);
 	if (!e)
 		return 0;
+	e->h.ts_ns = now;
 	e->load_exit.syscall = syscall;
 	e->load_exit.ret = ret;
 	bpf_ringbuf_submit(e, 0);
@@ -695,6 +952,7 @@ static __always_inline int on_mod_init_done(struct module *mod, int ret, __u32 f
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct pending_init *p = bpf_map_lookup_elem(&pending, &tid);
+	__u64 now = bpf_ktime_get_ns(); /* do_init_module's end, before our own work */
 	struct lt_event *e;
 
 	if (!mod && p)
@@ -703,9 +961,11 @@ static __always_inline int on_mod_init_done(struct module *mod, int ret, __u32 f
 		bpf_map_delete_elem(&pending, &tid);
 	if (!mod)
 		return 0;
+	phases_emit(ret, flags, now); /* before the record that makes the module live */
 	e = reserve(LT_REC_MOD_INIT_DONE, flags);
 	if (!e)
 		return 0;
+	e->h.ts_ns = now;
 	e->mod_init_done.mod = (__u64)mod;
 	e->mod_init_done.ret = ret;
 	/* On failure the module is freed before we return; its name was sent

@@ -51,6 +51,8 @@ enum lt_record_type {
 				 * uid and syscall every LT_DENIED_REPORT_NS */
 	LT_REC_UMH_EXEC,       /* a usermode-helper task starting modprobe for a
 				 * request_module(): the request chain's middle link */
+	LT_REC_PHASES,	       /* where one load's time went (struct lt_phases): once per
+				 * load, just before LT_REC_MOD_INIT_DONE or LT_REC_LOAD_EXIT */
 	LT_REC_MAX
 };
 
@@ -200,6 +202,67 @@ struct lt_umh_exec {
 	char name[LT_MODNAME_LEN + 8]; /* argv[3]: what the kernel asked for */
 };
 
+/*
+ * Phases of a load (issue 12, docs/phases.md). Kernel functions on the load
+ * path are probed by one generic kprobe and one generic kretprobe program;
+ * each attachment's BPF cookie says which phase the function belongs to and
+ * how to read its return value. Only a thread inside a load syscall counts.
+ * Times are self times: a phase nested in another is not counted twice, so
+ * the phases never overlap and never sum to more than the load's span.
+ */
+enum lt_phase {
+	LT_PH_NONE = 0,
+	LT_PH_READ,	       /* kernel_read_file, copy_module_from_user */
+	LT_PH_DECOMPRESS,      /* module_decompress */
+	LT_PH_SIGNATURE,       /* module_sig_check, mod_verify_sig */
+	LT_PH_ELF,	       /* elf_validity_*, setup_load_info, early_mod_check, check_modinfo */
+	LT_PH_LAYOUT,	       /* layout_and_allocate, layout_*, move_module, module_alloc */
+	LT_PH_DUPLICATE_CHECK, /* add_unformed_module, module_patient_check_exists */
+	LT_PH_SYMBOLS,	       /* simplify_symbols, resolve_symbol(_wait), find_symbol */
+	LT_PH_RELOCATIONS,     /* apply_relocations, apply_relocate_add */
+	LT_PH_FORMATION,       /* post_relocation, add_kallsyms, module_finalize,
+				* complete_formation, module_enable_* */
+	LT_PH_COMING,	       /* prepare_coming_module: the COMING notifiers */
+	LT_PH_PARAMS,	       /* parse_args */
+	LT_PH_SYSFS,	       /* mod_sysfs_setup */
+	LT_PH_INIT,	       /* do_one_initcall(mod->init): opaque, nothing nested counts */
+	LT_PH_ASYNC_WAIT,      /* async_synchronize_full */
+	LT_PH_FINALIZE,	       /* the rest of do_init_module (LIVE notifiers, uevent,
+				* freeing the init sections; on failure the teardown) */
+	LT_PH_LOAD_MODULE,     /* the rest of load_module: what this kernel inlined into it */
+	LT_PH_IDEMPOTENT,      /* idempotent_init_module's own time (6.6+): a second
+				* finit_module of the same file waits here */
+	LT_PH_SYSCALL,	       /* the rest of the load syscall (__x64_sys_finit_module...):
+				* permission check, fd lookup, an inlined image copy */
+	LT_PH_MAX
+};
+#define LT_PH_SLOTS 32 /* array size for phase ids (> LT_PH_MAX, a power of two) */
+#define LT_PH_DEPTH 8  /* nested phases tracked per thread */
+
+/* The cookie of a phase attachment: the phase in the low byte, then how the
+ * function's return value reads. */
+#define LT_PHC_PHASE(c)	 ((c)&0xff)
+#define LT_PHC_RET_INT	 (1u << 8)  /* int: negative is an error */
+#define LT_PHC_RET_PTR	 (1u << 9)  /* pointer: ERR_PTR is an error */
+#define LT_PHC_RET_BYTES (1u << 10) /* ssize_t bytes read (kernel_read_file) */
+
+/* lt_phases.flags */
+#define LT_PHF_TOO_DEEP (1u << 0) /* phases nested deeper than LT_PH_DEPTH: some not timed */
+#define LT_PHF_UNPAIRED (1u << 1) /* an exit without its entry or the reverse (a skipped run) */
+
+struct lt_phases {
+	lt_u64 span_ns;	   /* load syscall entry to this record */
+	lt_u64 read_bytes; /* bytes kernel_read_file returned for this load */
+	lt_u32 syscall;	   /* enum lt_load_syscall */
+	lt_u32 flags;	   /* LT_PHF_* */
+	lt_s32 failed_ret; /* the error the failing phase returned */
+	lt_u8 failed;	   /* enum lt_phase that returned the error the load failed with */
+	lt_u8 count;	   /* phases in order[] */
+	lt_u8 _pad[2];
+	lt_u8 order[LT_PH_SLOTS]; /* phase ids, in the order they were first entered */
+	lt_u64 ns[LT_PH_SLOTS];	  /* self time per phase id */
+};
+
 /* Every record except LT_REC_SYMBOLS has exactly this size. */
 struct lt_event {
 	struct lt_header h;
@@ -215,6 +278,7 @@ struct lt_event {
 		struct lt_request request;
 		struct lt_denied denied;
 		struct lt_umh_exec umh_exec;
+		struct lt_phases phases;
 	};
 };
 

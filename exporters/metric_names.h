@@ -58,6 +58,22 @@ inline constexpr Spec kModuleInfo{
 inline constexpr Spec kSyscallsDenied{
     "lifetrace_module_syscalls_denied_total",
     "Module load and unload calls the kernel refused at its permission check, by syscall and uid."};
+// --- where a load's time went (issue 12, docs/phases.md) -----------------------------------
+// {phase}: read, signature, load_module, init, ... (self times: nested phases are not counted
+// twice), from the phases on live and load_failed events.
+inline constexpr Spec kLoadPhaseDuration{"lifetrace_module_load_phase_duration_seconds",
+                                         "Time the steps of module loads took, by phase."};
+// {reason}: already_loaded (EEXIST: the module was live) or already_loading (another load of
+// it was in flight: EBUSY, or 6.6+'s wait in idempotent_init_module).
+inline constexpr Spec kDuplicateLoads{
+    "lifetrace_module_duplicate_loads_total",
+    "Load calls that loaded nothing because the module was already loaded or being loaded, by "
+    "reason."};
+// {failed_in}: the step the load failed in (unknown when not known).
+inline constexpr Spec kFailedLoadReadBytes{
+    "lifetrace_module_failed_load_read_bytes_total",
+    "Bytes of module images the kernel read for loads that then failed, by failing step."};
+
 // {module}
 inline constexpr Spec kInitLastDuration{
     "lifetrace_module_init_last_duration_seconds",

@@ -239,6 +239,41 @@ Metrics::Metrics()
   for (EventKind k : kAllEventKinds) {
     events_by_[k] = &events.Add({{"event", std::string(to_string(k))}});
   }
+
+  phase_duration_ = &prometheus::BuildHistogram()
+                         .Name(m::kLoadPhaseDuration.name)
+                         .Help(m::kLoadPhaseDuration.help)
+                         .Register(reg);
+  duplicates_ = &prometheus::BuildCounter()
+                     .Name(m::kDuplicateLoads.name)
+                     .Help(m::kDuplicateLoads.help)
+                     .Register(reg);
+  for (const char* reason : {"already_loaded", "already_loading"})
+    duplicates_->Add({{"reason", reason}});
+  failed_read_bytes_ = &prometheus::BuildCounter()
+                            .Name(m::kFailedLoadReadBytes.name)
+                            .Help(m::kFailedLoadReadBytes.help)
+                            .Register(reg);
+}
+
+// Phase names come from the kernel side's fixed list (core/phases.cpp) and failing steps from
+// the same list plus already_loaded/already_loading, so these children stay few.
+void Metrics::on_phases(const Event& e) {
+  static const prometheus::Histogram::BucketBoundaries buckets(std::begin(m::kDurationBuckets),
+                                                               std::end(m::kDurationBuckets));
+  if (e.phases) {
+    for (const auto& p : *e.phases) {
+      auto [it, inserted] = phase_by_.try_emplace(p.name, nullptr);
+      if (inserted) it->second = &phase_duration_->Add({{"phase", p.name}}, buckets);
+      it->second->Observe(seconds(p.ns));
+    }
+  }
+  if (e.kind != EventKind::load_failed) return;
+  const std::string step = e.failed_in.value_or("unknown");
+  if (step == "already_loaded" || step == "already_loading")
+    duplicates_->Add({{"reason", step}}).Increment();
+  if (e.read_bytes && *e.read_bytes > 0)
+    failed_read_bytes_->Add({{"failed_in", step}}).Increment(static_cast<double>(*e.read_bytes));
 }
 
 Metrics::~Metrics() = default;
@@ -391,6 +426,7 @@ void Metrics::on_event(const Event& e) {
       break;
 
     case EventKind::live: {
+      on_phases(e);
       loads_by_[li][kLive]->Increment();
       if (e.load_ns) load_by_[li]->Observe(seconds(*e.load_ns));
       if (!e.module.empty()) {
@@ -402,7 +438,11 @@ void Metrics::on_event(const Event& e) {
     }
 
     case EventKind::load_failed:
-      loads_by_[li][e.stage == Stage::init ? kInitFailed : kLoadFailed]->Increment();
+      on_phases(e);
+      // A 6.6+ duplicate that waited for another load and got its success (ret 0) failed
+      // nothing: it is counted as a duplicate only.
+      if (e.ret.value_or(-1) != 0)
+        loads_by_[li][e.stage == Stage::init ? kInitFailed : kLoadFailed]->Increment();
       break;
 
     case EventKind::unload_done:

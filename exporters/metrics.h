@@ -113,6 +113,9 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>* modules_loaded_;
   prometheus::Family<prometheus::Gauge>* module_info_;
   prometheus::Family<prometheus::Gauge>* init_last_;
+  prometheus::Family<prometheus::Histogram>* phase_duration_;
+  prometheus::Family<prometheus::Counter>* duplicates_;
+  prometheus::Family<prometheus::Counter>* failed_read_bytes_;
   prometheus::Family<prometheus::Gauge>* attached_;
   prometheus::Family<prometheus::Gauge>* build_info_;
   prometheus::Family<prometheus::Gauge>* rust_crates_;
@@ -136,6 +139,9 @@ class Metrics {
   std::array<prometheus::Gauge*, kLanguages> loaded_by_{};
   std::array<prometheus::Gauge*, kLanguages> builtin_by_{};
   std::map<EventKind, prometheus::Counter*> events_by_;
+  // Phases of loads (issue 12): children by phase name and failing step, made when first seen.
+  void on_phases(const Event& e);
+  std::map<std::string, prometheus::Histogram*> phase_by_;
 
   mutable std::mutex landing_mutex_;  // guards landing_ (read by HTTP threads)
   LandingPageInfo landing_;           // version, kernel and probes; counts come from loaded_by_

@@ -68,6 +68,7 @@ std::variant<Session, Problem> start_session(const Options& o, const KernelFeatu
   Session s;
   s.tracer = std::move(std::get<std::unique_ptr<Tracer>>(started));
   for (const auto& w : s.tracer->warnings()) log.warning(w);
+  for (const auto& n : s.tracer->notes()) log.debug(n);
   report_attach(s.tracer->attach_results(), log);
   s.modules = seed_known_modules(pipeline.correlator(), o.procfs, o.sysfs,
                                  [&log](const std::string& w) { log.warning(w); });

@@ -77,6 +77,7 @@ void Correlator::on(const RecordHeader& h, const LoadEnter& b, std::vector<Event
   l.params = b.params;
   l.chain = chain_for_load(h);
   if (l.chain) ++stats_.chained_loads;
+  if (b.syscall == LT_SYS_INIT_MODULE) l.len = b.len;
   loads_[h.tid] = l;
   bound(loads_);
 
@@ -208,8 +209,10 @@ void Correlator::on(const RecordHeader& h, const ModInitDone& b, std::vector<Eve
   e.sig_ok = m.sig_ok;
   stamp(e, m.chain);
   m.chain.reset();  // the load is over; later events of the module are not the request's
+  auto load = loads_.find(h.tid);
+  if (load != loads_.end()) add_phases(e, load->second);
   out.push_back(std::move(e));
-  if (auto load = loads_.find(h.tid); load != loads_.end()) {
+  if (load != loads_.end()) {
     (b.ret == 0 ? load->second.live_reported : load->second.failure_reported) = true;
     flush_deferred_free(load->second, out);
   }
@@ -254,8 +257,23 @@ void Correlator::on(const RecordHeader& h, const LoadExit& b, std::vector<Event>
     e.load_ns = since(l.start_ns, h.ts_ns);
     e.syscall = syscall_name(b.syscall);
     stamp(e, l.chain);
+    add_phases(e, l);
     out.push_back(std::move(e));
     flush_deferred_free(l, out);
+  } else if (b.ret == 0 && !m && l.phases && duplicate_waiter(*l.phases)) {
+    // 6.6+: this finit_module found another thread loading the same file, waited for it and
+    // returned its result. It loaded nothing itself: a duplicate, not a load of its own.
+    Event e = make(EventKind::load_failed, h);
+    e.module = l.name_hint;
+    e.language = language_of(e.module);
+    e.ret = b.ret;
+    e.stage = Stage::before_init;
+    e.load_ns = since(l.start_ns, h.ts_ns);
+    e.syscall = syscall_name(b.syscall);
+    stamp(e, l.chain);
+    add_phases(e, l);
+    e.failed_in = "already_loading";
+    out.push_back(std::move(e));
   } else if (b.ret == 0 && m && !l.live_reported) {
     // do_init_module's exit probe did not report: the syscall's success is
     // the next best proof that the module is live.
@@ -268,8 +286,28 @@ void Correlator::on(const RecordHeader& h, const LoadExit& b, std::vector<Event>
     e.taints = module_taint_letters(m->taints);
     e.sig_ok = m->sig_ok;
     stamp(e, l.chain);
+    add_phases(e, l);
     out.push_back(std::move(e));
   }
+}
+
+void Correlator::on(const RecordHeader& h, const LoadPhases& b, std::vector<Event>&) {
+  auto it = loads_.find(h.tid);
+  if (it == loads_.end()) {
+    ++stats_.orphan_records;  // the load started before we did
+    return;
+  }
+  it->second.phases = b;
+}
+
+void Correlator::add_phases(Event& e, const Load& l) const {
+  if (!l.phases) return;
+  apply_phases(e, *l.phases);
+  // init_module's image was copied in from the caller (copy_module_from_user, often inlined):
+  // its length is what was read, unless that copy is what failed.
+  if (l.syscall == LT_SYS_INIT_MODULE && e.read_bytes.value_or(0) == 0 &&
+      e.failed_in.value_or("") != "read")
+    e.read_bytes = l.len;
 }
 
 void Correlator::on(const RecordHeader& h, const UnloadEnter& b, std::vector<Event>& out) {

@@ -105,7 +105,9 @@ class Correlator {
     // A failing do_init_module frees the module before it returns; its
     // freed event waits here so that load_failed comes first.
     std::optional<Event> deferred_freed;
-    std::optional<Chain> chain;  // a load modprobe made for a request
+    std::optional<Chain> chain;        // a load modprobe made for a request
+    std::uint64_t len = 0;             // init_module: the image's length
+    std::optional<LoadPhases> phases;  // LT_REC_PHASES, just before the load's end
   };
   struct Module {
     std::string name;
@@ -148,6 +150,9 @@ class Correlator {
   static void stamp(Event& e, const std::optional<Chain>& chain);
   void expire_chain(std::uint64_t now_ns);
   std::optional<Chain> chain_for_load(const RecordHeader& h);
+  // Phases of a load (issue 12): kept on the load, put on its live or load_failed event.
+  void on(const RecordHeader& h, const LoadPhases& b, std::vector<Event>& out);
+  void add_phases(Event& e, const Load& l) const;
 
   std::map<std::uint32_t, Load> loads_;                    // by thread
   std::map<std::uint32_t, Unload> unloads_;                // by thread

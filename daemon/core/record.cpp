@@ -2,6 +2,7 @@
 
 #include "util/text.h"
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 
@@ -65,6 +66,27 @@ std::variant<Record, DecodeError> decode_symbols(std::span<const std::byte> data
   return Record{decode_header(ev.h), std::move(b)};
 }
 
+// The kernel's phase ids, named; `count` and the ids are the sender's word, so both are
+// bounded, and an id seen twice is kept once.
+LoadPhases decode_phases(const lt_phases& w) {
+  LoadPhases p;
+  p.span_ns = w.span_ns;
+  p.read_bytes = w.read_bytes;
+  p.syscall = w.syscall;
+  p.flags = w.flags;
+  p.failed = w.failed;
+  p.failed_ret = w.failed_ret;
+  std::uint32_t seen = 0;
+  const std::size_t n = std::min<std::size_t>(w.count, LT_PH_SLOTS);
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint32_t id = w.order[i];
+    if (id == LT_PH_NONE || id >= LT_PH_SLOTS || (seen & (1u << id))) continue;
+    seen |= 1u << id;
+    p.phases.push_back({phase_name(id), w.ns[id]});
+  }
+  return p;
+}
+
 }  // namespace
 
 std::variant<Record, DecodeError> decode_record(std::span<const std::byte> data) {
@@ -120,6 +142,7 @@ std::variant<Record, DecodeError> decode_record(std::span<const std::byte> data)
     case LT_REC_UMH_EXEC:
       r.body = UmhExec{bounded(e.umh_exec.path), bounded(e.umh_exec.name)};
       break;
+    case LT_REC_PHASES: r.body = decode_phases(e.phases); break;
     default: return DecodeError{"unhandled record type " + std::to_string(hdr.type)};
   }
   return r;

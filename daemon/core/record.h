@@ -9,6 +9,7 @@
 #include <variant>
 #include <vector>
 
+#include "core/phases.h"
 #include "lifetrace.h"
 
 namespace lifetrace {
@@ -102,9 +103,9 @@ struct Denied {
   std::uint64_t attempts = 0;  // running total for this uid and syscall
 };
 
-using RecordBody =
-    std::variant<LoadEnter, LoadExit, ModInit, SymbolBatch, InitcallStart, InitcallDone,
-                 ModInitDone, UnloadEnter, UnloadExit, ModFree, Request, Denied, UmhExec>;
+using RecordBody = std::variant<LoadEnter, LoadExit, ModInit, SymbolBatch, InitcallStart,
+                                InitcallDone, ModInitDone, UnloadEnter, UnloadExit, ModFree,
+                                Request, Denied, UmhExec, LoadPhases>;
 
 struct Record {
   RecordHeader h;

@@ -107,6 +107,18 @@ bool HostFeatures::kallsyms_has(std::string_view name) const {
   return std::binary_search(kallsyms_cache_.begin(), kallsyms_cache_.end(), std::string(name));
 }
 
+std::optional<std::string> HostFeatures::kallsyms_function(std::string_view name) const {
+  if (kallsyms_has(name)) return std::string(name);  // also reads the cache
+  // Compiler-made copies sort right after "name.": the first one that is not a .cold part
+  // (the unlikely paths GCC moved out of the function) is what kprobes attach to.
+  const std::string prefix = std::string(name) + ".";
+  for (auto it = std::lower_bound(kallsyms_cache_.begin(), kallsyms_cache_.end(), prefix);
+       it != kallsyms_cache_.end() && it->compare(0, prefix.size(), prefix) == 0; ++it) {
+    if (it->find(".cold") == std::string::npos) return *it;
+  }
+  return std::nullopt;
+}
+
 void HostFeatures::release_caches() const {
   btf_.reset();
   btf_tried_ = false;
@@ -177,6 +189,10 @@ bool HostFeatures::func_arg_helper() const {
     if (name && std::string_view(name) == "BPF_FUNC_get_func_arg") return true;
   }
   return false;
+}
+
+bool HostFeatures::attach_cookie_helper() const {
+  return libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE, BPF_FUNC_get_attach_cookie, nullptr) > 0;
 }
 
 std::optional<Problem> preflight(const KernelFeatures& f) {

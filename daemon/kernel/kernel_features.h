@@ -29,9 +29,16 @@ class KernelFeatures {
   virtual bool tracefs_mounted() const = 0;
   virtual bool bpf_privileges() const = 0;  // CAP_BPF+CAP_PERFMON, or CAP_SYS_ADMIN
   virtual bool cap_sys_admin() const = 0;
-  virtual int perf_event_paranoid() const = 0;  // kernel.perf_event_paranoid, -1 unknown
-  virtual bool bpf_loop_helper() const = 0;     // bpf_loop() (5.17) for the symbol walk
-  virtual bool func_arg_helper() const = 0;     // bpf_get_func_arg() (5.17) in fentry/fexit
+  virtual int perf_event_paranoid() const = 0;    // kernel.perf_event_paranoid, -1 unknown
+  virtual bool bpf_loop_helper() const = 0;       // bpf_loop() (5.17) for the symbol walk
+  virtual bool func_arg_helper() const = 0;       // bpf_get_func_arg() (5.17) in fentry/fexit
+  virtual bool attach_cookie_helper() const = 0;  // bpf_get_attach_cookie() (5.15) in kprobes
+  // The text symbol kallsyms has for a function: `name` itself, or a compiler-renamed copy
+  // ("name.isra.0", "name.constprop.0"); nullopt when neither (inlined, or not built).
+  virtual std::optional<std::string> kallsyms_function(std::string_view name) const {
+    if (kallsyms_has(name)) return std::string(name);
+    return std::nullopt;
+  }
   // Frees what the answers above were read from (the parsed vmlinux BTF, the kallsyms
   // names): tens of MB on a large kernel, needed only while choosing programs. A later
   // question reads them again.
@@ -62,6 +69,8 @@ class HostFeatures final : public KernelFeatures {
   int perf_event_paranoid() const override;
   bool bpf_loop_helper() const override;
   bool func_arg_helper() const override;
+  bool attach_cookie_helper() const override;
+  std::optional<std::string> kallsyms_function(std::string_view name) const override;
   void release_caches() const override;
 
  private:

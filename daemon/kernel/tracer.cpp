@@ -13,6 +13,8 @@
 #include <mutex>
 #include <set>
 
+#include "core/phases.h"
+#include "kernel/phases.h"
 #include "lifetrace_bpf.skel.h"
 
 namespace lifetrace {
@@ -180,6 +182,58 @@ std::vector<ProgramMisses> Tracer::program_misses() const {
   return out;
 }
 
+// The phase programs on every chosen function: the kprobe and the kretprobe each carry the
+// phase's cookie. One result for them all (probe "load_phases"); a function that does not
+// attach (a kprobe-blacklisted one, say) only narrows what the phases show. Turned on in the
+// BPF side (phase_config) only once something is attached.
+AttachResult Tracer::attach_phases(Impl& im, const PhaseChoice& c) {
+  AttachResult r;
+  r.probe = "load_phases";
+  r.required = false;
+  r.flavor = std::string(to_string(Flavor::kprobe));
+  r.program = std::string(kPhaseEnterProgram) + "+" + kPhaseExitProgram;
+  std::set<std::uint32_t> shown;
+  std::string failed, functions;
+  for (const auto& t : c.targets) {
+    bool ok = true;
+    for (bool ret : {false, true}) {
+      LIBBPF_OPTS(bpf_kprobe_opts, ko, .bpf_cookie = t.cookie, .retprobe = ret);
+      bpf_program* p = ret ? im.skel->progs.load_phase_exit : im.skel->progs.load_phase_enter;
+      bpf_link* link = bpf_program__attach_kprobe_opts(p, t.function.c_str(), &ko);
+      if (!link) {
+        ok = false;
+        failed += (failed.empty() ? "" : ", ") + t.function + " (" + errstr(errno) + ")";
+        break;
+      }
+      im.links.emplace_back(link);
+    }
+    if (!ok) continue;
+    shown.insert(t.phase);
+    functions += (functions.empty() ? "" : " ") + phase_name(t.phase) + "=" + t.function;
+  }
+  if (shown.empty()) {
+    r.error = "no function of the load path could be probed: " + failed;
+    r.reason = r.error;
+    return r;
+  }
+  std::uint32_t zero = 0, on = 1;
+  if (int err = bpf_map__update_elem(im.skel->maps.phase_config, &zero, sizeof(zero), &on,
+                                     sizeof(on), BPF_ANY)) {
+    r.error = "cannot switch the phases on (map phase_config): " + errstr(err);
+    r.reason = r.error;
+    return r;
+  }
+  std::string names, missing;
+  for (auto p : shown) names += (names.empty() ? "" : ",") + phase_name(p);
+  for (std::uint32_t p = LT_PH_NONE + 1; p < LT_PH_MAX; ++p)
+    if (!shown.count(p)) missing += (missing.empty() ? "" : ",") + phase_name(p);
+  r.attached = true;
+  r.reason = std::to_string(shown.size()) + " phases (" + names + ") from " + functions;
+  if (!missing.empty()) r.reason += "; not separable here: " + missing;
+  if (!failed.empty()) r.reason += "; not attached: " + failed;
+  return r;
+}
+
 std::variant<std::unique_ptr<Tracer>, Problem> Tracer::start(const KernelFeatures& f,
                                                              const TracerOptions& opts, Sink sink) {
   std::unique_ptr<Tracer> t(new Tracer());
@@ -192,6 +246,7 @@ std::variant<std::unique_ptr<Tracer>, Problem> Tracer::start(const KernelFeature
   // per program at most.
   std::set<std::string> rejected;
   std::vector<ProbeChoice> choices;
+  PhaseChoice phases;
   for (;;) {
     im.skel.reset(lifetrace_bpf__open());
     if (!im.skel) {
@@ -213,6 +268,16 @@ std::variant<std::unique_ptr<Tracer>, Problem> Tracer::start(const KernelFeature
       if (!c.chosen) continue;
       bpf_program* p = bpf_object__find_program_by_name(im.skel->obj, c.chosen->program);
       if (p) bpf_program__set_autoload(p, true);
+    }
+    phases = choose_phase_targets(f, opts.mode);
+    if (phases.enabled &&
+        (rejected.count(kPhaseEnterProgram) || rejected.count(kPhaseExitProgram))) {
+      phases = PhaseChoice{};
+      phases.reason = "the kernel's verifier rejected the phase programs";
+    }
+    if (phases.enabled) {
+      bpf_program__set_autoload(im.skel->progs.load_phase_enter, true);
+      bpf_program__set_autoload(im.skel->progs.load_phase_exit, true);
     }
 
     // The features' parsed vmlinux BTF and kallsyms names were needed for the choice only;
@@ -255,6 +320,14 @@ std::variant<std::unique_ptr<Tracer>, Problem> Tracer::start(const KernelFeature
     }
     t->results_.push_back(std::move(r));
   }
+
+  // Phases this kernel cannot have at all (5.10, no kprobes, --attach=fentry) are a note for
+  // -v, not a probe that failed: no warning, no lifetrace_bpf_program_attached series that
+  // would alert forever. Phases that could attach and did not are a result like any probe's.
+  if (phases.enabled)
+    t->results_.push_back(attach_phases(im, phases));
+  else
+    t->notes_.push_back("probe load_phases not attached: " + phases.reason);
 
   for (const auto& r : t->results_) {
     if (r.attached) continue;

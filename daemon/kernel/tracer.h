@@ -15,6 +15,7 @@
 #include "core/health.h"
 #include "core/problem.h"
 #include "kernel/kernel_features.h"
+#include "kernel/phases.h"
 #include "kernel/probes.h"
 
 namespace lifetrace {
@@ -43,6 +44,8 @@ class Tracer {
   // Things that went wrong on the way but did not stop the start (a program
   // the verifier rejected, replaced by its twin).
   const std::vector<std::string>& warnings() const { return warnings_; }
+  // What -v should say about the start: features this kernel cannot have (phases on 5.10).
+  const std::vector<std::string>& notes() const { return notes_; }
 
   // Epoll fd that becomes readable when records are waiting (lifecycle
   // records and denied-attempt reports, which have a ring buffer of their own).
@@ -61,9 +64,11 @@ class Tracer {
  private:
   Tracer();
   struct Impl;
+  static AttachResult attach_phases(Impl& im, const PhaseChoice& c);
   std::unique_ptr<Impl> impl_;
   std::vector<AttachResult> results_;
   std::vector<std::string> warnings_;
+  std::vector<std::string> notes_;
 };
 
 // Routes libbpf's own messages: silent unless verbose, but the last ones are

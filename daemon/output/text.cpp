@@ -2,6 +2,7 @@
 
 #include <ctime>
 
+#include <algorithm>
 #include <array>
 #include <cinttypes>
 #include <cstdio>
@@ -35,6 +36,30 @@ std::string human_bytes(std::uint64_t bytes) {
   return buf.data();
 }
 
+std::string phases_summary(const Phases& phases, std::optional<std::uint64_t> load_ns,
+                           std::optional<double> coverage) {
+  // The three biggest, biggest first, with their share of the load (of the phases' sum when
+  // the load's duration is unknown).
+  std::vector<const Phase*> top;
+  std::uint64_t sum = 0;
+  for (const auto& p : phases) {
+    top.push_back(&p);
+    sum += p.ns;
+  }
+  std::stable_sort(top.begin(), top.end(),
+                   [](const Phase* a, const Phase* b) { return a->ns > b->ns; });
+  if (top.size() > 3) top.resize(3);
+  const double whole = static_cast<double>(load_ns.value_or(sum));
+  std::string s = "phases=";
+  for (std::size_t i = 0; i < top.size(); ++i) {
+    const int pct =
+        whole > 0 ? static_cast<int>(100.0 * static_cast<double>(top[i]->ns) / whole + 0.5) : 0;
+    s += (i ? "," : "") + top[i]->name + ":" + std::to_string(pct) + "%";
+  }
+  if (coverage) s += " covered=" + std::to_string(static_cast<int>(*coverage * 100.0 + 0.5)) + "%";
+  return s;
+}
+
 std::string format_line(const Event& e, const WallClock& clock, bool utc) {
   const auto [secs, nanos] = split_ns(clock.to_realtime_ns(e.mono_ns));
   std::tm tm{};
@@ -65,6 +90,7 @@ std::string format_line(const Event& e, const WallClock& clock, bool utc) {
     }
   }
   if (e.stage) add("stage=" + std::string(to_string(*e.stage)));
+  if (e.failed_in) add("failed_in=" + *e.failed_in);
   if (e.init_ns) add("init=" + human_duration(*e.init_ns));
   if (e.load_ns) add("load=" + human_duration(*e.load_ns));
   if (e.exit_ns) add("teardown=" + human_duration(*e.exit_ns));
@@ -77,6 +103,9 @@ std::string format_line(const Event& e, const WallClock& clock, bool utc) {
     if (e.params && !e.params->empty()) add("params=\"" + *e.params + "\"");
   }
   if (e.init_symbol) add("entry=" + *e.init_symbol);
+  if (e.phases && !e.phases->empty()) add(phases_summary(*e.phases, e.load_ns, e.phase_coverage));
+  if (e.kind == EventKind::load_failed && e.read_bytes && *e.read_bytes > 0)
+    add("read=" + human_bytes(*e.read_bytes));
   if (e.classification) {
     const auto& ev = e.classification->evidence;
     add("rust_syms=" + std::to_string(ev.rust_v0 + ev.rust_legacy) +

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -854,6 +855,91 @@ TEST_CASE("a requested load is linked to its request and requester", "[chain]") 
              step_tag(*se.step) << type
                                 << " was not requested, yet carries a request_id: " << show(*e));
   }
+}
+
+// Phases of every load (issue 12, docs/phases.md): from 5.15 (bpf_get_attach_cookie()) every
+// live and load_failed event of a step carries them, their sum never exceeds load_ns and
+// phase_coverage says what share of it they cover; the loads of drm and kvm_intel and an EEXIST
+// duplicate are covered to 90 % at least; each failure names the step it failed in. 5.10
+// (bullseye) has no phases, and says why.
+TEST_CASE("loads carry phases covering the load and failures name their step", "[phases]") {
+  const auto& in = input();
+  const bool have = g_config.suite != "bullseye";
+  if (!have) {
+    EXPECT(in.stderr_text.find("probe load_phases not attached: phases need "
+                               "bpf_get_attach_cookie() (Linux 5.15+)") != std::string::npos,
+           tag() << "lifetrace's stderr should say why 5.10 has no phases");
+  }
+  // failed_in for each failing step: errno (and module) -> step.
+  const auto want_failed_in = [](const Step& s) -> std::string {
+    if (s.err == "EEXIST") return "already_loaded";
+    if (s.err == "EINVAL") return "params";   // numdummies=abc: parse_args
+    if (s.err == "ENOENT") return "symbols";  // kvm_intel without kvm: unknown symbols
+    if (s.kind == Kind::FailInInit) return "init";
+    return "";
+  };
+  int checked = 0;
+  for (const auto& se : step_events()) {
+    const StepCheck c(se);
+    if (c.s.kind == Kind::Unload) continue;
+    const Event* end =
+        c.get(c.s.kind == Kind::LoadOk || c.s.kind == Kind::Request ? "live" : "load_failed");
+    if (!end) continue;
+    if (!have) {
+      EXPECT(!end->j.contains("phases"), c.at << "5.10 cannot time phases: " << show(*end));
+      continue;
+    }
+    ++checked;
+    const auto load_ns = int_field(*end, "load_ns");
+    if (!end->j.contains("phases") || !end->j["phases"].is_array() || end->j["phases"].empty() ||
+        !load_ns) {
+      FAIL_CHECK(c.at << end->type << " has no 'phases' (or no 'load_ns'): " << show(*end));
+      continue;
+    }
+    std::int64_t sum = 0;
+    std::set<std::string> names;
+    for (const auto& p : end->j["phases"]) {
+      const bool ok = p.is_object() && p.contains("phase") && p["phase"].is_string() &&
+                      p.contains("ns") && p["ns"].is_number_integer() &&
+                      p["ns"].get<std::int64_t>() >= 0;
+      EXPECT(ok, c.at << "a phase is not {\"phase\": NAME, \"ns\": N}: " << show(*end));
+      if (!ok) continue;
+      EXPECT(names.insert(p["phase"].get<std::string>()).second,
+             c.at << "phase " << p["phase"] << " appears twice: " << show(*end));
+      sum += p["ns"].get<std::int64_t>();
+    }
+    EXPECT(sum <= *load_ns, c.at << "the phases sum to " << sum << " ns, more than load_ns "
+                                 << *load_ns << ": " << show(*end));
+    const double cover = end->j.value("phase_coverage", -1.0);
+    EXPECT((cover >= 0.0 && cover <= 1.0 &&
+            std::abs(cover - static_cast<double>(sum) / static_cast<double>(*load_ns)) < 0.01),
+           c.at << "'phase_coverage' " << cover << " is not the phases' share of load_ns (" << sum
+                << " of " << *load_ns << "): " << show(*end));
+    // 90 % for drm, kvm_intel (its ENOENT and its failing init) and the EEXIST duplicate through
+    // finit_module; 75 % for every other load. The first call through a newly probed path (the
+    // run's first load, its first init_module: dummy_live, dummy_eexist_init) pays TCG's
+    // translation of the probe machinery itself, between the syscall's entry and the first
+    // probed function, outside any phase: 82 % was seen on 6.1 (docs/phases.md).
+    const bool must_cover = norm(c.s.module) == "drm" || norm(c.s.module) == "kvm_intel" ||
+                            c.s.name == "dummy_eexist_finit";
+    const double floor = must_cover ? 0.90 : 0.75;
+    EXPECT(cover >= floor, c.at << end->type << " phases cover " << cover
+                                << " of load_ns, expected " << floor
+                                << " at least: " << show(*end));
+    for (const char* phase : {"load_module", "finalize"}) {
+      if (end->type == "live")
+        EXPECT(names.count(phase), c.at << "live has no '" << phase << "' phase: " << show(*end));
+    }
+    if (end->type == "load_failed") {
+      const std::string want = want_failed_in(c.s);
+      EXPECT(end->j.value("failed_in", "") == want,
+             c.at << "load_failed 'failed_in' should be \"" << want << "\": " << show(*end));
+      const auto read = int_field(*end, "read_bytes");
+      EXPECT((read && *read > 0),
+             c.at << "load_failed should say how many bytes were read for nothing: " << show(*end));
+    }
+  }
+  if (have) CHECK(checked > 0);
 }
 
 TEST_CASE("unloads: who, teardown and lifetime", "[fields]") {

@@ -68,9 +68,9 @@ expect flood_as_load 1 'a lifecycle event from the flooding uid 1000' '[denied]'
 # The run's flavour: a .nosyscalltp run (lifetrace --no-syscall-tracepoints -v) must follow the
 # syscalls without any tracepoint, and -v must name the fallback programs.
 variant tracepoints_in_nosyscalltp ''
-expect tracepoints_in_nosyscalltp 1 'attached flavours (tracepoint,fentry,fexit,tp_btf) should not include tracepoint' \
+expect tracepoints_in_nosyscalltp 1 'attached flavours (tracepoint,fentry,fexit,tp_btf,kprobe) should not include tracepoint' \
   '[attach]' --kernel trixie.nosyscalltp
-variant_of nosyscalltp_silent lifetrace.stderr 's/(tracepoint,fentry,fexit,tp_btf)/(fentry,fexit,tp_btf)/'
+variant_of nosyscalltp_silent lifetrace.stderr 's/(tracepoint,fentry,fexit,tp_btf,kprobe)/(fentry,fexit,tp_btf,kprobe)/'
 expect nosyscalltp_silent 1 "lifetrace -v should say 'probe init_module_enter: fentry init_module_enter_fentry" \
   '[attach]' --kernel trixie.nosyscalltp
 expect nosyscalltp_silent 1 'should include tracepoint' '[attach]'
@@ -94,5 +94,20 @@ variant wrong_requester '/"event":"load_start".*"module":"veth"/s/"requester_com
 expect wrong_requester 1 'step request_veth (veth): load_start should carry requester_comm ip' '[chain]'
 variant unrequested_chain '0,/"event":"live".*"module":"dummy"/s/"event":"live",/"event":"live","request_id":1,/'
 expect unrequested_chain 1 'live was not requested, yet carries a request_id' '[chain]'
+
+# Phases of every load (issue 12): present, summing to no more than load_ns, coverage as stated
+# and at least 90 % for kvm_intel, the failing step named.
+variant no_phases '/"errno":"EOPNOTSUPP".*"event":"load_failed"/s/"phases":\[[^]]*\],//'
+expect no_phases 1 "step kvm_intel_init_fails (kvm_intel): load_failed has no 'phases'" '[phases]'
+variant wrong_failed_in '0,/"failed_in":"already_loaded"/s//"failed_in":"load_module"/'
+expect wrong_failed_in 1 "step dummy_eexist_init (dummy): load_failed 'failed_in' should be \"already_loaded\"" '[phases]'
+variant phases_over_load '/"event":"live".*"module":"veth"/s/"load_ns":[0-9]*/"load_ns":1000/'
+expect phases_over_load 1 'more than load_ns 1000' '[phases]'
+variant low_coverage '/"errno":"ENOENT".*"event":"load_failed"/s/"phase_coverage":[0-9.e-]*/"phase_coverage":0.5/'
+expect low_coverage 1 "step kvm_intel_enoent (kvm_intel): 'phase_coverage' 0.5 is not the phases' share" '[phases]'
+variant uncovered '/"errno":"ENOENT".*"event":"load_failed"/{s/"phase_coverage":[0-9.e-]*/"phase_coverage":0.5/;s/"load_ns":\([0-9]*\)/"load_ns":\10/}'
+expect uncovered 1 'expected 0.9 at least' '[phases]'
+variant no_wasted_bytes '/"errno":"EINVAL".*"event":"load_failed"/s/"read_bytes":[0-9]*,//'
+expect no_wasted_bytes 1 "step dummy_einval (dummy): load_failed should say how many bytes were read for nothing" '[phases]'
 
 finish

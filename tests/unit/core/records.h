@@ -3,6 +3,8 @@
 
 #include <cstring>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/record.h"
 
@@ -93,6 +95,21 @@ inline Record denied(lt_u64 ts, lt_u32 tid, lt_u32 uid, lt_u32 syscall, lt_u64 a
   e.denied.syscall = syscall;
   e.denied.ret = -1;
   e.denied.attempts = attempts;
+  return decode(e);
+}
+// LT_REC_PHASES: `phases` as {enum lt_phase, ns} in the order first entered.
+inline Record phases(lt_u64 ts, lt_u32 tid, std::vector<std::pair<lt_u8, lt_u64>> phases,
+                     lt_u8 failed = 0, lt_u64 read_bytes = 0, lt_u64 span_ns = 0,
+                     lt_u32 syscall = LT_SYS_FINIT_MODULE) {
+  auto e = raw(LT_REC_PHASES, ts, tid);
+  e.phases.span_ns = span_ns;
+  e.phases.read_bytes = read_bytes;
+  e.phases.syscall = syscall;
+  e.phases.failed = failed;
+  for (const auto& [id, ns] : phases) {
+    e.phases.order[e.phases.count++] = id;
+    e.phases.ns[id] = ns;
+  }
   return decode(e);
 }
 inline Record symbols(lt_u32 tid, lt_u64 mod, const std::vector<SymbolEntry>& syms) {

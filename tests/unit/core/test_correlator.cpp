@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
+#include <cerrno>
 #include <cstring>
+#include <tuple>
 
 #include "core/correlator.h"
 #include "core/records.h"
@@ -315,4 +317,165 @@ TEST_CASE("denied attempts are their own event, with the attempts each report co
   CHECK(r.events[2].attempts == 1u);
   // Nothing about a lifecycle: no load is in flight because of them.
   CHECK(r.c.inflight() == 0);
+}
+
+// ---- phases of a load (issue 12) -------------------------------------------------------------
+
+TEST_CASE("live carries the load's phases with their coverage and the bytes read", "[correlator]") {
+  Run r;
+  r.feed(load_enter(1 * kMs, 100, "dummy.ko"));
+  r.feed(mod_init(3 * kMs, 100, kDummy, "dummy"));
+  r.feed(phases(10 * kMs, 100,
+                {{LT_PH_READ, 1 * kMs},
+                 {LT_PH_LOAD_MODULE, 2 * kMs},
+                 {LT_PH_SIGNATURE, kMs / 2},
+                 {LT_PH_INIT, 4 * kMs},
+                 {LT_PH_FINALIZE, kMs / 2}},
+                0, 12345, 9 * kMs));
+  r.feed(init_done(11 * kMs, 100, kDummy, 0));
+  r.feed(load_exit(12 * kMs, 100, 0));
+  const Event& live = r.last(EventKind::live, "dummy");
+  REQUIRE(live.phases);
+  CHECK(*live.phases == Phases{{"read", 1 * kMs},
+                               {"load_module", 2 * kMs},
+                               {"signature", kMs / 2},
+                               {"init", 4 * kMs},
+                               {"finalize", kMs / 2}});
+  REQUIRE(live.load_ns == 10 * kMs);
+  CHECK(live.phase_coverage == Approx(0.8));  // 8 ms of 10
+  CHECK(live.read_bytes == 12345u);
+  CHECK_FALSE(live.failed_in);
+  CHECK(r.kinds("dummy") == std::vector<std::string>{"load_start", "init_start", "live"});
+}
+
+TEST_CASE("load_failed names the step that failed", "[correlator]") {
+  // {phases sent, failing phase, errno} -> failed_in
+  using Row = std::tuple<std::vector<std::pair<lt_u8, lt_u64>>, lt_u8, int, std::string>;
+  auto [sent, failed, err, want] =
+      GENERATE(table<std::vector<std::pair<lt_u8, lt_u64>>, lt_u8, int, std::string>({
+          Row{{{LT_PH_READ, kMs}, {LT_PH_LOAD_MODULE, kMs}, {LT_PH_PARAMS, kMs}},
+              LT_PH_PARAMS,
+              EINVAL,
+              "params"},
+          // 6.1: the duplicate check is inlined into load_module; EEXIST says which check it was.
+          Row{{{LT_PH_READ, kMs}, {LT_PH_LOAD_MODULE, kMs}},
+              LT_PH_LOAD_MODULE,
+              EEXIST,
+              "already_loaded"},
+          // 6.12: module_patient_check_exists has a symbol of its own.
+          Row{{{LT_PH_READ, kMs}, {LT_PH_LOAD_MODULE, kMs}, {LT_PH_DUPLICATE_CHECK, 1}},
+              LT_PH_DUPLICATE_CHECK,
+              EBUSY,
+              "already_loading"},
+          // Unknown symbol: simplify_symbols is inlined, the lookups before it are not.
+          Row{{{LT_PH_READ, kMs}, {LT_PH_LOAD_MODULE, kMs}, {LT_PH_SYMBOLS, kMs}},
+              LT_PH_LOAD_MODULE,
+              ENOENT,
+              "symbols"},
+          Row{{{LT_PH_READ, kMs}, {LT_PH_LOAD_MODULE, kMs}, {LT_PH_SIGNATURE, kMs}},
+              LT_PH_SIGNATURE,
+              EKEYREJECTED,
+              "signature"},
+          Row{{{LT_PH_READ, kMs}}, LT_PH_READ, EFBIG, "read"},
+          // An error nothing attributes stays unattributed.
+          Row{{{LT_PH_READ, kMs}, {LT_PH_LOAD_MODULE, kMs}}, 0, ENOMEM, ""},
+      }));
+  CAPTURE(want, err);
+  Run r;
+  r.feed(load_enter(1 * kMs, 100, "dummy.ko"));
+  r.feed(phases(5 * kMs, 100, sent, failed, 4096, 4 * kMs));
+  r.feed(load_exit(6 * kMs, 100, -err));
+  const Event& f = r.last(EventKind::load_failed, "dummy");
+  CHECK(f.failed_in.value_or("") == want);
+  CHECK(f.stage == Stage::before_init);
+  CHECK(f.read_bytes == 4096u);  // read for nothing
+  REQUIRE(f.phases);
+  CHECK(f.phases->size() == sent.size());
+  REQUIRE(f.phase_coverage);
+  CHECK(*f.phase_coverage <= 1.0);
+}
+
+TEST_CASE("an init that fails is the failing step of load_failed(init)", "[correlator]") {
+  Run r;
+  r.feed(load_enter(1 * kMs, 100, "kvm-intel.ko"));
+  r.feed(mod_init(2 * kMs, 100, kDummy, "kvm_intel"));
+  r.feed(initcall(3 * kMs, 100, kDummy, false));
+  r.feed(initcall(4 * kMs, 100, kDummy, true, -95));
+  r.feed(phases(5 * kMs, 100,
+                {{LT_PH_LOAD_MODULE, 1 * kMs}, {LT_PH_INIT, kMs}, {LT_PH_FINALIZE, 1}},
+                LT_PH_INIT));
+  r.feed(init_done(5 * kMs, 100, kDummy, -95));
+  r.feed(load_exit(6 * kMs, 100, -95));
+  const Event& f = r.last(EventKind::load_failed, "kvm_intel");
+  CHECK(f.stage == Stage::init);
+  CHECK(f.failed_in == "init");
+  CHECK(r.kinds("kvm_intel") ==
+        std::vector<std::string>{"load_start", "init_start", "init_done", "load_failed"});
+}
+
+TEST_CASE("init_module's image counts as read unless its copy failed", "[correlator]") {
+  Run r;
+  auto e = raw(LT_REC_LOAD_ENTER, 1 * kMs, 100);
+  e.load_enter.syscall = LT_SYS_INIT_MODULE;
+  e.load_enter.len = 777;
+  std::strncpy(e.load_enter.name, "dummy", sizeof(e.load_enter.name) - 1);
+  r.feed(decode(e));
+  r.feed(phases(2 * kMs, 100, {{LT_PH_LOAD_MODULE, kMs}}, LT_PH_LOAD_MODULE, 0, 0,
+                LT_SYS_INIT_MODULE));
+  auto x = raw(LT_REC_LOAD_EXIT, 3 * kMs, 100);
+  x.load_exit.syscall = LT_SYS_INIT_MODULE;
+  x.load_exit.ret = -EEXIST;
+  r.feed(decode(x));
+  const Event& f = r.last(EventKind::load_failed, "dummy");
+  CHECK(f.read_bytes == 777u);
+  CHECK(f.failed_in == "already_loaded");
+}
+
+TEST_CASE("a finit_module that waited for another load of the same file is a duplicate",
+          "[correlator]") {
+  Run r;
+  r.feed(load_enter(1 * kMs, 100, "drm.ko"));
+  r.feed(load_enter(2 * kMs, 200, "drm.ko"));
+  // Thread 100 loads; thread 200 waits in idempotent_init_module and gets its result (0).
+  r.feed(mod_init(3 * kMs, 100, kDummy, "drm"));
+  r.feed(phases(9 * kMs, 100,
+                {{LT_PH_IDEMPOTENT, 1}, {LT_PH_READ, kMs}, {LT_PH_LOAD_MODULE, 5 * kMs}}));
+  r.feed(init_done(9 * kMs, 100, kDummy, 0));
+  r.feed(phases(9 * kMs, 200, {{LT_PH_IDEMPOTENT, 7 * kMs}}));
+  r.feed(load_exit(9 * kMs, 200, 0));
+  r.feed(load_exit(10 * kMs, 100, 0));
+  CHECK(r.kinds("drm") ==
+        std::vector<std::string>{"load_start", "load_start", "init_start", "live", "load_failed"});
+  const Event& dup = r.last(EventKind::load_failed, "drm");
+  CHECK(dup.tid == 200u);
+  CHECK(dup.ret == 0);
+  CHECK(dup.failed_in == "already_loading");
+  REQUIRE(dup.phases);
+  CHECK(*dup.phases == Phases{{"already_loading", 7 * kMs}});
+  CHECK(r.last(EventKind::live, "drm").phases->at(0).name == "idempotent");
+}
+
+TEST_CASE("phases of a load we did not see start are counted and not invented", "[correlator]") {
+  Run r;
+  r.feed(phases(2 * kMs, 100, {{LT_PH_READ, kMs}}));
+  CHECK(r.events.empty());
+  CHECK(r.c.stats().orphan_records == 1);
+}
+
+TEST_CASE("a finit_module refused for a file not open for reading is no duplicate",
+          "[correlator]") {
+  Run r;
+  r.feed(load_enter(1 * kMs, 100, "drm.ko"));
+  auto e = raw(LT_REC_PHASES, 2 * kMs, 100);
+  e.phases.syscall = LT_SYS_FINIT_MODULE;
+  e.phases.order[0] = LT_PH_SYSCALL;
+  e.phases.order[1] = LT_PH_IDEMPOTENT;
+  e.phases.count = 2;
+  e.phases.failed = LT_PH_IDEMPOTENT;
+  e.phases.failed_ret = -EBADF;
+  r.feed(decode(e));
+  r.feed(load_exit(3 * kMs, 100, -EBADF));
+  const Event& f = r.last(EventKind::load_failed, "drm");
+  CHECK(f.failed_in == "idempotent");
+  CHECK(f.phases->at(1).name == "idempotent");
 }

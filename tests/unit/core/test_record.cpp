@@ -107,3 +107,31 @@ TEST_CASE("a symbol batch's count cannot make the decoder allocate", "[record]")
   REQUIRE(std::holds_alternative<Record>(r));
   CHECK(std::get<SymbolBatch>(std::get<Record>(r).body).symbols.size() == 1);
 }
+
+TEST_CASE("decode: a phases record is named and ordered and bounded whatever the sender says",
+          "[record]") {
+  auto e = test::raw(LT_REC_PHASES, 5, 42);
+  e.phases.span_ns = 900;
+  e.phases.read_bytes = 4096;
+  e.phases.failed = LT_PH_PARAMS;
+  e.phases.failed_ret = -22;
+  e.phases.order[0] = LT_PH_READ;
+  e.phases.order[1] = LT_PH_LOAD_MODULE;
+  e.phases.order[2] = LT_PH_READ;  // repeated: kept once
+  e.phases.order[3] = 0;           // LT_PH_NONE: skipped
+  e.phases.order[4] = 200;         // out of range: skipped
+  e.phases.order[5] = LT_PH_PARAMS;
+  e.phases.order[6] = 31;  // a slot this build has no name for
+  e.phases.count = 250;    // more than the array holds
+  e.phases.ns[LT_PH_READ] = 100;
+  e.phases.ns[LT_PH_LOAD_MODULE] = 300;
+  e.phases.ns[LT_PH_PARAMS] = 7;
+  e.phases.ns[31] = 1;
+  auto r = std::get<Record>(decode_record(encode_event(e)));
+  const auto& p = std::get<LoadPhases>(r.body);
+  CHECK(p.span_ns == 900);
+  CHECK(p.read_bytes == 4096);
+  CHECK(p.failed == LT_PH_PARAMS);
+  CHECK(p.failed_ret == -22);
+  CHECK(p.phases == Phases{{"read", 100}, {"load_module", 300}, {"params", 7}, {"phase31", 1}});
+}

@@ -20,7 +20,7 @@ inline std::string syscall_fn(const std::string& name) {
 
 struct FakeFeatures : KernelFeatures {
   bool modules = true, has_btf = true, kprobe_pmu = true, tracefs = true, privileged = true,
-       loop = true, func_arg = true, trampolines = true, sys_admin = true;
+       loop = true, func_arg = true, cookie = true, trampolines = true, sys_admin = true;
   bool syscall_tracepoints = true;  // CONFIG_FTRACE_SYSCALLS: tracepoints syscalls/*
   int paranoid = 3;
   std::set<std::string> btf_funcs{"do_init_module",
@@ -61,6 +61,15 @@ struct FakeFeatures : KernelFeatures {
   int perf_event_paranoid() const override { return paranoid; }
   bool bpf_loop_helper() const override { return loop; }
   bool func_arg_helper() const override { return func_arg; }
+  bool attach_cookie_helper() const override { return cookie; }
+  std::optional<std::string> kallsyms_function(std::string_view n) const override {
+    if (kallsyms_has(n)) return std::string(n);
+    const std::string prefix = std::string(n) + ".";
+    for (auto it = kallsyms.lower_bound(prefix); it != kallsyms.end() && it->rfind(prefix, 0) == 0;
+         ++it)
+      if (it->find(".cold") == std::string::npos) return *it;
+    return std::nullopt;
+  }
 };
 
 }  // namespace lifetrace::test

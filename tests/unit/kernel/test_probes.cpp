@@ -3,10 +3,13 @@
 #include <algorithm>
 
 #include "kernel/fake_features.h"
+#include "kernel/phases.h"
 #include "kernel/probes.h"
+#include "lifetrace.h"
 
 using namespace lifetrace;
 using lifetrace::test::FakeFeatures;
+using lifetrace::test::syscall_fn;
 
 namespace {
 const ProbeChoice& choice(const std::vector<ProbeChoice>& cs, const std::string& probe) {
@@ -301,4 +304,99 @@ TEST_CASE("the request chain's probe is optional and says why it is missing", "[
   CHECK_THAT(c.reason, Catch::Contains("call_usermodehelper_exec_async"));
   CHECK(chosen(cs, "module_request") == "module_request_btf");
   CHECK(chosen(cs, "do_init_module_enter") == "do_init_module_fentry");
+}
+
+// ---- phases of a load (issue 12) -------------------------------------------------------------
+
+namespace {
+std::string target_of(const PhaseChoice& c, std::uint32_t phase) {
+  std::string out;
+  for (const auto& t : c.targets)
+    if (t.phase == phase) out += (out.empty() ? "" : " ") + t.function;
+  return out;
+}
+}  // namespace
+
+TEST_CASE("phases: what 6.1's BTF offers is probed", "[probes]") {
+  FakeFeatures f;
+  // Debian 6.1 (the vm tier's facts): load_module's helpers mostly inlined.
+  for (const char* fn : {"kernel_read_file", "load_module", "module_sig_check", "mod_verify_sig",
+                         "layout_symtab", "module_alloc", "resolve_symbol", "apply_relocate_add",
+                         "add_kallsyms", "module_finalize", "parse_args", "mod_sysfs_setup",
+                         "async_synchronize_full", "blocking_notifier_call_chain_robust"})
+    f.btf_funcs.insert(fn);
+  f.kallsyms.insert("module_patient_check_exists.isra.0");  // not read: the kernel has BTF
+  auto c = choose_phase_targets(f, AttachMode::automatic);
+  REQUIRE(c.enabled);
+  CHECK(target_of(c, LT_PH_READ) == "kernel_read_file");
+  CHECK(target_of(c, LT_PH_SIGNATURE) == "module_sig_check");  // mod_verify_sig is nested
+  CHECK(target_of(c, LT_PH_SYMBOLS) == "resolve_symbol");
+  CHECK(target_of(c, LT_PH_DUPLICATE_CHECK).empty());
+  CHECK(target_of(c, LT_PH_LAYOUT) == "layout_symtab module_alloc");
+  CHECK(target_of(c, LT_PH_INIT) == "do_one_initcall");
+  CHECK(target_of(c, LT_PH_FINALIZE) == "do_init_module");
+  CHECK(target_of(c, LT_PH_SYSCALL) ==
+        syscall_fn("finit_module") + " " + syscall_fn("init_module"));
+  CHECK(target_of(c, LT_PH_ELF).empty());
+  CHECK(std::count(c.phases_missing.begin(), c.phases_missing.end(), LT_PH_ELF) == 1);
+  CHECK(c.reason.find("not separable on this kernel: decompress, elf, duplicate_check") !=
+        std::string::npos);
+  // The cookie: the phase and how the return value reads.
+  for (const auto& t : c.targets) {
+    CAPTURE(t.function);
+    CHECK(LT_PHC_PHASE(t.cookie) == t.phase);
+    if (t.function == "kernel_read_file") CHECK((t.cookie & LT_PHC_RET_BYTES));
+    if (t.function == "parse_args") CHECK((t.cookie & LT_PHC_RET_PTR));
+    if (t.function == "do_one_initcall") CHECK((t.cookie & LT_PHC_RET_INT));
+    if (t.function == "async_synchronize_full") CHECK((t.cookie & 0xff00) == 0);
+  }
+  // Each function once.
+  std::set<std::string> fns;
+  for (const auto& t : c.targets) CHECK(fns.insert(t.function).second);
+}
+
+TEST_CASE("phases: without BTF kallsyms names them with renamed copies included", "[probes]") {
+  FakeFeatures f;
+  f.has_btf = false;
+  f.kallsyms.insert({"load_module", "module_patient_check_exists.cold",
+                     "module_patient_check_exists.isra.0", "parse_args"});
+  auto c = choose_phase_targets(f, AttachMode::automatic);
+  REQUIRE(c.enabled);
+  CHECK(target_of(c, LT_PH_DUPLICATE_CHECK) == "module_patient_check_exists.isra.0");
+  CHECK(target_of(c, LT_PH_PARAMS) == "parse_args");
+  CHECK(target_of(c, LT_PH_LOAD_MODULE) == "load_module");
+}
+
+TEST_CASE("phases: a whole step's function is preferred to the ones it calls", "[probes]") {
+  FakeFeatures f;
+  for (const char* fn : {"load_module", "simplify_symbols", "resolve_symbol", "apply_relocations",
+                         "apply_relocate_add", "layout_and_allocate", "layout_symtab",
+                         "prepare_coming_module", "blocking_notifier_call_chain_robust"})
+    f.btf_funcs.insert(fn);
+  auto c = choose_phase_targets(f, AttachMode::automatic);
+  CHECK(target_of(c, LT_PH_SYMBOLS) == "simplify_symbols");
+  CHECK(target_of(c, LT_PH_RELOCATIONS) == "apply_relocations");
+  CHECK(target_of(c, LT_PH_LAYOUT) == "layout_and_allocate");
+  CHECK(target_of(c, LT_PH_COMING) == "prepare_coming_module");
+}
+
+TEST_CASE("phases: absent without kprobes or attach cookies (5.10) or under --attach=fentry",
+          "[probes]") {
+  FakeFeatures f;
+  f.btf_funcs.insert("load_module");
+  SECTION("5.10: no bpf_get_attach_cookie()") {
+    f.cookie = false;
+    auto c = choose_phase_targets(f, AttachMode::automatic);
+    CHECK_FALSE(c.enabled);
+    CHECK(c.targets.empty());
+    CHECK(c.reason.find("bpf_get_attach_cookie() (Linux 5.15+)") != std::string::npos);
+  }
+  SECTION("no kprobes") {
+    f.kprobe_pmu = false;
+    CHECK_FALSE(choose_phase_targets(f, AttachMode::automatic).enabled);
+  }
+  SECTION("--attach=fentry") {
+    CHECK_FALSE(choose_phase_targets(f, AttachMode::fentry).enabled);
+    CHECK(choose_phase_targets(f, AttachMode::kprobe).enabled);
+  }
 }

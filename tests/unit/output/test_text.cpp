@@ -155,3 +155,35 @@ TEST_CASE("a load the kernel asked for shows who asked and for what", "[format][
   plain.request_id.reset();
   CHECK_THAT(format_line(plain, WallClock(0), true), !Catch::Contains("requested by"));
 }
+
+TEST_CASE("the human line shows a load's three biggest phases and the failing step", "[format]") {
+  Event e;
+  e.kind = EventKind::live;
+  e.module = "drm";
+  e.pid = 7;
+  e.comm = "modprobe";
+  e.ret = 0;
+  e.load_ns = 100'000'000;
+  e.phases = Phases{{"read", 10'000'000},
+                    {"load_module", 30'000'000},
+                    {"signature", 1'000'000},
+                    {"init", 50'000'000},
+                    {"finalize", 4'000'000}};
+  e.phase_coverage = 0.95;
+  e.read_bytes = 2'000'000;
+  const std::string line = format_line(e, WallClock(0), true);
+  CHECK_THAT(line, Catch::Contains("phases=init:50%,load_module:30%,read:10% covered=95%"));
+  CHECK_THAT(line, !Catch::Contains("read=1.9 MiB"));  // read for something: not shown
+
+  e.kind = EventKind::load_failed;
+  e.ret = -17;
+  e.stage = Stage::before_init;
+  e.failed_in = "already_loaded";
+  e.phases = Phases{{"read", 1'000'000}, {"load_module", 2'000'000}};
+  e.load_ns = 4'000'000;
+  e.phase_coverage = 0.75;
+  const std::string failed = format_line(e, WallClock(0), true);
+  CHECK_THAT(failed, Catch::Contains("stage=before_init failed_in=already_loaded"));
+  CHECK_THAT(failed, Catch::Contains("phases=load_module:50%,read:25% covered=75%"));
+  CHECK_THAT(failed, Catch::Contains("read=1.9 MiB"));
+}
