@@ -13,14 +13,6 @@ constexpr std::uint32_t kInt = LT_PHC_RET_INT;
 constexpr std::uint32_t kPtr = LT_PHC_RET_PTR;
 constexpr std::uint32_t kBytes = LT_PHC_RET_BYTES;
 constexpr std::uint32_t kVoid = 0;
-// The syscall entry functions, as in kernel/probes.cpp.
-#if defined(__x86_64__)
-#define LT_SYSCALL_FN(name) "__x64_sys_" name
-#elif defined(__aarch64__)
-#define LT_SYSCALL_FN(name) "__arm64_sys_" name
-#else
-#error "lifetrace knows the syscall entry functions of x86_64 and arm64 only"
-#endif
 }  // namespace
 
 // Names from kernel/module/main.c (kernel/module.c before 5.19) of Linux 5.15, 6.1, 6.12 and

@@ -31,18 +31,6 @@ std::optional<AttachMode> attach_mode_from_string(std::string_view s) {
   return std::nullopt;
 }
 
-// The function a syscall enters through, whose only argument is the caller's
-// struct pt_regs (CONFIG_ARCH_HAS_SYSCALL_WRAPPER, on both architectures since
-// 4.17/4.19); bpf/lifetrace.bpf.c attaches its fallback programs to the same
-// names (LT_SYSCALL_FN).
-#if defined(__x86_64__)
-#define LT_SYSCALL_FN(name) "__x64_sys_" name
-#elif defined(__aarch64__)
-#define LT_SYSCALL_FN(name) "__arm64_sys_" name
-#else
-#error "lifetrace knows the syscall entry functions of x86_64 and arm64 only"
-#endif
-
 const std::vector<ProbeSpec>& probe_table() {
   static const std::vector<ProbeSpec> table = {
       {"init_module_enter",

@@ -12,6 +12,18 @@
 
 namespace lifetrace {
 
+// The function a syscall enters through, whose only argument is the caller's
+// struct pt_regs (CONFIG_ARCH_HAS_SYSCALL_WRAPPER, on both architectures since
+// 4.17/4.19): the probe table's syscall fallbacks and the load phases attach
+// there, as bpf/lifetrace.bpf.c's programs do (its LT_SYSCALL_FN).
+#if defined(__x86_64__)
+#define LT_SYSCALL_FN(name) "__x64_sys_" name
+#elif defined(__aarch64__)
+#define LT_SYSCALL_FN(name) "__arm64_sys_" name
+#else
+#error "lifetrace knows the syscall entry functions of x86_64 and arm64 only"
+#endif
+
 enum class Flavor { tracepoint, fentry, fexit, tp_btf, kprobe, kretprobe, raw_tp };
 std::string_view to_string(Flavor f);
 

@@ -72,8 +72,11 @@ std::vector<LoadView> views_of(const History& h) {
 
 std::string result_text(const Event& e) {
   if (e.kind != EventKind::load_failed) return "ok";
-  std::string r = e.ret ? errno_name(*e.ret) : "failed";
-  if (e.failed_in && !e.failed_in->empty()) {
+  // A duplicate that waited for another load of the file returns that load's result, maybe 0.
+  std::string r = !e.ret ? "failed" : *e.ret < 0 ? errno_name(*e.ret) : "nothing loaded";
+  if (e.failed_in && e.failed_in->starts_with("already_")) {
+    r += " " + *e.failed_in;  // "EEXIST already_loaded": not a step it failed in, a reason
+  } else if (e.failed_in && !e.failed_in->empty()) {
     r += " in " + *e.failed_in;
   } else if (e.stage) {
     r += e.stage == Stage::init ? " in init" : " before_init";

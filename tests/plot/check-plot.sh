@@ -46,7 +46,7 @@ xp "string(//*[local-name()='text'][contains(.,'seconds since the first load')])
   || die "no axis caption"
 [[ $(xp "count(//*[local-name()='g'][@class='axis']/*[local-name()='text'][.='0 s'])") == 1 ]] \
   || die "no '0 s' tick"
-grep -q 'EEXIST in already_loaded' "$out/plot.svg" || die "the failure's errno and stage are not shown"
+grep -q 'EEXIST already_loaded' "$out/plot.svg" || die "the failure's errno and stage are not shown"
 xp "string(//*[local-name()='text'][@class='before'])" | grep -q 'a&b<c>' \
   || die "the preloaded modules are not listed (or their names not escaped and read back)"
 width=$(xp "string(/$svg/@width)")

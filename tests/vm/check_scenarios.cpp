@@ -278,6 +278,8 @@ std::vector<Step> scenario_steps(const std::string& suite, bool kvm_steps) {
         unload("fixtures_unload", "lt_rust_init"),
         unload("fixtures_unload", "lt_mixed"),
         unload("fixtures_unload", "lt_cnames"),
+        ok("drm_live", "drm", Via::Finit, "c"),
+        unload("drm_unload", "drm"),
     };
     // The nested request chain (tests/fixtures/lt_request): mount asks for fs-ltreq, modprobe
     // loads lt_request, whose init asks for fs-minix on that modprobe's thread.
@@ -287,6 +289,12 @@ std::vector<Step> scenario_steps(const std::string& suite, bool kvm_steps) {
     more.push_back(request("request_nested", "fs-minix", "modprobe", "minix"));
     more.push_back(unload("nested_unload", "lt_request"));
     more.push_back(unload("nested_unload", "minix"));
+    v.insert(v.end(), more.begin(), more.end());
+  } else if (suite == "trixie") {
+    std::vector<Step> more = {
+        ok("drm_live", "drm", Via::Finit, "c"),
+        unload("drm_unload", "drm"),
+    };
     v.insert(v.end(), more.begin(), more.end());
   } else if (suite == "bullseye") {
     std::vector<Step> more = {

@@ -3,6 +3,7 @@
 // renderer and checks it with an XML parser.)
 #include <catch2/catch.hpp>
 
+#include <cerrno>
 #include <map>
 #include <string>
 #include <utility>
@@ -72,7 +73,14 @@ TEST_CASE("a load's bar: measured phases and the rest or the init split without 
   const LoadView kvm = view_of(h.loads[2]);
   CHECK(kvm.failed);
   CHECK(kvm.bars == Phases{{"before_init", 130'000'000}});
-  CHECK(result_text(h.loads[2]) == "EEXIST in already_loaded");
+  CHECK(result_text(h.loads[2]) == "EEXIST already_loaded");
+  Event waited = h.loads[2];  // 6.6+: waited for another load of the file, which succeeded
+  waited.ret = 0;
+  waited.failed_in = "already_loading";
+  CHECK(result_text(waited) == "nothing loaded already_loading");
+  waited.ret = -ENODEV;
+  waited.failed_in = "init";
+  CHECK(result_text(waited) == "ENODEV in init");
   CHECK(requester_text(h.loads[2]) == "systemd-udevd/200 for systemd/1 (cpu:type:x86)");
   CHECK(biggest_phases(drm, 2) == "layout 150.000 ms, read 100.000 ms");
 
@@ -95,7 +103,7 @@ TEST_CASE("blame lists loads slowest first with language and phases and result a
   CHECK(drm < kvm);
   CHECK(kvm < qt);
   CHECK_THAT(out, Catch::Contains("300.000 ms") && Catch::Contains("mixed") &&
-                      Catch::Contains("EEXIST in already_loaded") &&
+                      Catch::Contains("EEXIST already_loaded") &&
                       Catch::Contains("layout 150.000 ms, read 100.000 ms, other 46.000 ms") &&
                       Catch::Contains("(not measured)") && Catch::Contains("+1.418s") &&
                       Catch::Contains("3 loads since 2026-12-03T16:00:00") &&
@@ -166,7 +174,7 @@ TEST_CASE(
        {">read</text>", ">layout</text>", ">other</text>", ">before_init</text>", ">rust</text>",
         "failed load", "seconds since the first load", ">0 s<"})
     CHECK_THAT(svg, Catch::Contains(legend));
-  CHECK_THAT(svg, Catch::Contains("EEXIST in already_loaded"));
+  CHECK_THAT(svg, Catch::Contains("EEXIST already_loaded"));
   CHECK_THAT(svg,
              Catch::Contains("2 modules loaded before lifetrace started (no timings): ext4 rnull"));
   CHECK_THAT(render_svg(History{}), Catch::Contains("no module loads since the daemon started"));

@@ -687,17 +687,19 @@ TEST_CASE("a daemon without history refuses the request and a request may come i
   CHECK(lines(got).back() == "{\"a\":1}");
 }
 
-TEST_CASE("a client that asks and then closes its side still gets the whole answer",
-          "[follow][socket][history]") {
+namespace {
+// Asks a server with a 16 KiB queue for a history of `n` lines and reads the answer to its end;
+// `close_side`: shuts down the writing side after asking, as `socat` or `nc -N` do.
+void check_whole_answer(int n, bool close_side) {
   TempDir d;
   const std::string path = (d.path / "follow.sock").string();
   auto s = listen_at(path, /*queue=*/16 * 1024);
   std::vector<std::string> big;
-  for (int i = 0; i < 5'000; ++i) big.push_back("{\"n\":" + std::to_string(i) + "}");
+  for (int i = 0; i < n; ++i) big.push_back("{\"n\":" + std::to_string(i) + "}");
   s->history = [&] { return answer_of(big); };
   util::Fd c = connect_to(path);
   send_line(c.get(), follow_protocol::request_line(follow_protocol::Request::history));
-  REQUIRE(shutdown(c.get(), SHUT_WR) == 0);  // as `socat` or `nc -N` do after their input
+  if (close_side) REQUIRE(shutdown(c.get(), SHUT_WR) == 0);
   std::string got;
   REQUIRE(read_to_eof(*s, c.get(), got, 10'000));
   const auto ls = lines(got);
@@ -705,23 +707,16 @@ TEST_CASE("a client that asks and then closes its side still gets the whole answ
   CHECK(ls.back() == big.back());
   CHECK(s->answered() == 1);
 }
+}  // namespace
+
+TEST_CASE("a client that asks and then closes its side still gets the whole answer",
+          "[follow][socket][history]") {
+  check_whole_answer(5'000, /*close_side=*/true);
+}
 
 TEST_CASE("an answer bigger than the queue arrives whole as it is read",
           "[follow][socket][history]") {
-  TempDir d;
-  const std::string path = (d.path / "follow.sock").string();
-  auto s = listen_at(path, /*queue=*/16 * 1024);
-  std::vector<std::string> big;
-  for (int i = 0; i < 20'000; ++i) big.push_back("{\"n\":" + std::to_string(i) + "}");
-  s->history = [&] { return answer_of(big); };
-  util::Fd c = connect_to(path);
-  send_line(c.get(), follow_protocol::request_line(follow_protocol::Request::history));
-  std::string got;
-  REQUIRE(read_to_eof(*s, c.get(), got, 10'000));
-  const auto ls = lines(got);
-  REQUIRE(ls.size() == big.size() + 1);
-  CHECK(ls.back() == big.back());
-  CHECK(s->answered() == 1);
+  check_whole_answer(20'000, /*close_side=*/false);
 }
 
 TEST_CASE("an answer not read in time is cut and other clients go on",

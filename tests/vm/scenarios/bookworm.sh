@@ -1,5 +1,6 @@
 # Scenario for Debian bookworm (6.1): the common steps, then the out-of-tree fixtures from
-# tests/fixtures (given to run-guest.sh with --extra; they land in /extra).
+# tests/fixtures (given to run-guest.sh with --extra; they land in /extra), and drm.
+# lt-modules: drm
 # shellcheck shell=sh
 # shellcheck disable=SC1091
 . /lt/lib.sh
@@ -30,6 +31,12 @@ load 0 finit "$(fixture lt_cnames)"
 agree "$(fixture lt_slow)" "$(fixture lt_rust_init)" "$(fixture lt_mixed)" "$(fixture lt_cnames)"
 step fixtures_unload
 unload lt_slow lt_rust_init lt_mixed lt_cnames
+
+# drm: a large module (about 3 500 symbols), whose phases must cover 90 % of its load.
+step drm_live
+load 0 finit "$(ko drm)"
+step drm_unload
+unload drm
 
 # A nested request chain: `mount -t ltreq` makes the kernel ask for fs-ltreq; modprobe loads
 # lt_request (put into the module tree here, with its alias), whose init asks for fs-minix on
