@@ -229,7 +229,8 @@ static __always_inline bool settle_held(__u32 syscall, long ret)
  * failing), the kernel runs a series of steps. One kprobe program
  * (load_phase_enter) and one kretprobe program (load_phase_exit) are
  * attached to every function of the load path this kernel lets us probe
- * (daemon/kernel/phases.cpp decides, from kallsyms); each attachment's BPF
+ * (daemon/kernel/phases.cpp decides, from the kernel's BTF, or kallsyms on a
+ * kernel without BTF); each attachment's BPF
  * cookie names the phase (lifetrace.h, LT_PHC_*). bpf_get_attach_cookie()
  * is Linux 5.15+: older kernels get no phases.
  *
@@ -279,7 +280,8 @@ struct {
 	__uint(max_entries, 4096);
 	__type(key, __u32);
 	__type(value, struct lt_phase_state);
-} phase_state SEC(".maps");
+} phase_state SEC(".maps"); /* not LRU, as `held` below: an entry whose exit was
+				* skipped is overwritten when its thread loads again */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
