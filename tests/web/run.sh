@@ -61,7 +61,11 @@ start() {
   exec 9>"$name.in"
   for _ in $(seq 100); do
     if grep -q '^port ' "$name.out" 2>/dev/null; then break; fi
-    if ! kill -0 "${pids[-1]}" 2>/dev/null; then cat "$name.err"; return 1; fi
+    if ! kill -0 "${pids[-1]}" 2>/dev/null; then
+      echo "FAIL: $name exited before listening:"
+      cat "$name.err"
+      return 1
+    fi
     sleep 0.1
   done
   port=$(awk '/^port /{print $2}' "$name.out")
@@ -301,7 +305,9 @@ fi
 # --- 7. Without libssl-dev: civetweb dlopen()s "libssl.so"/"libcrypto.so", which only
 # libssl-dev installs; the daemon's compat libraries (docs/daemon.md) must make TLS work
 # without them. Needs root (a private mount namespace whose overlay hides the two links).
-libdir=$(ldconfig -p | awk '/libssl\.so\.3 /{print $NF; exit}')
+# awk reads to the end: an early exit would kill ldconfig with SIGPIPE now and then, and with
+# pipefail and set -e that ended this script silently (web.tls failed one run in three).
+libdir=$(ldconfig -p | awk '/libssl\.so\.3 /{p = $NF} END {print p}')
 libdir=$(dirname "$(realpath "${libdir:-/nonexistent/x}")")
 if [[ $(id -u) == 0 && -d $libdir ]] && unshare -m true 2>/dev/null; then
   mkdir -p ovl/upper ovl/work
