@@ -186,6 +186,7 @@ void Correlator::on(const RecordHeader& h, const InitcallDone& b, std::vector<Ev
   e.language = it->second.language;
   e.ret = b.ret;
   if (it->second.initcall_start_ns) e.init_ns = since(it->second.initcall_start_ns, h.ts_ns);
+  it->second.init_ns = e.init_ns;
   stamp(e, it->second.chain);
   out.push_back(std::move(e));
 }
@@ -204,6 +205,7 @@ void Correlator::on(const RecordHeader& h, const ModInitDone& b, std::vector<Eve
   e.ret = b.ret;
   if (m.load_start_ns) e.load_ns = since(m.load_start_ns, h.ts_ns);
   if (b.ret != 0) e.stage = Stage::init;
+  e.init_ns = m.init_ns;  // blame and plot split a load without phases into before/in init
   // What a consumer of `live` needs to know about the module now loaded.
   e.taints = module_taint_letters(m.taints);
   e.sig_ok = m.sig_ok;
@@ -283,6 +285,7 @@ void Correlator::on(const RecordHeader& h, const LoadExit& b, std::vector<Event>
     e.language = m->language;
     e.ret = 0;
     e.load_ns = since(l.start_ns, h.ts_ns);
+    e.init_ns = m->init_ns;
     e.taints = module_taint_letters(m->taints);
     e.sig_ok = m->sig_ok;
     stamp(e, l.chain);

@@ -114,6 +114,7 @@ class Correlator {
     classify::Language language = classify::Language::unknown;
     std::uint64_t load_start_ns = 0;  // 0 = unknown (loaded before us)
     std::uint64_t initcall_start_ns = 0;
+    std::optional<std::uint64_t> init_ns;  // its init's time, once init_done came
     std::uint64_t taints = 0;
     std::uint64_t size = 0;
     std::optional<bool> sig_ok;  // absent when the kernel does not check signatures

@@ -22,26 +22,9 @@ void LoadHistory::start(std::string since, const std::vector<classify::ModuleInf
 }
 
 void LoadHistory::on_event(const Event& e, const WallClock& clock) {
-  if (e.kind == EventKind::init_done && e.init_ns) {
-    pending_inits_.push_back({{e.tid, e.module}, *e.init_ns});
-    if (pending_inits_.size() > kMaxPendingInits) pending_inits_.pop_front();
-    return;
-  }
   if (e.kind != EventKind::live && e.kind != EventKind::load_failed) return;
   if (!started_ && e.kind == EventKind::live) live_before_start_.insert(e.module);
-  std::string line;
-  const auto key = std::make_pair(e.tid, e.module);
-  const auto it = std::find_if(pending_inits_.begin(), pending_inits_.end(),
-                               [&](const auto& p) { return p.first == key; });
-  if (it != pending_inits_.end()) {
-    if (!e.init_ns) {
-      Event with = e;
-      with.init_ns = it->second;
-      line = json_line(with, clock);
-    }
-    pending_inits_.erase(it);
-  }
-  if (line.empty()) line = json_line(e, clock);
+  std::string line = json_line(e, clock);
   if (first_.size() < keep_first_) {
     first_.push_back(std::move(line));
   } else if (keep_last_ == 0) {

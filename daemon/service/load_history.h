@@ -37,9 +37,9 @@ class LoadHistory {
   // load was already seen (it came between attaching and the inventory) is
   // listed as a load only.
   void start(std::string since, const std::vector<classify::ModuleInfo>& loaded);
-  // Keeps the event if it ends a load (live, load_failed), with the init_ns of
-  // the same task's init_done when the event has none (so a load without
-  // measured phases still splits into before_init and init); ignores the others.
+  // Keeps the event if it ends a load (live, load_failed; they carry init_ns,
+  // so a load without measured phases still splits into before_init and
+  // init); ignores the others.
   void on_event(const Event& e, const WallClock& clock);
 
   // The whole answer to a history request, one protocol line per entry (no
@@ -59,10 +59,6 @@ class LoadHistory {
   std::vector<std::string> first_;
   std::deque<std::string> last_;
   std::uint64_t not_kept_ = 0;
-  // init_ns of init_done events whose load has not ended yet, by (tid, module); at most
-  // kMaxPendingInits (a load that never ends is forgotten, oldest first).
-  static constexpr std::size_t kMaxPendingInits = 256;
-  std::deque<std::pair<std::pair<std::uint32_t, std::string>, std::uint64_t>> pending_inits_;
   std::shared_ptr<const std::vector<std::string>> answer_;  // null: rebuild
 };
 

@@ -56,7 +56,8 @@ TEST_CASE("a successful load: load_start, init_start, init_done, live", "[correl
   CHECK(done.init_ns == 2 * kMs);  // initcall only, not do_init_module
   CHECK(done.ret == 0);
   CHECK(r.last(EventKind::live, "dummy").load_ns == 5 * kMs);
-  CHECK(r.c.inflight() == 1);  // the live module stays known
+  CHECK(r.last(EventKind::live, "dummy").init_ns == 2 * kMs);  // blame splits the load by it
+  CHECK(r.c.inflight() == 1);                                  // the live module stays known
 }
 
 TEST_CASE("failures at each stage carry the right stage and errno", "[correlator]") {
@@ -69,6 +70,7 @@ TEST_CASE("failures at each stage carry the right stage and errno", "[correlator
     CHECK(f.module == "dummy");
     CHECK(f.stage == Stage::before_init);
     CHECK(f.ret == -17);
+    CHECK_FALSE(f.init_ns.has_value());  // no init ran
     CHECK(errno_name(*f.ret) == "EEXIST");
     CHECK(f.load_ns == 1 * kMs);
   }
@@ -87,6 +89,7 @@ TEST_CASE("failures at each stage carry the right stage and errno", "[correlator
                                                 "load_failed", "freed"});
     const Event& f = r.last(EventKind::load_failed, "lt_enodev");
     CHECK(f.stage == Stage::init);
+    CHECK(f.init_ns == 1 * kMs);
     CHECK(errno_name(*f.ret) == "ENODEV");
     CHECK(f.language == classify::Language::c);
     CHECK(r.last(EventKind::init_done, "lt_enodev").ret == -19);
