@@ -195,19 +195,21 @@ AttachResult Tracer::attach_phases(Impl& im, const PhaseChoice& c) {
   std::set<std::uint32_t> shown;
   std::string failed, functions;
   for (const auto& t : c.targets) {
-    bool ok = true;
+    // Both links or neither: an entry without its exit would leave its phase open on the
+    // stack and charge the rest of the load to it.
+    std::vector<std::unique_ptr<bpf_link, LinkDeleter>> pair;
     for (bool ret : {false, true}) {
       LIBBPF_OPTS(bpf_kprobe_opts, ko, .bpf_cookie = t.cookie, .retprobe = ret);
       bpf_program* p = ret ? im.skel->progs.load_phase_exit : im.skel->progs.load_phase_enter;
       bpf_link* link = bpf_program__attach_kprobe_opts(p, t.function.c_str(), &ko);
       if (!link) {
-        ok = false;
         failed += (failed.empty() ? "" : ", ") + t.function + " (" + errstr(errno) + ")";
         break;
       }
-      im.links.emplace_back(link);
+      pair.emplace_back(link);
     }
-    if (!ok) continue;
+    if (pair.size() != 2) continue;  // the entry link, if any, is detached here
+    for (auto& l : pair) im.links.push_back(std::move(l));
     shown.insert(t.phase);
     functions += (functions.empty() ? "" : " ") + phase_name(t.phase) + "=" + t.function;
   }
