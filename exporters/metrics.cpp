@@ -21,6 +21,13 @@ std::size_t idx(Language l) { return static_cast<std::size_t>(l); }
 std::string lang(Language l) { return std::string(classify::to_string(l)); }
 double seconds(std::uint64_t ns) { return static_cast<double>(ns) / 1e9; }
 
+// The buckets of every duration histogram (load, init, unload, each load phase).
+const prometheus::Histogram::BucketBoundaries& duration_buckets() {
+  static const prometheus::Histogram::BucketBoundaries b(std::begin(m::kDurationBuckets),
+                                                         std::end(m::kDurationBuckets));
+  return b;
+}
+
 }  // namespace
 
 std::string signed_label(std::optional<bool> sig_ok) {
@@ -223,8 +230,7 @@ Metrics::Metrics()
   requests_linked_ = &request_links.Add({{"result", "linked"}});
   requests_expired_ = &request_links.Add({{"result", "expired"}});
 
-  const prometheus::Histogram::BucketBoundaries buckets(std::begin(m::kDurationBuckets),
-                                                        std::end(m::kDurationBuckets));
+  const auto& buckets = duration_buckets();
   for (Language l : kLanguageOrder) {
     const std::size_t i = idx(l);
     for (std::size_t r = 0; r < kResults; ++r) {
@@ -259,8 +265,7 @@ Metrics::Metrics()
 // Phase names come from the kernel side's fixed list (core/phases.cpp) and failing steps from
 // the same list plus already_loaded/already_loading, so these children stay few.
 void Metrics::on_phases(const Event& e) {
-  static const prometheus::Histogram::BucketBoundaries buckets(std::begin(m::kDurationBuckets),
-                                                               std::end(m::kDurationBuckets));
+  const auto& buckets = duration_buckets();
   if (e.phases) {
     for (const auto& p : *e.phases) {
       auto [it, inserted] = phase_by_.try_emplace(p.name, nullptr);
