@@ -14,8 +14,8 @@ BUILD_PKGS=(
   build-essential cmake pkg-config git ca-certificates
   clang llvm libbpf-dev bpftool
   libelf-dev zlib1g-dev liblzma-dev libzstd-dev libkmod-dev libsystemd-dev
-  # libcrypto: the SHA-256 of module files (classify/provenance.cpp).
-  libssl-dev
+  # Nettle: the SHA-256 of module files (classify/provenance.cpp).
+  nettle-dev
   libcli11-dev nlohmann-json3-dev prometheus-cpp-dev libcivetweb-dev
   # --web.config.file: YAML (libyaml: Multi-Arch, unlike yaml-cpp's -dev package), bcrypt
   # (libxcrypt), and OpenSSL 3 linked by the TLS compat libraries (daemon/service/tls_compat/).
@@ -60,7 +60,7 @@ TEST_PKGS=(
 ARM64_PKGS=(
   crossbuild-essential-arm64
   libbpf-dev:arm64 libelf-dev:arm64 zlib1g-dev:arm64 liblzma-dev:arm64 libzstd-dev:arm64
-  libsystemd-dev:arm64 libkmod-dev:arm64 libssl-dev:arm64 libyaml-dev:arm64 libcrypt-dev:arm64
+  libsystemd-dev:arm64 libkmod-dev:arm64 nettle-dev:arm64 libyaml-dev:arm64 libcrypt-dev:arm64
   libssl3:arm64
   libprometheus-cpp-core1.0:arm64 libprometheus-cpp-pull1.0:arm64 libprometheus-cpp-push1.0:arm64
   libcivetweb-dev:arm64 libcurl4-openssl-dev:arm64

@@ -4,7 +4,7 @@
 #include <memory>
 
 #include <libkmod.h>
-#include <openssl/evp.h>
+#include <nettle/sha2.h>
 
 #include <nlohmann/json.hpp>
 
@@ -74,13 +74,18 @@ bool has_appended_signature(std::span<const char> image) {
 }
 
 std::string sha256_hex(std::span<const char> bytes) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr) != 1) return {};
+  // Nettle, not OpenSSL's EVP: one hash needs no library state, and OpenSSL's first digest
+  // initialises its providers, which kept 3.5 MB of libcrypto resident in a tracer that
+  // otherwise needs about 10 (bench/README.md, "footprint").
+  sha256_ctx ctx;
+  sha256_init(&ctx);
+  sha256_update(&ctx, bytes.size(), reinterpret_cast<const std::uint8_t*>(bytes.data()));
+  std::uint8_t md[SHA256_DIGEST_SIZE];
+  sha256_digest(&ctx, sizeof(md), md);
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
-  out.reserve(len * 2);
-  for (unsigned i = 0; i < len; ++i) {
+  out.reserve(sizeof(md) * 2);
+  for (std::size_t i = 0; i < sizeof(md); ++i) {
     out.push_back(kHex[md[i] >> 4]);
     out.push_back(kHex[md[i] & 15]);
   }

@@ -61,7 +61,7 @@ sed 's/^/  /' <<<"$info"
 depends=$(dpkg-deb -f "$deb" Depends)
 [[ -n $depends ]] && ok "Depends: $depends" || fail "no Depends: field"
 # From dpkg-shlibdeps (the libraries the binary links) and dh_installsysusers.
-for p in libc6 libbpf1 libelf1 libsystemd0 libssl3 libyaml-0-2 'systemd |'; do
+for p in libc6 libbpf1 libelf1 libsystemd0 libnettle8 libyaml-0-2 'systemd |'; do
   grep -qF "$p" <<<"$depends" && ok "Depends names $p" || fail "Depends lacks $p (computed by dh_shlibdeps)"
 done
 pkgver=$(dpkg-deb -f "$deb" Version)
