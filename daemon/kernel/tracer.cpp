@@ -4,6 +4,9 @@
 #include <bpf/libbpf.h>
 #include <unistd.h>
 
+#include <time.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <cstdarg>
 #include <cstddef>
@@ -74,12 +77,56 @@ constexpr std::uint32_t kLinkTypePerfEvent = 7;   // BPF_LINK_TYPE_PERF_EVENT
 constexpr std::uint32_t kPerfEventKprobe = 3;     // BPF_PERF_EVENT_KPROBE
 constexpr std::uint32_t kPerfEventKretprobe = 4;  // BPF_PERF_EVENT_KRETPROBE
 
+std::uint64_t boottime_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_BOOTTIME, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u +
+         static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+std::string ms(std::uint64_t ns) { return std::to_string((ns + 500'000) / 1'000'000) + " ms"; }
+
 std::string errstr(int err) {
   if (err < 0) err = -err;
   return std::string(std::strerror(err)) + " (" + std::to_string(err) + ")";
 }
 
 }  // namespace
+
+std::vector<ProgramLoadCost> program_load_costs(std::vector<ProgramLoadCost> progs,
+                                                std::uint64_t end_ns) {
+  std::stable_sort(progs.begin(), progs.end(),
+                   [](const auto& a, const auto& b) { return a.load_time_ns < b.load_time_ns; });
+  for (std::size_t i = 0; i < progs.size(); ++i) {
+    const std::uint64_t from = progs[i].load_time_ns;
+    const std::uint64_t to = i + 1 < progs.size() ? progs[i + 1].load_time_ns : end_ns;
+    progs[i].duration_ns = from != 0 && to > from ? to - from : 0;
+  }
+  return progs;
+}
+
+std::string format_load_costs(const std::vector<ProgramLoadCost>& costs, std::uint64_t total_ns) {
+  std::vector<const ProgramLoadCost*> order;
+  std::uint64_t sum = 0;
+  for (const auto& c : costs) {
+    order.push_back(&c);
+    sum += c.duration_ns;
+  }
+  std::stable_sort(order.begin(), order.end(),
+                   [](auto* a, auto* b) { return a->duration_ns > b->duration_ns; });
+  std::string out = "load: the kernel loaded " + std::to_string(costs.size()) + " programs in " +
+                    ms(sum) + " of the load call's " + ms(total_ns) + ":";
+  const char* sep = " ";
+  for (const auto* c : order) {
+    out += sep + c->program + " " + ms(c->duration_ns);
+    if (sum > 0) out += " (" + std::to_string(c->duration_ns * 100 / sum) + "%";
+    if (c->verified_insns > 0)
+      out += std::string(sum > 0 ? ", " : " (") + std::to_string(c->verified_insns) + " insns";
+    if (sum > 0 || c->verified_insns > 0) out += ")";
+    sep = ", ";
+  }
+  return out;
+}
 
 void set_libbpf_verbose(bool verbose) {
   g_verbose = verbose;
@@ -180,6 +227,32 @@ std::vector<ProgramMisses> Tracer::program_misses() const {
     }
   }
   return out;
+}
+
+// Where the load call's time went, for -v: libbpf's own part before the first program (vmlinux
+// BTF, CO-RE relocations, maps), then each program's verification.
+std::string Tracer::load_cost_note(Impl& im, std::uint64_t begin_ns, std::uint64_t end_ns) {
+  std::vector<ProgramLoadCost> progs;
+  bpf_program* p = nullptr;
+  bpf_object__for_each_program(p, im.skel->obj) {
+    if (!bpf_program__autoload(p) || bpf_program__fd(p) < 0) continue;
+    bpf_prog_info info{};
+    std::uint32_t len = sizeof(info);
+    if (bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len) != 0) continue;
+    ProgramLoadCost c;
+    c.program = bpf_program__name(p);
+    c.load_time_ns = info.load_time;
+    // verified_insns is in bpf_prog_info since 5.16: older kernels return a shorter info.
+    if (len >= offsetof(bpf_prog_info, verified_insns) + sizeof(info.verified_insns))
+      c.verified_insns = info.verified_insns;
+    progs.push_back(std::move(c));
+  }
+  progs = program_load_costs(std::move(progs), end_ns);
+  std::string note = format_load_costs(progs, end_ns - begin_ns);
+  if (!progs.empty() && progs.front().load_time_ns > begin_ns)
+    note += "; before the first program, libbpf's preparation (vmlinux BTF, CO-RE, maps): " +
+            ms(progs.front().load_time_ns - begin_ns);
+  return note;
 }
 
 // The phase programs on every chosen function: the kprobe and the kretprobe each carry the
@@ -286,8 +359,12 @@ std::variant<std::unique_ptr<Tracer>, Problem> Tracer::start(const KernelFeature
     // libbpf parses vmlinux BTF again for CO-RE and the fentry targets (and frees it after
     // the load), so without this both copies would be live at the start-up peak.
     f.release_caches();
+    const std::uint64_t load_begin = boottime_ns();
     const int err = lifetrace_bpf__load(im.skel.get());
-    if (!err) break;
+    if (!err) {
+      t->notes_.push_back(load_cost_note(im, load_begin, boottime_ns()));
+      break;
+    }
     const std::string log = libbpf_last_messages();
     const auto culprit = failed_program(log);
     if (!culprit || rejected.count(*culprit)) {
@@ -298,6 +375,7 @@ std::variant<std::unique_ptr<Tracer>, Problem> Tracer::start(const KernelFeature
     rejected.insert(*culprit);
   }
 
+  const std::uint64_t attach_begin = boottime_ns();
   for (const auto& c : choices) {
     AttachResult r;
     r.probe = c.spec->probe;
@@ -330,6 +408,8 @@ std::variant<std::unique_ptr<Tracer>, Problem> Tracer::start(const KernelFeature
     t->results_.push_back(attach_phases(im, phases));
   else
     t->notes_.push_back("probe load_phases not attached: " + phases.reason);
+  t->notes_.push_back("attach: " + std::to_string(im.links.size()) + " links in " +
+                      ms(boottime_ns() - attach_begin));
 
   for (const auto& r : t->results_) {
     if (r.attached) continue;

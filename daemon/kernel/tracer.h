@@ -65,11 +65,30 @@ class Tracer {
   Tracer();
   struct Impl;
   static AttachResult attach_phases(Impl& im, const PhaseChoice& c);
+  static std::string load_cost_note(Impl& im, std::uint64_t begin_ns, std::uint64_t end_ns);
   std::unique_ptr<Impl> impl_;
   std::vector<AttachResult> results_;
   std::vector<std::string> warnings_;
   std::vector<std::string> notes_;
 };
+
+// What one program cost the start: the kernel stamps each program when its load begins
+// (bpf_prog_info.load_time, boot-time ns, taken before the verifier runs), so the gap to the
+// next program's stamp is this one's verification and load (plus libbpf's few microseconds
+// in between); the last one's ends when the load call returned.
+struct ProgramLoadCost {
+  std::string program;
+  std::uint64_t load_time_ns = 0;    // boot time at which its load began
+  std::uint32_t verified_insns = 0;  // instructions the verifier walked (5.16+; 0 before)
+  std::uint64_t duration_ns = 0;     // filled by program_load_costs()
+};
+// Orders `progs` by load_time_ns and fills each duration_ns up to the next one's start, the
+// last one's up to `end_ns` (0 when the clock went backwards or a stamp is missing).
+std::vector<ProgramLoadCost> program_load_costs(std::vector<ProgramLoadCost> progs,
+                                                std::uint64_t end_ns);
+// One -v line: "load: 14 programs in 812 ms: do_init_module_fentry 301 ms (37%, 5120
+// insns), ...", slowest first.
+std::string format_load_costs(const std::vector<ProgramLoadCost>& costs, std::uint64_t total_ns);
 
 // Routes libbpf's own messages: silent unless verbose, but the last ones are
 // kept so a failure can show what libbpf said.
