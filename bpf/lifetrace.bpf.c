@@ -506,18 +506,23 @@ struct image_walk {
 	char name[LT_MODNAME_LEN];
 };
 
+/* The section name compared as four little-endian words, not 26 bytes: the verifier walks
+ * the loop body once per section (256 times), and a byte-wise compare made that 208 878
+ * instructions and 85 % of the start's BPF load time on 7.2 (lifetrace -v, "load:"). */
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the words below are little-endian");
+#define LT_W8(a, b, c, d, e, f, g, h)                                                            \
+	((__u64)(a) | (__u64)(b) << 8 | (__u64)(c) << 16 | (__u64)(d) << 24 | (__u64)(e) << 32 | \
+	 (__u64)(f) << 40 | (__u64)(g) << 48 | (__u64)(h) << 56)
+
 /* One section header: returns 1 when the walk is over. Called from a plain
  * bounded loop: this runs in tracepoint programs, and a bpf_loop() callback
  * there would need BTF func_info that libbpf 1.1 does not give tracepoint
  * programs ("missing btf func_info"). */
 static __always_inline int image_section(struct image_walk *w, __u32 i)
 {
-	/* A local array, not a static one: a static string (a relocation into
-	 * .rodata.str1.1) made libbpf 1.1 load every program without BTF
-	 * func_info, which walk_one(), the bpf_loop() callback of the symbol
-	 * walk, needs (seen on 7.2: "missing btf func_info"). */
-	const char want[] = ".gnu.linkonce.this_module";
-	char sec[sizeof(want)];
+	/* ".gnu.linkonce.this_module" and its NUL: 26 bytes, read into 32 zeroed ones, so
+	 * the last word is "e" followed by seven zero bytes. */
+	__u64 sec[4] = {};
 	__u32 sh_name = 0;
 	__u64 sh_offset = 0, sh = w->shoff + (__u64)i * sizeof(Elf64_Shdr);
 
@@ -525,11 +530,13 @@ static __always_inline int image_section(struct image_walk *w, __u32 i)
 		return 1;
 	if (bpf_probe_read_user(&sh_name, sizeof(sh_name), w->img + sh))
 		return 1;
-	if (bpf_probe_read_user(sec, sizeof(sec), w->img + w->stroff + sh_name))
+	if (bpf_probe_read_user(sec, 26, w->img + w->stroff + sh_name))
 		return 0;
-	for (int k = 0; k < sizeof(want); k++)
-		if (sec[k] != want[k])
-			return 0;
+	if (sec[0] != LT_W8('.', 'g', 'n', 'u', '.', 'l', 'i', 'n') ||
+	    sec[1] != LT_W8('k', 'o', 'n', 'c', 'e', '.', 't', 'h') ||
+	    sec[2] != LT_W8('i', 's', '_', 'm', 'o', 'd', 'u', 'l') ||
+	    sec[3] != LT_W8('e', 0, 0, 0, 0, 0, 0, 0))
+		return 0;
 	if (bpf_probe_read_user(&sh_offset, sizeof(sh_offset),
 				w->img + sh + __builtin_offsetof(Elf64_Shdr, sh_offset)) ||
 	    sh_offset >= w->len)
