@@ -46,6 +46,18 @@ awk -v check=1 -f "$report" "$tmp/one.log" >/dev/null
 rc=$?
 [[ $rc -eq 1 ]] || fail "--check with one idle wake-up exited $rc, not 1"
 
+# The no-tracer spread: five loads of 1..5 ms give a median of 3 ms and a middle half of 2-4 ms
+# (quartiles between ranks), six of 1..6 ms a median of 3.5 and 2.25-4.75.
+{
+  echo "FOOT kernel=test reps=5 idle_s=1"
+  for us in 5000 1000 4000 2000 3000; do echo "FOOT phase=none module=drm load_us=$us unload_us=1"; done
+  for us in 6000 1000 5000 2000 4000 3000; do echo "FOOT phase=none module=dummy load_us=$us unload_us=1"; done
+  echo "FOOT phase=follow what=ready ready_ms=1"
+} >"$tmp/spread.log"
+out=$(awk -f "$report" "$tmp/spread.log")
+grep -qF 'no tracer 3.00 ms, middle half 2.00-4.00' <<<"$out" || fail "drm spread not 3.00 / 2.00-4.00: $out"
+grep -qF 'no tracer 3.50 ms, middle half 2.25-4.75' <<<"$out" || fail "dummy spread not 3.50 / 2.25-4.75: $out"
+
 echo "no figures here" >"$tmp/empty.log"
 awk -f "$report" "$tmp/empty.log" >/dev/null 2>&1
 rc=$?

@@ -10,12 +10,15 @@ function kv(line, key,    re, s) {
   sub(/ .*/, "", s)
   return s
 }
-function median(list,    n, a, i, j, t) {
+# The q-quantile (0 <= q <= 1) of a space-separated list, linear between ranks; median: q = 0.5.
+function quantile(list, q,    n, a, i, j, t, r, lo) {
   n = split(list, a, " ")
   if (n == 0) return ""
   for (i = 2; i <= n; i++) { t = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
-  return n % 2 ? a[(n + 1) / 2] + 0 : (a[n / 2] + a[n / 2 + 1]) / 2
+  r = 1 + q * (n - 1); lo = int(r)
+  return lo >= n ? a[n] + 0 : a[lo] + (r - lo) * (a[lo + 1] - a[lo])
 }
+function median(list) { return quantile(list, 0.5) }
 function mb(kb) { return kb == "" ? "-" : sprintf("%.1f MB", kb / 1024) }
 function ratio(a, b) { return (a == "" || b == "" || b + 0 == 0) ? "-" : sprintf("%.2f", a / b) }
 function verdict(ok) { if (!check) return ""; if (!ok) failed = 1; return ok ? "  ok" : "  MISSED" }
@@ -86,7 +89,8 @@ END {
     for (i = 1; i <= n; i++) { t = T[i]; v = median(loads[t, m])
       cell = v == "" ? "-" : sprintf("%.2f ms (%sx)", v / 1000, ratio(v, base))
       line = line sprintf(" %-22s", cell) }
-    print line sprintf("   no tracer %s", base == "" ? "-" : sprintf("%.2f ms", base / 1000))
+    # The no-tracer loads' middle half: a tracer's median inside it is within this boot's noise.
+    print line sprintf("   no tracer %s", base == "" ? "-" : sprintf("%.2f ms, middle half %.2f-%.2f", base / 1000, quantile(loads["none", m], 0.25) / 1000, quantile(loads["none", m], 0.75) / 1000))
   }
   line = sprintf("%-26s", "events seen (live)")
   for (i = 1; i <= n; i++) { t = T[i]; line = line sprintf(" %-22s", events[t] == "" ? "-" : events[t] " (exit " exitc[t] ")") }
