@@ -51,9 +51,14 @@ mem() {
 wait_status() {
   _end=$(($(uptime_s) + $3))
   while [ "$(uptime_s)" -lt "$_end" ]; do
-    _v=$(sed -n "s/^$2=//p" "$1" 2>/dev/null | head -n1)
+    # One read of the file for both questions: read twice, an exit line written in between
+    # made a tracer that had stopped look like one that never would (seen: "did not stop on
+    # SIGINT within 300 s" a fraction of a second after the signal).
+    _s=$(cat "$1" 2>/dev/null)
+    _v=$(printf '%s\n' "$_s" | sed -n "s/^$2=//p" | head -n1)
     if [ -n "$_v" ]; then echo "$_v"; return 0; fi
-    grep -q '^exit=' "$1" 2>/dev/null && return 1
+    case "$_s" in exit=* | *"
+exit="*) return 1 ;; esac
     sleep 0.1
   done
   return 1
