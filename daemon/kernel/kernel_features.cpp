@@ -10,6 +10,7 @@
 #include <fstream>
 #include <memory>
 #include <sstream>
+#include <utility>
 
 #include "util/fd.h"
 
@@ -17,8 +18,35 @@ namespace lifetrace {
 
 namespace fs = std::filesystem;
 
+// The parsed vmlinux BTF, with its function and tracepoint-typedef names indexed once: the
+// chooser asks about some fifty names, and btf__find_by_name_kind() walks every type each
+// time (about 50 ms of the start on hardware for 7.2's 150 000 types, seconds under TCG).
 struct HostFeatures::Btf {
   std::unique_ptr<struct ::btf, decltype(&btf__free)> ptr{nullptr, &btf__free};
+  // Names point into the BTF's string section; sorted by name, then id (the lowest id of
+  // a name first, as btf__find_by_name_kind() finds it).
+  std::vector<std::pair<std::string_view, int>> funcs, typedefs;
+
+  void index() {
+    const struct ::btf* b = ptr.get();
+    const __u32 n = btf__type_cnt(b);
+    for (__u32 id = 1; id < n; ++id) {
+      const struct btf_type* t = btf__type_by_id(b, id);
+      const int kind = btf_kind(t);
+      if (kind != BTF_KIND_FUNC && kind != BTF_KIND_TYPEDEF) continue;
+      const char* name = btf__name_by_offset(b, t->name_off);
+      if (!name || !*name) continue;
+      // Of the typedefs only the tracepoints' (btf_trace_<name>) are ever asked about.
+      if (kind == BTF_KIND_TYPEDEF && std::string_view(name).rfind("btf_trace_", 0) != 0) continue;
+      (kind == BTF_KIND_FUNC ? funcs : typedefs).emplace_back(name, static_cast<int>(id));
+    }
+    std::sort(funcs.begin(), funcs.end());
+    std::sort(typedefs.begin(), typedefs.end());
+  }
+  static int find(const std::vector<std::pair<std::string_view, int>>& v, std::string_view name) {
+    auto it = std::lower_bound(v.begin(), v.end(), std::pair<std::string_view, int>(name, 0));
+    return it != v.end() && it->first == name ? it->second : -1;
+  }
 };
 
 HostFeatures::HostFeatures(fs::path procfs, fs::path sysfs)
@@ -50,29 +78,32 @@ const HostFeatures::Btf* HostFeatures::vmlinux_btf() const {
     auto b = std::make_unique<Btf>();
     const std::string path = (sysfs_ / "kernel/btf/vmlinux").string();
     b->ptr.reset(btf__parse_raw(path.c_str()));
-    if (b->ptr) btf_ = std::move(b);
+    if (b->ptr) {
+      b->index();
+      btf_ = std::move(b);
+    }
   }
   return btf_.get();
 }
 
 bool HostFeatures::btf_has_func(std::string_view name) const {
   const Btf* b = vmlinux_btf();
-  return b && btf__find_by_name_kind(b->ptr.get(), std::string(name).c_str(), BTF_KIND_FUNC) > 0;
+  return b && Btf::find(b->funcs, name) > 0;
 }
 
 bool HostFeatures::btf_has_tracepoint(std::string_view name) const {
   const Btf* b = vmlinux_btf();
-  const std::string tname = "btf_trace_" + std::string(name);
-  return b && btf__find_by_name_kind(b->ptr.get(), tname.c_str(), BTF_KIND_TYPEDEF) > 0;
+  return b && Btf::find(b->typedefs, "btf_trace_" + std::string(name)) > 0;
 }
 
 bool HostFeatures::fentry_attachable(std::string_view func) const {
   // Load "return 0" as fentry on `func` and attach it for a moment: succeeds
   // only where BTF has the function and the arch has BPF trampolines.
+  if (auto known = fentry_cache_.find(func); known != fentry_cache_.end()) return known->second;
   const Btf* b = vmlinux_btf();
   if (!b) return false;
-  const int id = btf__find_by_name_kind(b->ptr.get(), std::string(func).c_str(), BTF_KIND_FUNC);
-  if (id <= 0) return false;
+  const int id = Btf::find(b->funcs, func);
+  if (id <= 0) return fentry_cache_[std::string(func)] = false;
   const bpf_insn insns[] = {
       {BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0},
       {BPF_JMP | BPF_EXIT, 0, 0, 0, 0},
@@ -80,9 +111,9 @@ bool HostFeatures::fentry_attachable(std::string_view func) const {
   LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_FENTRY,
               .attach_btf_id = static_cast<__u32>(id));
   util::Fd prog(bpf_prog_load(BPF_PROG_TYPE_TRACING, "lt_probe", "GPL", insns, 2, &opts));
-  if (!prog) return false;
+  if (!prog) return fentry_cache_[std::string(func)] = false;
   util::Fd link(bpf_raw_tracepoint_open(nullptr, prog.get()));
-  return static_cast<bool>(link);
+  return fentry_cache_[std::string(func)] = static_cast<bool>(link);
 }
 
 bool HostFeatures::kprobes() const {

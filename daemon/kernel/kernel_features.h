@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -82,6 +83,9 @@ class HostFeatures final : public KernelFeatures {
   std::filesystem::path procfs_, sysfs_;
   mutable std::unique_ptr<Btf> btf_;
   mutable bool btf_tried_ = false;
+  // fentry_attachable() per function: fentry and fexit of one function ask twice, and each
+  // answer loads a program and installs a trampoline (slow under emulation).
+  mutable std::map<std::string, bool, std::less<>> fentry_cache_;
   mutable std::vector<std::string> kallsyms_cache_;
   mutable bool kallsyms_read_ = false;
 };
