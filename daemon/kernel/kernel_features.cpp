@@ -226,6 +226,12 @@ bool HostFeatures::attach_cookie_helper() const {
   return libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE, BPF_FUNC_get_attach_cookie, nullptr) > 0;
 }
 
+bool HostFeatures::kprobe_multi() const {
+  // register_fprobe_ips() came with kprobe.multi links (5.18) and is built only with
+  // CONFIG_FPROBE, without which the link's attach fails with EOPNOTSUPP.
+  return btf_has_func("register_fprobe_ips") && btf_has_func("bpf_kprobe_multi_link_attach");
+}
+
 std::optional<Problem> preflight(const KernelFeatures& f) {
   if (!f.module_support()) {
     return Problem{

@@ -34,6 +34,8 @@ class KernelFeatures {
   virtual bool bpf_loop_helper() const = 0;       // bpf_loop() (5.17) for the symbol walk
   virtual bool func_arg_helper() const = 0;       // bpf_get_func_arg() (5.17) in fentry/fexit
   virtual bool attach_cookie_helper() const = 0;  // bpf_get_attach_cookie() (5.15) in kprobes
+  // kprobe.multi links (5.18, CONFIG_FPROBE): many functions, with a cookie each, in one link.
+  virtual bool kprobe_multi() const { return false; }
   // The text symbol kallsyms has for a function: `name` itself, or a compiler-renamed copy
   // ("name.isra.0", "name.constprop.0"); nullopt when neither (inlined, or not built).
   virtual std::optional<std::string> kallsyms_function(std::string_view name) const {
@@ -71,6 +73,7 @@ class HostFeatures final : public KernelFeatures {
   bool bpf_loop_helper() const override;
   bool func_arg_helper() const override;
   bool attach_cookie_helper() const override;
+  bool kprobe_multi() const override;
   std::optional<std::string> kallsyms_function(std::string_view name) const override;
   void release_caches() const override;
 

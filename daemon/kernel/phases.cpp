@@ -124,6 +124,7 @@ PhaseChoice choose_phase_targets(const KernelFeatures& f, AttachMode mode) {
     return c;
   }
   c.enabled = true;
+  c.multi = f.kprobe_multi();
   c.reason = std::to_string(c.targets.size()) + " functions for " + std::to_string(covered.size()) +
              " phases";
   std::string missing;

@@ -38,11 +38,17 @@ struct PhaseChoice {
   std::string reason;  // why not, or which phases this kernel shows
   std::vector<PhaseTarget> targets;
   std::vector<std::uint32_t> phases_missing;  // phases with no probe-able function here
+  // Attach every target through one kprobe.multi and one kretprobe.multi link (the
+  // per-function links stay the fallback if those fail).
+  bool multi = false;
 };
 
 // The programs used for every target (one kprobe, one kretprobe).
 inline constexpr const char* kPhaseEnterProgram = "load_phase_enter";
 inline constexpr const char* kPhaseExitProgram = "load_phase_exit";
+// The same for kprobe.multi links.
+inline constexpr const char* kPhaseEnterMultiProgram = "load_phase_enter_multi";
+inline constexpr const char* kPhaseExitMultiProgram = "load_phase_exit_multi";
 
 // Pure: which functions to probe on this kernel. Needs kprobes and bpf_get_attach_cookie()
 // (5.15+); --attach=fentry (no kprobes wanted) turns phases off.

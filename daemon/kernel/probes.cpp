@@ -36,12 +36,16 @@ const std::vector<ProbeSpec>& probe_table() {
       {"init_module_enter",
        "sys_enter_init_module",
        "syscalls",
-       {"sys_enter_init_module", Flavor::tracepoint},
+       // The image walk (the module's name) with bpf_loop(), else a bounded loop.
+       {"sys_enter_init_module", Flavor::tracepoint, Helper::bpf_loop,
+        "sys_enter_init_module_bounded"},
        std::nullopt,
        true,
        FallbackSpec{LT_SYSCALL_FN("init_module"),
-                    {"init_module_enter_fentry", Flavor::fentry},
-                    ProgramSpec{"init_module_enter_kprobe", Flavor::kprobe}}},
+                    {"init_module_enter_fentry", Flavor::fentry, Helper::bpf_loop,
+                     "init_module_enter_fentry_bounded"},
+                    ProgramSpec{"init_module_enter_kprobe", Flavor::kprobe, Helper::bpf_loop,
+                                "init_module_enter_kprobe_bounded"}}},
       {"init_module_exit",
        "sys_exit_init_module",
        "syscalls",
@@ -146,8 +150,12 @@ std::vector<std::string> all_program_names() {
       if (prog->without_helper) names.emplace_back(prog->without_helper);
     }
     if (p.fallback) {
-      names.emplace_back(p.fallback->primary.program);
-      if (p.fallback->twin) names.emplace_back(p.fallback->twin->program);
+      for (const auto* prog :
+           {&p.fallback->primary, p.fallback->twin ? &*p.fallback->twin : nullptr}) {
+        if (!prog) continue;
+        names.emplace_back(prog->program);
+        if (prog->without_helper) names.emplace_back(prog->without_helper);
+      }
     }
   }
   return names;

@@ -22,6 +22,7 @@ struct FakeFeatures : KernelFeatures {
   bool modules = true, has_btf = true, kprobe_pmu = true, tracefs = true, privileged = true,
        loop = true, func_arg = true, cookie = true, trampolines = true, sys_admin = true;
   bool syscall_tracepoints = true;  // CONFIG_FTRACE_SYSCALLS: tracepoints syscalls/*
+  bool multi = false;               // kprobe.multi links (5.18, CONFIG_FPROBE)
   int paranoid = 3;
   std::set<std::string> btf_funcs{"do_init_module",
                                   "do_one_initcall",
@@ -62,6 +63,7 @@ struct FakeFeatures : KernelFeatures {
   bool bpf_loop_helper() const override { return loop; }
   bool func_arg_helper() const override { return func_arg; }
   bool attach_cookie_helper() const override { return cookie; }
+  bool kprobe_multi() const override { return multi; }
   std::optional<std::string> kallsyms_function(std::string_view n) const override {
     if (kallsyms_has(n)) return std::string(n);
     const std::string prefix = std::string(n) + ".";

@@ -27,7 +27,12 @@ TEST_CASE("every program in the table is distinct and every probe has a primary"
   auto names = all_program_names();
   std::set<std::string> unique(names.begin(), names.end());
   CHECK(unique.size() == names.size());
-  CHECK(names.size() == 34);  // 20 + 12 syscall fallbacks + 2 bounded-walk variants (< 5.17)
+  // 20 + 12 syscall fallbacks + 5 bounded-walk variants (< 5.17): the symbol walk's two and
+  // the init_module image walk's three.
+  CHECK(names.size() == 37);
+  CHECK(std::count(names.begin(), names.end(), "sys_enter_init_module_bounded") == 1);
+  CHECK(std::count(names.begin(), names.end(), "init_module_enter_fentry_bounded") == 1);
+  CHECK(std::count(names.begin(), names.end(), "init_module_enter_kprobe_bounded") == 1);
   CHECK(std::count(names.begin(), names.end(), "do_init_module_fentry_bounded") == 1);
   CHECK(std::count(names.begin(), names.end(), "do_init_module_kprobe_bounded") == 1);
 }
@@ -224,7 +229,17 @@ TEST_CASE("before 5.17: the bounded symbol walk, and kprobes on do_one_initcall"
   CHECK_THAT(choice(cs, "do_one_initcall_enter").reason,
              Catch::StartsWith("fentry unusable: the kernel lacks bpf_get_func_arg()"));
   CHECK_THAT(choice(cs, "do_one_initcall_enter").reason, Catch::Contains("do_one_initcall_fentry"));
+  // init_module's image walk: the bounded loop, on the tracepoint and on both fallbacks.
+  CHECK(chosen(cs, "init_module_enter") == "sys_enter_init_module_bounded");
+  CHECK(choice(cs, "init_module_enter").chosen->flavor == Flavor::tracepoint);
+  auto notp = f;
+  notp.syscall_tracepoints = false;
+  CHECK(chosen(choose_programs(notp, AttachMode::automatic), "init_module_enter") ==
+        "init_module_enter_fentry_bounded");
+  CHECK(chosen(choose_programs(notp, AttachMode::kprobe), "init_module_enter") ==
+        "init_module_enter_kprobe_bounded");
   // Untouched: programs that call neither helper.
+  CHECK(chosen(cs, "finit_module_enter") == "sys_enter_finit_module");
   CHECK(chosen(cs, "do_init_module_exit") == "do_init_module_fexit");
   CHECK(chosen(cs, "free_module") == "free_module_fentry");
   CHECK(choice(cs, "free_module").reason == "preferred");
@@ -353,6 +368,20 @@ TEST_CASE("phases: what 6.1's BTF offers is probed", "[probes]") {
   // Each function once.
   std::set<std::string> fns;
   for (const auto& t : c.targets) CHECK(fns.insert(t.function).second);
+}
+
+TEST_CASE("phases: one kprobe.multi link pair where the kernel has them (5.18, CONFIG_FPROBE)",
+          "[probes]") {
+  FakeFeatures f;
+  f.btf_funcs.insert({"load_module", "parse_args"});
+  CHECK_FALSE(choose_phase_targets(f, AttachMode::automatic).multi);  // 5.15-5.17, no FPROBE
+  f.multi = true;
+  auto c = choose_phase_targets(f, AttachMode::automatic);
+  REQUIRE(c.enabled);
+  CHECK(c.multi);
+  CHECK(c.targets.size() >= 2);  // the same targets and cookies either way
+  f.cookie = false;              // no cookies, no phases, multi or not
+  CHECK_FALSE(choose_phase_targets(f, AttachMode::automatic).multi);
 }
 
 TEST_CASE("phases: without BTF kallsyms names them with renamed copies included", "[probes]") {
