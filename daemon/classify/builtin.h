@@ -112,14 +112,14 @@ struct BuiltinInputs {
 // cannot be read to its end. Called once, or twice (see below).
 using KallsymsSource = std::function<bool(const LineFn& line, std::string* error)>;
 
-// Pure: everything from the texts given, kallsyms streamed from `source`
-// (in.kallsyms is not used). Memory is what the report keeps (crates, the
+// Everything from the texts given, kallsyms streamed from `source` (in.kallsyms
+// is not used); no other input. Memory is what the report keeps (crates, the
 // Rust functions' addresses, one classifier per located module, the parsed
 // modules.builtin* texts), never the kallsyms text: one pass computes the
 // functions' sizes and places the ranges while the vmlinux addresses come in
 // ascending order, as the kernel lists them (or all zero, when hidden). Only
-// if they do not (or one address is shared by over 65 536 symbols, or a range
-// wraps around) does a second pass redo those two parts. The result is the
+// if they do not (or over 16 384 symbols, or 1 MiB of names, share one
+// address, or a range wraps around) does a second pass redo those two parts. The result is the
 // same either way. On a failed read: an empty report and *error.
 BuiltinReport builtin_report(const KallsymsSource& source, const BuiltinInputs& in,
                              std::string* error = nullptr);
