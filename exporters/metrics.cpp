@@ -190,10 +190,10 @@ Metrics::Metrics()
                    .Register(reg);
   build_info_ =
       &prometheus::BuildGauge().Name(m::kBuildInfo.name).Help(m::kBuildInfo.help).Register(reg);
-  auto& builtin = prometheus::BuildGauge()
-                      .Name(m::kBuiltinModules.name)
-                      .Help(m::kBuiltinModules.help)
-                      .Register(reg);
+  builtin_ = &prometheus::BuildGauge()
+                  .Name(m::kBuiltinModules.name)
+                  .Help(m::kBuiltinModules.help)
+                  .Register(reg);
   rust_crates_ = &prometheus::BuildGauge()
                       .Name(m::kKernelRustCrate.name)
                       .Help(m::kKernelRustCrate.help)
@@ -240,7 +240,6 @@ Metrics::Metrics()
     init_by_[i] = &init_duration_->Add({{"language", lang(l)}}, buckets);
     load_by_[i] = &load_duration_->Add({{"language", lang(l)}}, buckets);
     loaded_by_[i] = &modules_loaded_->Add({{"language", lang(l)}});
-    builtin_by_[i] = &builtin.Add({{"language", lang(l)}});
   }
   for (EventKind k : kAllEventKinds) {
     events_by_[k] = &events.Add({{"event", std::string(to_string(k))}});
@@ -310,7 +309,9 @@ void Metrics::set_build_info(const std::string& version, const std::string& libb
 void Metrics::set_builtin(const classify::BuiltinReport& report) {
   std::array<double, kLanguages> n{};
   for (const auto& mod : report.modules) n[idx(mod.language)] += 1;
-  for (std::size_t i = 0; i < kLanguages; ++i) builtin_by_[i]->Set(n[i]);
+  // The children are made here, not at start: until the report is computed (after
+  // READY=1) the family has no series rather than zeros that would be wrong.
+  for (Language l : kLanguageOrder) builtin_->Add({{"language", lang(l)}}).Set(n[idx(l)]);
   unsigned series = 0;
   for (const auto& c : report.crates) {
     if (series++ >= m::kMaxCrateSeries) break;  // bounded cardinality

@@ -59,7 +59,8 @@ class Metrics {
   void seed_inventory(const std::vector<classify::ModuleInfo>& modules, bool kernel_signs_modules);
 
   // What is linked into the kernel: built-in modules by language, one info
-  // series per Rust crate in vmlinux. Called once, at start.
+  // series per Rust crate in vmlinux. Called once, once the report is
+  // computed; both families have no series before.
   void set_builtin(const classify::BuiltinReport& report);
 
   // One lifecycle event, filtered or not. Called from the event loop only.
@@ -118,6 +119,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* failed_read_bytes_;
   prometheus::Family<prometheus::Gauge>* attached_;
   prometheus::Family<prometheus::Gauge>* build_info_;
+  prometheus::Family<prometheus::Gauge>* builtin_;
   prometheus::Family<prometheus::Gauge>* rust_crates_;
   prometheus::Counter* requests_;
   prometheus::Family<prometheus::Counter>* changed_while_down_;
@@ -137,7 +139,6 @@ class Metrics {
   std::array<prometheus::Histogram*, kLanguages> init_by_{};
   std::array<prometheus::Histogram*, kLanguages> load_by_{};
   std::array<prometheus::Gauge*, kLanguages> loaded_by_{};
-  std::array<prometheus::Gauge*, kLanguages> builtin_by_{};
   std::map<EventKind, prometheus::Counter*> events_by_;
   // Phases of loads (issue 12): children by phase name and failing step, made when first seen.
   void on_phases(const Event& e);

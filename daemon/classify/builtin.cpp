@@ -238,118 +238,299 @@ BuiltinRanges parse_builtin_ranges(std::string_view text) {
   return out;
 }
 
-BuiltinReport builtin_report(const BuiltinInputs& in) {
+namespace {
+
+// A Rust function of vmlinux: its size is up to the next higher vmlinux
+// symbol address (0 for the highest).
+struct RustFunction {
+  uint64_t address = 0;
+  uint64_t size = 0;
+  RustCrate* crate = nullptr;
+};
+
+// A range of modules.builtin.ranges placed at its anchor's address.
+struct Placed {
+  uint64_t start = 0;
+  uint64_t end = 0;
+  const BuiltinRange* range = nullptr;
+};
+
+using Located = std::map<std::string, Classifier, std::less<>>;
+
+// The ranges whose section's anchor was found, sorted by start (ties in file
+// order). *wraps is set when an anchor plus an offset wraps around.
+std::vector<Placed> place(const BuiltinRanges& ranges,
+                          const std::map<std::string, uint64_t, std::less<>>& anchor_addr,
+                          bool* wraps) {
+  std::vector<Placed> out;
+  for (const auto& r : ranges.ranges) {
+    auto a = anchor_addr.find(r.section);
+    if (a == anchor_addr.end()) continue;
+    const uint64_t start = a->second + r.start;
+    const uint64_t end = a->second + r.end;
+    if (wraps && (start < a->second || end < a->second)) *wraps = true;
+    out.push_back({start, end, &r});
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const Placed& x, const Placed& y) { return x.start < y.start; });
+  return out;
+}
+
+// Feeds a vmlinux symbol to the classifiers of the modules whose ranges hold
+// its address. Ranges of different sections do not overlap; look back a few
+// for zero-length or nested entries.
+void classify_in_ranges(const std::vector<Placed>& placed, uint64_t address, std::string_view name,
+                        char type, Located& located) {
+  auto it = std::upper_bound(placed.begin(), placed.end(), address,
+                             [](uint64_t a, const Placed& r) { return a < r.start; });
+  for (int back = 0; back < 4 && it != placed.begin(); ++back) {
+    --it;
+    if (address >= it->start && address < it->end)
+      for (const auto& m : it->range->modules)
+        located[m].add(Symbol{name, symbol_kind(type), true});
+  }
+}
+
+// The kallsyms part of the report, fed one line at a time (see builtin.h).
+//
+// First pass: whether addresses are visible, the anchors' addresses (the
+// first vmlinux symbol of each anchor's name), the Rust symbols and crates,
+// and, while the vmlinux addresses keep ascending ("online"), the functions'
+// sizes and the ranges' symbols. Symbols are handled per run of one address,
+// when the next higher address arrives: by then every symbol at or below it,
+// so every anchor a range containing it can hang from, has been seen, and
+// the next higher address is the size's end.
+// Second pass, only when the first went offline and addresses are visible:
+// the sizes (each address seen goes to the highest Rust function address
+// below it) and the ranges, with every anchor known.
+class KallsymsReport {
+ public:
+  KallsymsReport(BuiltinReport& rep, const BuiltinRanges* ranges) : rep_(rep), ranges_(ranges) {
+    if (ranges_)
+      for (const auto& [section, sym] : ranges_->anchors) anchors_.push_back({section, sym});
+    anchors_left_ = anchors_.size();
+    buffer_runs_ = ranges_ && !ranges_->ranges.empty() && !anchors_.empty();
+  }
+
+  void first(std::string_view line) {
+    rep_.have_kallsyms = true;
+    KallsymsEntry e;
+    if (!parse_kallsyms_line(line, e) || !e.module.empty()) return;
+    if (e.address != 0) rep_.addresses_visible = true;
+    if (online_) advance(e.address);
+    find_anchor(e);
+    count_rust(e);
+    if (online_ && buffer_runs_) keep_in_run(e);
+  }
+
+  void end_first() {
+    if (online_) flush_run(0, false);
+    run_.clear();
+    run_names_.clear();
+  }
+
+  bool needs_second() const { return !online_ && rep_.addresses_visible; }
+
+  void start_second() {
+    located_.clear();
+    if (ranges_) placed_ = place(*ranges_, anchor_addr_, nullptr);
+    starts_.clear();
+    for (const auto& f : funcs_) starts_.push_back(f.address);
+    std::sort(starts_.begin(), starts_.end());
+    starts_.erase(std::unique(starts_.begin(), starts_.end()), starts_.end());
+    next_.assign(starts_.size(), 0);  // 0: none seen (a next address is above something)
+  }
+
+  void second(std::string_view line) {
+    KallsymsEntry e;
+    if (!parse_kallsyms_line(line, e) || !e.module.empty()) return;
+    auto it = std::lower_bound(starts_.begin(), starts_.end(), e.address);
+    if (it != starts_.begin()) {
+      uint64_t& next = next_[static_cast<size_t>(it - starts_.begin()) - 1];
+      if (next == 0 || e.address < next) next = e.address;
+    }
+    if (!placed_.empty()) classify_in_ranges(placed_, e.address, e.name, e.type, located_);
+  }
+
+  void end_second() {
+    for (auto& f : funcs_) {
+      auto it = std::lower_bound(starts_.begin(), starts_.end(), f.address);
+      const uint64_t next = next_[static_cast<size_t>(it - starts_.begin())];
+      f.size = next == 0 ? 0 : next - f.address;
+    }
+  }
+
+  // Crates' sizes, the ranges' warnings; the located modules' classifiers.
+  Located finish(std::map<std::string, RustCrate, std::less<>>& crates) {
+    if (rep_.addresses_visible)
+      for (const auto& f : funcs_) f.crate->text_bytes = f.crate->text_bytes.value_or(0) + f.size;
+    crates = std::move(crates_);
+    rep_.kernel_has_rust = rep_.rust_symbols > 0;
+    if (!ranges_) return {};
+    if (ranges_->bad_lines)
+      rep_.warnings.push_back("modules.builtin.ranges: " + std::to_string(ranges_->bad_lines) +
+                              " lines not understood");
+    if (!rep_.addresses_visible) {
+      rep_.warnings.push_back(
+          "kallsyms hides addresses: the ranges cannot be placed (run as root, or lower "
+          "kernel.kptr_restrict)");
+      return {};
+    }
+    for (const auto& [section, sym] : ranges_->anchors)
+      if (!anchor_addr_.count(section))
+        rep_.warnings.push_back("modules.builtin.ranges: anchor " + sym + " of " + section +
+                                " is not in kallsyms");
+    for (const auto& r : ranges_->ranges)
+      if (anchor_addr_.count(r.section))
+        for (const auto& m : r.modules) located_[m];  // a module with ranges is located
+    return std::move(located_);
+  }
+
+ private:
+  struct Anchor {
+    std::string section;
+    std::string symbol;  // sanitized, as in the file
+    bool found = false;
+  };
+  struct RunSymbol {
+    size_t offset;  // in run_names_
+    size_t size;
+    char type;
+  };
+  static constexpr size_t kMaxRunSymbols = 16384;
+  static constexpr size_t kMaxRunBytes = size_t{1} << 20;
+
+  // A new vmlinux address: a higher one ends the run of the previous one; a
+  // lower one ends the online work (the second pass redoes it).
+  void advance(uint64_t address) {
+    if (have_run_ && address < run_address_) {
+      go_offline();
+      return;
+    }
+    if (!have_run_ || address > run_address_) {
+      flush_run(address, true);
+      run_address_ = address;
+      have_run_ = true;
+    }
+  }
+
+  void flush_run(uint64_t next, bool has_next) {
+    for (size_t i : pending_) funcs_[i].size = has_next ? next - funcs_[i].address : 0;
+    pending_.clear();
+    for (const auto& s : run_)
+      classify_in_ranges(placed_, run_address_,
+                         std::string_view(run_names_).substr(s.offset, s.size), s.type, located_);
+    run_.clear();
+    run_names_.clear();
+  }
+
+  void go_offline() {
+    online_ = false;
+    pending_ = {};
+    run_ = {};
+    run_names_ = {};
+    placed_ = {};
+  }
+
+  void find_anchor(const KallsymsEntry& e) {
+    if (anchors_left_ == 0) return;
+    for (auto& a : anchors_) {
+      // sanitize() never shortens: a longer raw name cannot match.
+      if (a.found || e.name.size() > a.symbol.size() || util::sanitize(e.name) != a.symbol)
+        continue;
+      a.found = true;
+      --anchors_left_;
+      anchor_addr_[a.section] = e.address;
+      if (online_ && buffer_runs_) {
+        bool wraps = false;
+        placed_ = place(*ranges_, anchor_addr_, &wraps);
+        if (wraps) go_offline();
+      }
+    }
+  }
+
+  void count_rust(const KallsymsEntry& e) {
+    if (e.name.size() < 3 || e.name[0] != '_' || e.name[1] != 'R') return;
+    const SymKind kind = symbol_kind(e.type);
+    if (kind == SymKind::other) return;
+    if (rust_mangling(e.name) != Mangling::rust_v0) return;
+    ++rep_.rust_symbols;
+    std::string crate = rust_crate(e.name);
+    if (crate.empty()) return;
+    if (crates_.size() >= 4096 && !crates_.count(crate)) return;
+    auto& c = crates_[crate];
+    if (c.name.empty()) c.name = util::sanitize(crate);
+    ++c.symbols;
+    if (kind != SymKind::func) return;
+    ++c.functions;
+    funcs_.push_back({e.address, 0, &c});
+    if (online_) pending_.push_back(funcs_.size() - 1);
+  }
+
+  void keep_in_run(const KallsymsEntry& e) {
+    if (run_.size() >= kMaxRunSymbols || run_names_.size() + e.name.size() > kMaxRunBytes) {
+      go_offline();
+      return;
+    }
+    run_.push_back({run_names_.size(), e.name.size(), e.type});
+    run_names_.append(e.name);
+  }
+
+  BuiltinReport& rep_;
+  const BuiltinRanges* ranges_;
+  std::vector<Anchor> anchors_;
+  size_t anchors_left_ = 0;
+  bool buffer_runs_ = false;  // there are ranges to place
+  std::map<std::string, uint64_t, std::less<>> anchor_addr_;
+  std::map<std::string, RustCrate, std::less<>> crates_;
+  std::vector<RustFunction> funcs_;
+  Located located_;
+  std::vector<Placed> placed_;
+
+  // First pass, online.
+  bool online_ = true;
+  bool have_run_ = false;
+  uint64_t run_address_ = 0;
+  std::vector<size_t> pending_;  // funcs_ at run_address_, size not known yet
+  std::vector<RunSymbol> run_;   // symbols at run_address_, for the ranges
+  std::string run_names_;
+
+  // Second pass.
+  std::vector<uint64_t> starts_;  // the Rust functions' addresses, sorted, unique
+  std::vector<uint64_t> next_;    // per start: the next higher address seen (0: none)
+};
+
+}  // namespace
+
+BuiltinReport builtin_report(const KallsymsSource& source, const BuiltinInputs& in,
+                             std::string* error) {
   BuiltinReport rep;
-  rep.have_kallsyms = !in.kallsyms.empty();
   rep.have_modules_builtin = in.modules_builtin.has_value();
   rep.have_modinfo = in.modinfo.has_value();
   rep.have_ranges = in.ranges.has_value();
+  std::optional<BuiltinRanges> ranges;
+  if (in.ranges) ranges = parse_builtin_ranges(*in.ranges);
 
-  // vmlinux symbols (no [module]) in file order.
-  struct Sym {
-    uint64_t address;
-    char type;
-    std::string_view name;
+  KallsymsReport ks(rep, ranges ? &*ranges : nullptr);
+  std::string why;
+  auto failed = [&] {
+    if (error) *error = why.empty() ? std::string("kallsyms: cannot be read") : why;
+    return BuiltinReport{};
   };
-  std::vector<Sym> syms;
-  size_t pos = 0;
-  while (pos < in.kallsyms.size()) {
-    std::string_view line = next_line(in.kallsyms, pos);
-    KallsymsEntry e;
-    if (!parse_kallsyms_line(line, e) || !e.module.empty()) continue;
-    syms.push_back({e.address, e.type, e.name});
-    if (e.address != 0) rep.addresses_visible = true;
+  if (!source([&](std::string_view l) { ks.first(l); }, &why)) return failed();
+  ks.end_first();
+  if (ks.needs_second()) {
+    ks.start_second();
+    if (!source([&](std::string_view l) { ks.second(l); }, &why)) return failed();
+    ks.end_second();
   }
-  // A function's size: up to the next higher symbol address.
-  std::vector<uint64_t> addrs;
-  if (rep.addresses_visible) {
-    addrs.reserve(syms.size());
-    for (const auto& s : syms) addrs.push_back(s.address);
-    std::sort(addrs.begin(), addrs.end());
-    addrs.erase(std::unique(addrs.begin(), addrs.end()), addrs.end());
-  }
-  auto size_of = [&](uint64_t a) -> uint64_t {
-    auto it = std::upper_bound(addrs.begin(), addrs.end(), a);
-    return it == addrs.end() ? 0 : *it - a;
-  };
-
   std::map<std::string, RustCrate, std::less<>> crates;
-  for (const auto& s : syms) {
-    if (s.name.size() < 3 || s.name[0] != '_' || s.name[1] != 'R') continue;
-    const SymKind kind = symbol_kind(s.type);
-    if (kind == SymKind::other) continue;
-    if (rust_mangling(s.name) != Mangling::rust_v0) continue;
-    ++rep.rust_symbols;
-    std::string crate = rust_crate(s.name);
-    if (crate.empty()) continue;
-    if (crates.size() >= 4096 && !crates.count(crate)) continue;
-    auto& c = crates[crate];
-    c.name = util::sanitize(crate);
-    ++c.symbols;
-    if (kind == SymKind::func) {
-      ++c.functions;
-      if (rep.addresses_visible) c.text_bytes = c.text_bytes.value_or(0) + size_of(s.address);
-    }
-  }
-  rep.kernel_has_rust = rep.rust_symbols > 0;
+  Located located = ks.finish(crates);
 
   std::vector<std::string> names;
   if (in.modules_builtin) names = parse_modules_builtin(*in.modules_builtin);
   BuiltinModinfo modinfo;
   if (in.modinfo) modinfo = parse_builtin_modinfo(*in.modinfo);
-
-  // Locate each module's code through the ranges: anchors resolve to kallsyms
-  // addresses, then every vmlinux symbol inside a range feeds that range's
-  // modules' classifiers.
-  std::map<std::string, Classifier, std::less<>> located;
-  if (in.ranges) {
-    BuiltinRanges ranges = parse_builtin_ranges(*in.ranges);
-    if (ranges.bad_lines)
-      rep.warnings.push_back("modules.builtin.ranges: " + std::to_string(ranges.bad_lines) +
-                             " lines not understood");
-    if (!rep.addresses_visible) {
-      rep.warnings.push_back(
-          "kallsyms hides addresses: the ranges cannot be placed (run as root, or lower "
-          "kernel.kptr_restrict)");
-    } else {
-      std::map<std::string, uint64_t, std::less<>> anchor_addr;
-      for (const auto& [section, sym] : ranges.anchors) {
-        for (const auto& s : syms)
-          if (util::sanitize(s.name) == sym) {
-            anchor_addr[section] = s.address;
-            break;
-          }
-        if (!anchor_addr.count(section))
-          rep.warnings.push_back("modules.builtin.ranges: anchor " + sym + " of " + section +
-                                 " is not in kallsyms");
-      }
-      struct Abs {
-        uint64_t start, end;
-        const BuiltinRange* r;
-      };
-      std::vector<Abs> abs;
-      for (const auto& r : ranges.ranges) {
-        auto a = anchor_addr.find(r.section);
-        if (a == anchor_addr.end()) continue;
-        abs.push_back({a->second + r.start, a->second + r.end, &r});
-        for (const auto& m : r.modules) located[m];  // a module with ranges is located
-      }
-      std::sort(abs.begin(), abs.end(),
-                [](const Abs& x, const Abs& y) { return x.start < y.start; });
-      for (const auto& s : syms) {
-        auto it = std::upper_bound(abs.begin(), abs.end(), s.address,
-                                   [](uint64_t a, const Abs& r) { return a < r.start; });
-        // Ranges of different sections do not overlap; look back a few for
-        // zero-length or nested entries.
-        for (int back = 0; back < 4 && it != abs.begin(); ++back) {
-          --it;
-          if (s.address >= it->start && s.address < it->end)
-            for (const auto& m : it->r->modules)
-              located[m].add(Symbol{s.name, symbol_kind(s.type), true});
-        }
-      }
-    }
-  }
 
   // Built-in modules: those of modules.builtin, plus any only modinfo names.
   std::vector<std::string> all = names;
@@ -397,6 +578,15 @@ BuiltinReport builtin_report(const BuiltinInputs& in) {
   return rep;
 }
 
+BuiltinReport builtin_report(const BuiltinInputs& in) {
+  return builtin_report(
+      [&](const LineFn& line, std::string*) {
+        for_each_line(in.kallsyms, line);
+        return true;
+      },
+      in);
+}
+
 fs::path default_module_dir() {
   struct utsname u {};
   if (::uname(&u) != 0) return "/lib/modules";
@@ -411,17 +601,7 @@ fs::path default_module_dir() {
 BuiltinReport read_builtin_report(const fs::path& procfs, const fs::path& moddir,
                                   std::string* error) {
   const fs::path dir = moddir.empty() ? default_module_dir() : moddir;
-  std::string kallsyms;
-  std::string why;
-  if (!read_text_file(procfs / "kallsyms", kallsyms, &why)) {
-    if (error)
-      *error = why +
-               "\nHINT: lifetrace reads the kernel's symbols from /proc/kallsyms; check that "
-               "procfs is mounted (--path.procfs)";
-    return {};
-  }
   BuiltinInputs in;
-  in.kallsyms = kallsyms;
   std::array<std::string, 3> texts;
   std::vector<std::string> warnings;
   auto read_opt = [&](const char* name, size_t i, size_t limit) -> std::optional<std::string_view> {
@@ -443,7 +623,19 @@ BuiltinReport read_builtin_report(const fs::path& procfs, const fs::path& moddir
   // The ranges are optional (CONFIG_BUILTIN_MODULE_RANGES): not a warning.
   if (fs::exists(dir / "modules.builtin.ranges", ec))
     in.ranges = read_opt("modules.builtin.ranges", 2, size_t{16} << 20);
-  BuiltinReport rep = builtin_report(in);
+  // kallsyms (~12 MB on 7.2) is streamed, never held whole.
+  const fs::path kallsyms = procfs / "kallsyms";
+  std::string why;
+  BuiltinReport rep = builtin_report(
+      [&](const LineFn& line, std::string* err) { return for_each_file_line(kallsyms, line, err); },
+      in, &why);
+  if (!why.empty()) {
+    if (error)
+      *error = why +
+               "\nHINT: lifetrace reads the kernel's symbols from /proc/kallsyms; check that "
+               "procfs is mounted (--path.procfs)";
+    return {};
+  }
   rep.warnings.insert(rep.warnings.begin(), warnings.begin(), warnings.end());
   return rep;
 }

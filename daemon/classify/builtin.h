@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -16,6 +17,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "classify/classify.h"
+#include "classify/kallsyms.h"
 
 namespace lifetrace::classify {
 
@@ -99,16 +101,33 @@ struct BuiltinReport {
 };
 
 struct BuiltinInputs {
-  std::string_view kallsyms;  // whole /proc/kallsyms
+  std::string_view kallsyms;  // whole /proc/kallsyms (for the overload without a source)
   std::optional<std::string_view> modules_builtin;
   std::optional<std::string_view> modinfo;
   std::optional<std::string_view> ranges;
 };
 
-// Pure: everything from the texts given.
+// Hands every line of a kallsyms text to `line`, in order, from the start
+// (for_each_line() or for_each_file_line() in classify/kallsyms.h); false and *error when the text
+// cannot be read to its end. Called once, or twice (see below).
+using KallsymsSource = std::function<bool(const LineFn& line, std::string* error)>;
+
+// Everything from the texts given, kallsyms streamed from `source` (in.kallsyms
+// is not used); no other input. Memory is what the report keeps (crates, the
+// Rust functions' addresses, one classifier per located module, the parsed
+// modules.builtin* texts), never the kallsyms text: one pass computes the
+// functions' sizes and places the ranges while the vmlinux addresses come in
+// ascending order, as the kernel lists them (or all zero, when hidden). Only
+// if they do not (or over 16 384 symbols, or 1 MiB of names, share one
+// address, or a range wraps around) does a second pass redo those two parts. The result is the
+// same either way. On a failed read: an empty report and *error.
+BuiltinReport builtin_report(const KallsymsSource& source, const BuiltinInputs& in,
+                             std::string* error = nullptr);
+
+// The same, replaying in.kallsyms.
 BuiltinReport builtin_report(const BuiltinInputs& in);
 
-// Reads <procfs>/kallsyms and <moddir>/modules.builtin{,.modinfo,.ranges}.
+// Streams <procfs>/kallsyms and reads <moddir>/modules.builtin{,.modinfo,.ranges}.
 // An empty `moddir` means /lib/modules/$(uname -r) (or /usr/lib/modules/...).
 // Missing files are reported in `warnings`; a missing kallsyms sets *error.
 BuiltinReport read_builtin_report(const std::filesystem::path& procfs,

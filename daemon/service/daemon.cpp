@@ -83,6 +83,7 @@ class Daemon {
   bool start_follow_server();
   bool start_watchdog();
   void report_changes_while_down();
+  void publish_builtin();
   void save_module_state();
   void on_signal(int signo);
   std::string where() const;
@@ -201,9 +202,6 @@ bool Daemon::start_tracing() {
                     "the file is rewritten now; remove it if this repeats"});
     }
   }
-  std::string builtin_error;  // no kallsyms: the tracer would have failed first; say it anyway
-  metrics_.set_builtin(classify::read_builtin_report(o_.procfs, {}, &builtin_error));
-  if (!builtin_error.empty()) log_.warning("built-in modules: " + builtin_error);
   return loop_.watch(session_.tracer->epoll_fd(), [] {}) || fail({loop_.error(), ""});
 }
 
@@ -314,6 +312,23 @@ void Daemon::report_changes_while_down() {
   save_module_state();
 }
 
+// What is built into the kernel, for lifetrace_builtin_modules and
+// lifetrace_kernel_rust_crate_info. Not needed to trace, so computed after READY=1: it streams all
+// of /proc/kallsyms (seconds under emulation). Events that arrive meanwhile wait in the ring
+// buffer; the series appear once set.
+void Daemon::publish_builtin() {
+  const auto start = std::chrono::steady_clock::now();
+  std::string error;  // no kallsyms: the tracer would have failed first; say it anyway
+  const auto report = classify::read_builtin_report(o_.procfs, {}, &error);
+  metrics_.set_builtin(report);
+  if (!error.empty()) log_.warning("built-in modules: " + error);
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - start);
+  log_.debug("built-in modules: " + std::to_string(report.modules.size()) + " modules, " +
+             std::to_string(report.crates.size()) + " Rust crates in vmlinux (" +
+             std::to_string(ms.count()) + " ms)");
+}
+
 void Daemon::on_signal(int signo) {
   if (signo == SIGHUP) {
     log_.notice("SIGHUP: nothing to reload");
@@ -376,6 +391,7 @@ int Daemon::run() {
   report_changes_while_down();
   log_.info("ready: " + session_.status + where());
   sd_notifyf(0, "READY=1\nSTATUS=%s", session_.status.c_str());
+  publish_builtin();
 
   loop_.after_each([this] {
     if (int err = session_.tracer->consume(); err < 0 && err != -EINTR) {

@@ -3,9 +3,15 @@
 // (LT_UPDATE_GOLDEN=1 rewrites them).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
 
 #include "classify/cli.h"
 #include "classify/inventory.h"
@@ -70,6 +76,71 @@ TEST_CASE("kallsyms grouped per module in one pass", "[kallsyms]") {
   auto none = classify_kallsyms_file(kData + "/nope/kallsyms", &error);
   CHECK(none.empty());
   CHECK(error.find("No such file") != std::string::npos);
+}
+
+TEST_CASE("lines of a text and of a file, streamed through a bounded buffer", "[kallsyms]") {
+  // Texts that cross the 64 KiB buffer, with lines at and over the length
+  // limit, CR LF endings, empty lines and no final newline: the file reader
+  // must hand over exactly the lines the text reader does.
+  const std::string at_limit(kMaxLineBytes, 'a');
+  const std::string over(kMaxLineBytes + 1, 'b');
+  const std::string huge(200'000, 'c');  // longer than the buffer itself
+  std::string many;                      // ~580 KB: many refills, lines cut at every boundary
+  for (int i = 0; i < 20000; ++i) many += "ffffffff8100" + std::to_string(1000 + i) + " t sym\n";
+  auto [name, text] = GENERATE_COPY(table<std::string, std::string>({
+      {"empty", ""},
+      {"one line, no newline", "ffffffff81000000 T _text"},
+      {"empty lines", "\n\n\n"},
+      {"CR LF", "a\r\nb\r\n\r\nc\r"},
+      {"at the limit", at_limit + "\n" + at_limit + "\r\nx\n"},
+      {"over the limit", over + "\n" + over + "\r\ny\n" + over},
+      {"longer than the buffer", "first\n" + huge + "\nlast\n" + huge},
+      {"many lines", many},
+  }));
+  CAPTURE(name);
+  std::vector<std::string> from_text, from_file;
+  for_each_line(text, [&](std::string_view l) { from_text.emplace_back(l); });
+  const std::string path = "/tmp/lt-lines-" + std::to_string(::getpid());
+  std::ofstream(path, std::ios::binary) << text;
+  std::string error;
+  REQUIRE(for_each_file_line(
+      path, [&](std::string_view l) { from_file.emplace_back(l); }, &error));
+  CHECK(error.empty());
+  CHECK(from_file == from_text);
+  for (const auto& l : from_text) {
+    CHECK(l.size() <= kMaxLineBytes);
+    CHECK((l.empty() || l.back() != '\r'));
+  }
+  if (name == "over the limit") CHECK(from_text == std::vector<std::string>{"", "", "y", ""});
+  if (name == "at the limit") CHECK(from_text == std::vector<std::string>{at_limit, at_limit, "x"});
+  if (name == "CR LF") CHECK(from_text == std::vector<std::string>{"a", "b", "", "c"});
+
+  // Over the size limit: refused, whether the size is known up front or not.
+  auto nothing = [](std::string_view) {};
+  if (text.size() > 1) {
+    CHECK_FALSE(for_each_file_line(path, nothing, &error, 1));
+    CHECK(error == path + ": larger than 0 MiB");
+  }
+  std::remove(path.c_str());
+  CHECK_FALSE(for_each_file_line(path, nothing, &error));
+  CHECK(error.find("No such file") != std::string::npos);
+}
+
+TEST_CASE("a size-0 /proc file is streamed to its end", "[kallsyms]") {
+  // /proc/self/status says size 0: every line is read all the same.
+  std::string whole, error;
+  REQUIRE(read_text_file("/proc/self/status", whole, &error));
+  size_t n = 0;
+  bool name_line = false;
+  REQUIRE(for_each_file_line(
+      "/proc/self/status",
+      [&](std::string_view l) {
+        ++n;
+        name_line |= l.rfind("Name:", 0) == 0;
+      },
+      &error));
+  CHECK(name_line);
+  CHECK(n == static_cast<size_t>(std::count(whole.begin(), whole.end(), '\n')));
 }
 
 TEST_CASE("/proc/modules lines", "[inventory]") {
