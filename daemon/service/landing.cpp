@@ -79,7 +79,13 @@ HttpResponse route(const Routes& routes, const HttpRequest& request) {
   HttpResponse r;
   const bool head = request.method == "HEAD";
   const bool get = head || request.method == "GET";
-  if (routes.auth && !routes.auth->allows(request.authorization)) {
+  const AuthCheck auth =
+      routes.auth ? routes.auth->check(request.authorization) : AuthCheck::allowed;
+  if (auth == AuthCheck::busy) {
+    // Too many password checks this second (BasicAuth): no hashing for this one.
+    r = text(429, "Too Many Requests\n");
+    r.headers.emplace_back("Retry-After", "1");
+  } else if (auth == AuthCheck::denied) {
     r = text(401, "Unauthorized\n");
     r.headers.emplace_back("WWW-Authenticate", "Basic realm=\"lifetrace\", charset=\"UTF-8\"");
   } else if (request.path == routes.telemetry_path && routes.metrics_text) {

@@ -1,6 +1,7 @@
 // What the metrics endpoint answers (service/endpoint.h asks, from
 // libmicrohttpd's request handler on the daemon's event loop): basic auth on
-// every path first, the landing page at `/` (exporters/landing_page.h renders
+// every path first (429 with Retry-After when too many passwords need hashing
+// this second, exporters/basic_auth.h), the landing page at `/` (exporters/landing_page.h renders
 // it), the metrics at the telemetry path (gzip when the client accepts it, as
 // prometheus-cpp's Exposer did), 404 for any other path, 405 with `Allow` for
 // a method other than GET or HEAD, and the configured response headers

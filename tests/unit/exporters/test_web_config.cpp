@@ -306,6 +306,29 @@ TEST_CASE("bcrypt hashes are checked with libxcrypt, $2b$ and $2y$ alike", "[web
   CHECK_FALSE(constant_time_equal("abc", "abcd"));
 }
 
+TEST_CASE("at most 4 password checks are hashed a second", "[web]") {
+  BasicAuth auth({{"alice", kHash2b}});
+  using std::chrono::milliseconds;
+  const auto t0 = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
+  const char* wrong = "Basic YWxpY2U6d3Jvbmc=";  // alice:wrong
+  const char* nobody = "Basic Ym9iOndyb25n";     // bob:wrong (no such user: hashed too)
+  CHECK(auth.check(wrong, t0) == AuthCheck::denied);
+  CHECK(auth.check(nobody, t0) == AuthCheck::denied);
+  CHECK(auth.check(wrong, t0 + milliseconds(10)) == AuthCheck::denied);
+  CHECK(auth.check(wrong, t0 + milliseconds(20)) == AuthCheck::denied);
+  CHECK(auth.check(wrong, t0 + milliseconds(30)) == AuthCheck::busy);
+  CHECK(auth.check(nobody, t0 + milliseconds(40)) == AuthCheck::busy);
+  CHECK(auth.check(nullptr, t0 + milliseconds(40)) == AuthCheck::denied);  // nothing to hash
+  // A quarter of a second later one check is allowed again, then none.
+  CHECK(auth.check(wrong, t0 + milliseconds(300)) == AuthCheck::denied);
+  CHECK(auth.check(wrong, t0 + milliseconds(300)) == AuthCheck::busy);
+  // After a second the whole burst is back (not more).
+  int hashed = 0;
+  for (int i = 0; i < 10; ++i)
+    hashed += auth.check(wrong, t0 + std::chrono::seconds(5)) != AuthCheck::busy;
+  CHECK(hashed == 4);
+}
+
 TEST_CASE("the Authorization header", "[web]") {
   using P = std::pair<std::string, std::string>;
   CHECK(parse_basic_authorization("Basic YWxpY2U6czNjcmV0") == P{"alice", "s3cret"});

@@ -148,19 +148,46 @@ TEST_CASE("the router asks for credentials on every path before anything else", 
       CHECK(a.status == 401);
       CHECK(header(a, "WWW-Authenticate") == "Basic realm=\"lifetrace\", charset=\"UTF-8\"");
       CHECK(header(a, "X-Frame-Options") == "deny");
-      const std::string wrong = "Basic dTp3cm9uZw==";  // u:wrong
-      q.authorization = wrong.c_str();
-      CHECK(route(r, q).status == 401);
     }
   }
-  const std::string right = "Basic dTpwdw==";  // u:pw
+  const std::string wrong = "Basic dTp3cm9uZw==";  // u:wrong
+  const std::string right = "Basic dTpwdw==";      // u:pw
   HttpRequest q;
   q.method = "GET";
   q.path = "/metrics";
+  q.authorization = wrong.c_str();
+  CHECK(route(r, q).status == 401);
   q.authorization = right.c_str();
   CHECK(route(r, q).status == 200);
   q.path = "/nothing";
   CHECK(route(r, q).status == 404);
+}
+
+TEST_CASE("a flood of wrong passwords gets 429 instead of holding up the loop", "[endpoint]") {
+  Routes r = routes();
+  r.auth = std::make_shared<const BasicAuth>(std::map<std::string, std::string>{{"u", kHash}});
+  const std::string right = "Basic dTpwdw==";      // u:pw
+  const std::string wrong = "Basic dTp3cm9uZw==";  // u:wrong
+  HttpRequest q;
+  q.method = "GET";
+  q.path = "/metrics";
+  q.authorization = right.c_str();
+  REQUIRE(route(r, q).status == 200);  // one hash: 3 left this second
+  q.authorization = wrong.c_str();
+  int denied = 0, busy = 0;
+  for (int i = 0; i < 20; ++i) {
+    const HttpResponse a = route(r, q);
+    if (a.status == 401) ++denied;
+    if (a.status == 429) {
+      ++busy;
+      CHECK(header(a, "Retry-After") == "1");
+      CHECK(header(a, "X-Frame-Options") == "deny");
+    }
+  }
+  CHECK(denied == 3);  // the budget (the loop takes well under 250 ms: no refill)
+  CHECK(busy == 17);
+  q.authorization = right.c_str();
+  CHECK(route(r, q).status == 200);  // the remembered password needs no hash
 }
 
 TEST_CASE("the metrics are gzipped when the client accepts it", "[endpoint]") {
