@@ -40,7 +40,7 @@ namespace lifetrace {
 // most this many connections at once (further ones wait in the listen
 // backlog), of which this many from one address, each closed after this long
 // without progress; a request's headers must fit in MHD's per-connection
-// memory pool (MHD_OPTION_CONNECTION_MEMORY_LIMIT, 32 KiB: larger is refused).
+// memory pool (MHD_OPTION_CONNECTION_MEMORY_LIMIT, 32 KiB: larger gets 431).
 inline constexpr unsigned kEndpointMaxConnections = 64;
 inline constexpr unsigned kEndpointMaxConnectionsPerAddress = 32;
 inline constexpr unsigned kEndpointIdleTimeoutSeconds = 5;
