@@ -396,7 +396,12 @@ TlsServerConfig parse_tls(const Node& node, const std::string& where, const std:
         tls.curve_preferences.push_back(name);
       }
     } else if (k == "client_allowed_sans") {
-      unsupported(at, "lifetrace does not match client certificate SANs");
+      if (!v.IsSequence()) throw ConfigError{at, "must be a list of names", ""};
+      for (const auto& item : v.items) {
+        const std::string san = scalar(item, at);
+        if (san.empty()) throw ConfigError{at, "has an empty name", ""};
+        tls.client_allowed_sans.push_back(san);
+      }
     } else {
       unknown(at);
     }
@@ -430,6 +435,11 @@ TlsServerConfig parse_tls(const Node& node, const std::string& where, const std:
   if (tls.client_auth != ClientAuth::none && tls.client_ca_pem.empty()) {
     throw ConfigError{join(where, "client_ca_file"), "is missing",
                       "verifying client certificates needs the CA that signs them"};
+  }
+  if (tls.client_auth == ClientAuth::none && !tls.client_allowed_sans.empty()) {
+    throw ConfigError{join(where, "client_allowed_sans"),
+                      "is set but client_auth_type is NoClientCert",
+                      "set client_auth_type: RequireAndVerifyClientCert to use it"};
   }
   if (tls.client_auth == ClientAuth::none && !tls.client_ca_pem.empty()) {
     throw ConfigError{join(where, "client_ca_file"), "is set but client_auth_type is NoClientCert",

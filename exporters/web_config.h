@@ -33,8 +33,11 @@ struct TlsServerConfig {
   std::string key_pem;   // its private key, PEM
   ClientAuth client_auth = ClientAuth::none;
   std::string client_ca_pem;  // the CAs client certificates must chain to
-  int min_version = 12;       // TLS 1.x: 10, 11, 12 or 13 (toolkit default TLS12)
-  int max_version = 13;       // the same; toolkit default TLS13
+  // If set, a client certificate must also carry one of these subject
+  // alternative names (DNS name, e-mail address, URI or IP address, as text).
+  std::vector<std::string> client_allowed_sans;
+  int min_version = 12;  // TLS 1.x: 10, 11, 12 or 13 (toolkit default TLS12)
+  int max_version = 13;  // the same; toolkit default TLS13
   // Go's names of the TLS <= 1.2 suites allowed, in order; empty: GnuTLS's defaults.
   std::vector<std::string> cipher_suites;
   bool prefer_server_cipher_suites = true;     // the toolkit's default

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -9,6 +10,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdarg>
 #include <cstdint>
@@ -104,6 +106,41 @@ int bound_port(int fd) {
   if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return 0;
   if (ss.ss_family == AF_INET) return ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
   return ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
+}
+
+// True if the certificate (DER) has one of `allowed` among its subject
+// alternative names, compared as exporter-toolkit does: exactly, DNS names,
+// e-mail addresses and URIs as written, IP addresses in their usual text form.
+bool has_allowed_san(const gnutls_datum_t& der, const std::vector<std::string>& allowed) {
+  gnutls_x509_crt_t crt = nullptr;
+  if (gnutls_x509_crt_init(&crt) < 0) return false;
+  std::unique_ptr<gnutls_x509_crt_int, void (*)(gnutls_x509_crt_t)> guard(crt,
+                                                                          gnutls_x509_crt_deinit);
+  if (gnutls_x509_crt_import(crt, &der, GNUTLS_X509_FMT_DER) < 0) return false;
+  for (unsigned i = 0; i < 256; ++i) {
+    char buf[1024];
+    std::size_t size = sizeof(buf);
+    unsigned critical = 0;
+    const int type = gnutls_x509_crt_get_subject_alt_name(crt, i, buf, &size, &critical);
+    if (type == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE) break;
+    if (type < 0) continue;  // longer than any name worth matching
+    std::string name;
+    if (type == GNUTLS_SAN_IPADDRESS) {
+      char text[INET6_ADDRSTRLEN] = {};
+      if (size == 4 || size == 16)
+        inet_ntop(size == 4 ? AF_INET : AF_INET6, buf, text, sizeof(text));
+      name = text;
+    } else if (type == GNUTLS_SAN_DNSNAME || type == GNUTLS_SAN_RFC822NAME ||
+               type == GNUTLS_SAN_URI) {
+      name.assign(buf, size);
+    } else {
+      continue;
+    }
+    if (!name.empty() && std::find(allowed.begin(), allowed.end(), name) != allowed.end()) {
+      return true;
+    }
+  }
+  return false;
 }
 
 }  // namespace
@@ -226,6 +263,7 @@ std::variant<std::unique_ptr<MetricsEndpoint>, Problem> MetricsEndpoint::start(
     flags |= MHD_USE_TLS;
     ep->tls_ = true;
     ep->client_auth_ = tls->client_auth;
+    ep->client_allowed_sans_ = tls->client_allowed_sans;
     // In memory: no key on a disk, not even a temporary file.
     options.push_back({MHD_OPTION_HTTPS_MEM_CERT, 0, const_cast<char*>(tls->cert_pem.c_str())});
     options.push_back({MHD_OPTION_HTTPS_MEM_KEY, 0, const_cast<char*>(tls->key_pem.c_str())});
@@ -327,7 +365,10 @@ bool MetricsEndpoint::client_certificate_ok(MHD_Connection* c) const {
   // Against the CAs of MHD_OPTION_HTTPS_MEM_TRUST (client_ca_file) only:
   // signature chain, validity dates, constraints.
   unsigned status = 0;
-  return gnutls_certificate_verify_peers2(session, &status) == GNUTLS_E_SUCCESS && status == 0;
+  if (gnutls_certificate_verify_peers2(session, &status) != GNUTLS_E_SUCCESS || status != 0) {
+    return false;
+  }
+  return client_allowed_sans_.empty() || has_allowed_san(chain[0], client_allowed_sans_);
 }
 
 bool MetricsEndpoint::handle_request(MHD_Connection* c, const char* url, const char* method) {

@@ -97,6 +97,7 @@ class MetricsEndpoint {
   std::unique_ptr<StartLog> log_;  // MHD's logger's argument: lives as long as MHD
   Routes routes_;
   ClientAuth client_auth_ = ClientAuth::none;
+  std::vector<std::string> client_allowed_sans_;
   bool tls_ = false;
   int port_ = 0;
   MHD_Daemon* mhd_ = nullptr;

@@ -3,7 +3,8 @@
 # lifetrace_web_test_server builds the endpoint exactly as `lifetrace daemon`
 # does from --web.config.file; openssl makes the certificates here; curl
 # scrapes over TLS with right, wrong and missing credentials, plain HTTP, a
-# too-old TLS version, a cipher suite not allowed and a client certificate; a
+# too-old TLS version, a cipher suite not allowed and client certificates (with
+# and without an allowed SAN); a
 # real Prometheus (if installed) scrapes it with tls_config and basic_auth; the
 # server serving TLS has one thread and does not wake while no client is
 # connected, and a flood of idle connections from one address does not keep a
@@ -195,6 +196,28 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -su
 expect 000 "with a self-signed client certificate" "$(code $base/metrics --cert stranger.crt --key stranger.key)"
 stop
 
+# ... and client_allowed_sans: the CA's certificate must also name an allowed SAN.
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=scraper \
+  -keyout scraper.key -out scraper.csr 2>/dev/null
+printf 'subjectAltName=DNS:prometheus.example,IP:10.0.0.7\n' >scraper.ext
+openssl x509 -req -in scraper.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
+  -extfile scraper.ext -out scraper.crt 2>/dev/null
+for allowed in prometheus.example 10.0.0.7; do
+  cat >sans.yml <<YAML
+tls_server_config:
+  cert_file: $work/server.crt
+  key_file: $work/server.key
+  client_auth_type: RequireAndVerifyClientCert
+  client_ca_file: $work/ca.crt
+  client_allowed_sans: [other.example, $allowed]
+YAML
+  start sans sans.yml
+  base=https://localhost:$port
+  expect 200 "a client certificate with the allowed SAN $allowed" "$(code $base/metrics --cert scraper.crt --key scraper.key)"
+  expect 000 "a client certificate from the CA without an allowed SAN" "$(code $base/metrics --cert client.crt --key client.key)"
+  stop
+done
+
 # --- 5. bad config files stop start-up with the file, the key and a HINT.
 # refuse NAME WANT_IN_MESSAGE: writes NAME.yml from stdin and expects exit 1 and the text.
 refuse() {
@@ -221,11 +244,12 @@ tls_server_config:
   cert_file: $work/server.crt
   key_file: $work/nonexistent.key
 YAML
-refuse unsupported 'tls_server_config.client_allowed_sans is not supported by lifetrace' <<YAML
+refuse unsupported 'rate_limit is not supported by lifetrace' <<YAML
 tls_server_config:
   cert_file: $work/server.crt
   key_file: $work/server.key
-  client_allowed_sans: [prometheus]
+rate_limit:
+  interval: 1s
 YAML
 refuse bad-yaml 'not valid YAML' <<'YAML'
 tls_server_config: [unclosed

@@ -72,6 +72,7 @@ TEST_CASE("every supported key is read", "[web]") {
       "\n"
       "  client_auth_type: RequireAndVerifyClientCert\n"
       "  client_ca_file: ca.crt\n"
+      "  client_allowed_sans: [prometheus.example, 10.0.0.1]\n"
       "  min_version: TLS13\n"
       "  max_version: TLS13\n"
       "  cipher_suites:\n"
@@ -96,6 +97,7 @@ TEST_CASE("every supported key is read", "[web]") {
   CHECK(c.tls->key_pem.find("server.key") != std::string::npos);
   CHECK(c.tls->client_ca_pem.find("ca.crt") != std::string::npos);
   CHECK(c.tls->client_auth == ClientAuth::require_and_verify);
+  CHECK(c.tls->client_allowed_sans == std::vector<std::string>{"prometheus.example", "10.0.0.1"});
   CHECK(c.tls->min_version == 13);
   CHECK(c.tls->max_version == 13);
   CHECK(c.tls->cipher_suites ==
@@ -150,7 +152,9 @@ TEST_CASE("unknown, unsupported and invalid keys are refused by name", "[web]") 
        "tls_server_config.curve_preferences \"X448\" is not one of Go's curves"},
       {kTls + "  curve_preferences: X25519\n",
        "tls_server_config.curve_preferences must be a list"},
-      {kTls + "  client_allowed_sans: [a]\n", "tls_server_config.client_allowed_sans is not"},
+      {kTls + "  client_allowed_sans: [a]\n",
+       "tls_server_config.client_allowed_sans is set but client_auth_type is NoClientCert"},
+      {kTls + "  client_allowed_sans: a\n", "tls_server_config.client_allowed_sans must be a list"},
       {kTls + "  client_auth_type: RequireAnyClientCert\n",
        "tls_server_config.client_auth_type is not supported"},
       {kTls + "  client_auth_type: RequestClientCert\n",
