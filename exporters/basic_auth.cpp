@@ -2,6 +2,7 @@
 
 #include <crypt.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 
@@ -118,25 +119,37 @@ BasicAuth::BasicAuth(std::map<std::string, std::string> users) : users_(std::mov
   }
 }
 
-bool BasicAuth::allows(const char* authorization) const {
-  if (!authorization) return false;
+AuthCheck BasicAuth::check(const char* authorization,
+                           std::chrono::steady_clock::time_point now) const {
+  if (!authorization) return AuthCheck::denied;
   auto creds = parse_basic_authorization(authorization);
-  if (!creds) return false;
+  if (!creds) return AuthCheck::denied;
   const auto& [user, password] = *creds;
   const auto it = users_.find(user);
+  std::lock_guard lock(mutex_);
+  if (it != users_.end()) {
+    const auto seen = accepted_.find(user);
+    if (seen != accepted_.end() && constant_time_equal(seen->second, password)) {
+      return AuthCheck::allowed;
+    }
+  }
+  // A hash is needed: within the budget?
+  if (refilled_ == std::chrono::steady_clock::time_point{}) refilled_ = now;
+  const std::chrono::duration<double> elapsed = now - refilled_;
+  if (elapsed.count() > 0) {
+    tokens_ = std::min(kMaxPasswordChecksPerSecond,
+                       tokens_ + elapsed.count() * kMaxPasswordChecksPerSecond);
+    refilled_ = now;
+  }
+  if (tokens_ < 1) return AuthCheck::busy;
+  tokens_ -= 1;
   if (it == users_.end()) {
     bcrypt_matches(password, dummy_hash_);  // the same work as for a known user
-    return false;
+    return AuthCheck::denied;
   }
-  {
-    std::lock_guard lock(mutex_);
-    const auto seen = accepted_.find(user);
-    if (seen != accepted_.end() && constant_time_equal(seen->second, password)) return true;
-  }
-  if (!bcrypt_matches(password, it->second)) return false;
-  std::lock_guard lock(mutex_);
+  if (!bcrypt_matches(password, it->second)) return AuthCheck::denied;
   accepted_[user] = password;
-  return true;
+  return AuthCheck::allowed;
 }
 
 }  // namespace lifetrace

@@ -5,6 +5,7 @@
 // result is compared in constant time.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -29,23 +30,40 @@ bool constant_time_equal(std::string_view a, std::string_view b);
 std::optional<std::pair<std::string, std::string>> parse_basic_authorization(
     std::string_view header);
 
-// The users one endpoint accepts. Thread-safe (civetweb's worker threads call
-// allows()). A bcrypt check costs tens of milliseconds at cost 10, so the last
-// password that matched for each user is kept and compared (in constant time)
-// before hashing again, as exporter-toolkit caches successful checks. An
-// unknown user costs one bcrypt check too, so timing does not tell which
-// users exist.
+// The users one endpoint accepts. A bcrypt check costs tens of milliseconds
+// at cost 10, so the last password that matched for each user is kept and
+// compared (in constant time) before hashing again, as exporter-toolkit
+// caches successful checks. An unknown user costs one bcrypt check too, so
+// timing does not tell which users exist.
+//
+// The daemon checks on its one event-loop thread, where every bcrypt check
+// holds up everything else (ring buffer, follow clients): so at most
+// kMaxPasswordChecksPerSecond checks are hashed a second (a token bucket,
+// that many in a burst); beyond that a request that needs hashing is answered
+// `busy` at once, without hashing. A remembered password still matches then,
+// so a flood of wrong passwords does not lock out a scraper already seen.
+enum class AuthCheck { allowed, denied, busy };
+
 class BasicAuth {
  public:
+  static constexpr double kMaxPasswordChecksPerSecond = 4;
+
   explicit BasicAuth(std::map<std::string, std::string> users);
-  // `authorization`: the request's Authorization header, or nullptr.
-  bool allows(const char* authorization) const;
+  // `authorization`: the request's Authorization header, or nullptr; `now`
+  // for the budget (the tests pass their own clock).
+  AuthCheck check(const char* authorization, std::chrono::steady_clock::time_point now =
+                                                 std::chrono::steady_clock::now()) const;
+  bool allows(const char* authorization) const {
+    return check(authorization) == AuthCheck::allowed;
+  }
 
  private:
   std::map<std::string, std::string> users_;  // user -> bcrypt hash
   std::string dummy_hash_;                    // checked for unknown users
   mutable std::mutex mutex_;
   mutable std::map<std::string, std::string> accepted_;  // user -> password that matched
+  mutable double tokens_ = kMaxPasswordChecksPerSecond;  // bcrypt checks allowed now
+  mutable std::chrono::steady_clock::time_point refilled_{};
 };
 
 }  // namespace lifetrace

@@ -1,7 +1,9 @@
 #include "exporters/web_config.h"
 
+#include <gnutls/gnutls.h>
 #include <yaml.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -18,22 +20,34 @@ namespace lifetrace {
 
 namespace {
 
-// Go's crypto/tls CipherSuites() (the secure TLS 1.0-1.2 suites) and OpenSSL's names for them.
-constexpr std::array<std::pair<std::string_view, std::string_view>, 14> kCipherSuites{{
-    {"TLS_RSA_WITH_AES_128_CBC_SHA", "AES128-SHA"},
-    {"TLS_RSA_WITH_AES_256_CBC_SHA", "AES256-SHA"},
-    {"TLS_RSA_WITH_AES_128_GCM_SHA256", "AES128-GCM-SHA256"},
-    {"TLS_RSA_WITH_AES_256_GCM_SHA384", "AES256-GCM-SHA384"},
-    {"TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA", "ECDHE-ECDSA-AES128-SHA"},
-    {"TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA", "ECDHE-ECDSA-AES256-SHA"},
-    {"TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA", "ECDHE-RSA-AES128-SHA"},
-    {"TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA", "ECDHE-RSA-AES256-SHA"},
-    {"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "ECDHE-ECDSA-AES128-GCM-SHA256"},
-    {"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "ECDHE-RSA-AES128-GCM-SHA256"},
-    {"TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "ECDHE-ECDSA-AES256-GCM-SHA384"},
-    {"TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "ECDHE-RSA-AES256-GCM-SHA384"},
-    {"TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "ECDHE-ECDSA-CHACHA20-POLY1305"},
-    {"TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256", "ECDHE-RSA-CHACHA20-POLY1305"},
+// Go's crypto/tls CipherSuites() (the secure TLS 1.0-1.2 suites) in GnuTLS's priority terms.
+struct GoSuite {
+  std::string_view go;
+  GnutlsSuite gnutls;
+};
+constexpr std::array<GoSuite, 14> kCipherSuites{{
+    {"TLS_RSA_WITH_AES_128_CBC_SHA", {"RSA", "AES-128-CBC", "SHA1"}},
+    {"TLS_RSA_WITH_AES_256_CBC_SHA", {"RSA", "AES-256-CBC", "SHA1"}},
+    {"TLS_RSA_WITH_AES_128_GCM_SHA256", {"RSA", "AES-128-GCM", "AEAD"}},
+    {"TLS_RSA_WITH_AES_256_GCM_SHA384", {"RSA", "AES-256-GCM", "AEAD"}},
+    {"TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA", {"ECDHE-ECDSA", "AES-128-CBC", "SHA1"}},
+    {"TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA", {"ECDHE-ECDSA", "AES-256-CBC", "SHA1"}},
+    {"TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA", {"ECDHE-RSA", "AES-128-CBC", "SHA1"}},
+    {"TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA", {"ECDHE-RSA", "AES-256-CBC", "SHA1"}},
+    {"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", {"ECDHE-ECDSA", "AES-128-GCM", "AEAD"}},
+    {"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", {"ECDHE-RSA", "AES-128-GCM", "AEAD"}},
+    {"TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", {"ECDHE-ECDSA", "AES-256-GCM", "AEAD"}},
+    {"TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", {"ECDHE-RSA", "AES-256-GCM", "AEAD"}},
+    {"TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", {"ECDHE-ECDSA", "CHACHA20-POLY1305", "AEAD"}},
+    {"TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256", {"ECDHE-RSA", "CHACHA20-POLY1305", "AEAD"}},
+}};
+
+// Go's tls.CurveID names (exporter-toolkit's curve_preferences) as GnuTLS groups.
+constexpr std::array<std::pair<std::string_view, std::string_view>, 4> kCurves{{
+    {"CurveP256", "GROUP-SECP256R1"},
+    {"CurveP384", "GROUP-SECP384R1"},
+    {"CurveP521", "GROUP-SECP521R1"},
+    {"X25519", "GROUP-X25519"},
 }};
 
 // The response headers exporter-toolkit allows, in the order they are sent.
@@ -171,8 +185,8 @@ bool boolean(const Node& n, const std::string& key) {
 
 [[noreturn]] void unsupported(const std::string& key, const std::string& why) {
   throw ConfigError{key, "is not supported by lifetrace: " + why,
-                    "remove it; docs/daemon.md lists what lifetrace's HTTP server (civetweb) "
-                    "can honour"};
+                    "remove it; docs/daemon.md lists what lifetrace's HTTP server "
+                    "(libmicrohttpd with GnuTLS) can honour"};
 }
 
 std::string read_file(const std::string& base_dir, const std::string& name,
@@ -222,6 +236,112 @@ struct PemSource {
   bool set() const { return inline_pem || file; }
 };
 
+// Appends `v` to `list` unless it is there already (first mention decides the order).
+void add_once(std::vector<std::string_view>& list, std::string_view v) {
+  if (std::find(list.begin(), list.end(), v) == list.end()) list.push_back(v);
+}
+
+std::string go_name_of(const GnutlsSuite& s, const char* gnutls_name) {
+  for (const auto& g : kCipherSuites) {
+    if (g.gnutls == s) return std::string(g.go);
+  }
+  return std::string("GnuTLS's ") + (gnutls_name ? gnutls_name : "?");
+}
+
+// See gnutls_priorities() in the header. `where` is the tls_server_config key.
+std::string build_priorities(const TlsServerConfig& tls, const std::string& where) {
+  std::string p = "NORMAL:-VERS-ALL";
+  for (int v = tls.min_version; v <= tls.max_version; ++v) {
+    p += ":+VERS-TLS1." + std::to_string(v - 10);
+  }
+  std::vector<GnutlsSuite> wanted;
+  if (!tls.cipher_suites.empty()) {
+    std::vector<std::string_view> kx, cipher, mac;
+    for (const auto& name : tls.cipher_suites) {
+      const auto s = gnutls_suite(name);
+      if (!s) throw ConfigError{join(where, "cipher_suites"), in_quotes(name) + " is unknown", ""};
+      wanted.push_back(*s);
+      add_once(kx, s->kx);
+      add_once(cipher, s->cipher);
+      add_once(mac, s->mac);
+    }
+    p += ":-KX-ALL";
+    for (auto k : kx) p += ":+" + std::string(k);
+    p += ":-CIPHER-ALL";
+    for (auto c : cipher) p += ":+" + std::string(c);
+    p += ":-MAC-ALL";
+    for (auto m : mac) p += ":+" + std::string(m);
+  }
+  if (!tls.curve_preferences.empty()) {
+    p += ":-GROUP-ALL";
+    for (const auto& curve : tls.curve_preferences) {
+      for (const auto& [go, group] : kCurves) {
+        if (go == curve) p += ":+" + std::string(group);
+      }
+    }
+  }
+  if (tls.prefer_server_cipher_suites) p += ":%SERVER_PRECEDENCE";
+
+  // What GnuTLS makes of it: the suites it would negotiate, by protocol.
+  gnutls_priority_t cache = nullptr;
+  const char* bad = nullptr;
+  if (const int rc = gnutls_priority_init(&cache, p.c_str(), &bad); rc < 0) {
+    throw ConfigError{where,
+                      "cannot be expressed for GnuTLS: it refuses the priority string \"" + p +
+                          "\" at \"" + util::sanitize(bad ? bad : "") + "\" (" +
+                          gnutls_strerror(rc) + ")",
+                      "report this with the web config; meanwhile remove cipher_suites or "
+                      "curve_preferences"};
+  }
+  std::unique_ptr<gnutls_priority_st, void (*)(gnutls_priority_t)> guard(cache,
+                                                                         gnutls_priority_deinit);
+  std::vector<std::string> extra;
+  std::size_t tls13 = 0;
+  for (unsigned i = 0;; ++i) {
+    unsigned index = 0;
+    const int rc = gnutls_priority_get_cipher_suite_index(cache, i, &index);
+    if (rc == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE) break;
+    if (rc < 0) continue;  // a suite this GnuTLS does not implement
+    unsigned char id[2];
+    gnutls_kx_algorithm_t k{};
+    gnutls_cipher_algorithm_t c{};
+    gnutls_mac_algorithm_t m{};
+    gnutls_protocol_t min{};
+    const char* name = gnutls_cipher_suite_info(index, id, &k, &c, &m, &min);
+    if (!name) continue;
+    if (min >= GNUTLS_TLS1_3) {
+      ++tls13;
+      continue;
+    }
+    if (wanted.empty()) continue;
+    const char* kn = gnutls_kx_get_name(k);
+    const char* cn = gnutls_cipher_get_name(c);
+    const char* mn = gnutls_mac_get_name(m);
+    const GnutlsSuite got{kn ? kn : "", cn ? cn : "", mn ? mn : ""};
+    if (std::find(wanted.begin(), wanted.end(), got) == wanted.end()) {
+      extra.push_back(go_name_of(got, name));
+    }
+  }
+  if (!extra.empty()) {
+    std::string list;
+    for (const auto& e : extra) list += (list.empty() ? "" : ", ") + e;
+    throw ConfigError{join(where, "cipher_suites"),
+                      "cannot be enforced exactly: GnuTLS allows every combination of the key "
+                      "exchanges, ciphers and MACs listed, so it would also allow " +
+                          list,
+                      "add those suites to the list, or list fewer key exchanges or ciphers "
+                      "(docs/daemon.md, \"Securing the endpoint\")"};
+  }
+  if (tls.max_version >= 13 && tls13 == 0) {
+    throw ConfigError{
+        join(where, "cipher_suites"),
+        "leaves TLS 1.3 without a suite: GnuTLS takes TLS 1.3's suites from the same ciphers, and "
+        "none listed is AES-128-GCM, AES-256-GCM or CHACHA20-POLY1305",
+        "list a GCM or ChaCha20-Poly1305 suite too, or set max_version: TLS12"};
+  }
+  return p;
+}
+
 TlsServerConfig parse_tls(const Node& node, const std::string& where, const std::string& base_dir) {
   TlsServerConfig tls;
   PemSource cert, key, ca;
@@ -250,21 +370,38 @@ TlsServerConfig parse_tls(const Node& node, const std::string& where, const std:
       if (!v.IsSequence()) throw ConfigError{at, "must be a list of cipher suite names", ""};
       for (const auto& item : v.items) {
         const std::string name = scalar(item, at);
-        auto openssl = openssl_cipher_name(name);
-        if (!openssl) {
+        if (!gnutls_suite(name)) {
           throw ConfigError{at, in_quotes(name) + " is not one of Go's TLS 1.0-1.2 cipher suites",
                             "use names from Go's tls.CipherSuites(), e.g. "
                             "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 (TLS 1.3's suites are not "
                             "configurable)"};
         }
-        tls.cipher_suites.push_back(*openssl);
+        if (std::find(tls.cipher_suites.begin(), tls.cipher_suites.end(), name) ==
+            tls.cipher_suites.end()) {
+          tls.cipher_suites.push_back(name);
+        }
       }
     } else if (k == "prefer_server_cipher_suites") {
-      unsupported(at, "civetweb does not choose who prefers a cipher suite");
+      tls.prefer_server_cipher_suites = boolean(v, at);
     } else if (k == "curve_preferences") {
-      unsupported(at, "civetweb cannot set the ECDHE curves");
+      if (!v.IsSequence()) throw ConfigError{at, "must be a list of curve names", ""};
+      for (const auto& item : v.items) {
+        const std::string name = scalar(item, at);
+        bool known = false;
+        for (const auto& c : kCurves) known = known || c.first == name;
+        if (!known) {
+          throw ConfigError{at, in_quotes(name) + " is not one of Go's curves",
+                            "use CurveP256, CurveP384, CurveP521 or X25519"};
+        }
+        tls.curve_preferences.push_back(name);
+      }
     } else if (k == "client_allowed_sans") {
-      unsupported(at, "civetweb cannot match client certificate SANs");
+      if (!v.IsSequence()) throw ConfigError{at, "must be a list of names", ""};
+      for (const auto& item : v.items) {
+        const std::string san = scalar(item, at);
+        if (san.empty()) throw ConfigError{at, "has an empty name", ""};
+        tls.client_allowed_sans.push_back(san);
+      }
     } else {
       unknown(at);
     }
@@ -289,8 +426,8 @@ TlsServerConfig parse_tls(const Node& node, const std::string& where, const std:
     tls.client_auth = ClientAuth::require_and_verify;
   } else if (client_auth == "RequestClientCert" || client_auth == "RequireAnyClientCert") {
     unsupported(auth_key, in_quotes(client_auth) +
-                              " (a client certificate that is not verified) cannot be set in "
-                              "civetweb; use RequireAndVerifyClientCert");
+                              " (a client certificate that is not verified) is not accepted; "
+                              "use RequireAndVerifyClientCert");
   } else {
     throw ConfigError{auth_key, "is " + in_quotes(client_auth) + ", not a client auth type",
                       "use NoClientCert, VerifyClientCertIfGiven or RequireAndVerifyClientCert"};
@@ -298,6 +435,11 @@ TlsServerConfig parse_tls(const Node& node, const std::string& where, const std:
   if (tls.client_auth != ClientAuth::none && tls.client_ca_pem.empty()) {
     throw ConfigError{join(where, "client_ca_file"), "is missing",
                       "verifying client certificates needs the CA that signs them"};
+  }
+  if (tls.client_auth == ClientAuth::none && !tls.client_allowed_sans.empty()) {
+    throw ConfigError{join(where, "client_allowed_sans"),
+                      "is set but client_auth_type is NoClientCert",
+                      "set client_auth_type: RequireAndVerifyClientCert to use it"};
   }
   if (tls.client_auth == ClientAuth::none && !tls.client_ca_pem.empty()) {
     throw ConfigError{join(where, "client_ca_file"), "is set but client_auth_type is NoClientCert",
@@ -307,18 +449,18 @@ TlsServerConfig parse_tls(const Node& node, const std::string& where, const std:
     if (*max_version < tls.min_version) {
       throw ConfigError{join(where, "max_version"), "is below min_version", ""};
     }
-    if (*max_version != 13) {
-      unsupported(join(where, "max_version"),
-                  "civetweb 1.15 can set a minimum TLS version only (TLS13 is the maximum)");
-    }
+    tls.max_version = *max_version;
   }
+  tls.priorities = build_priorities(tls, where);
   return tls;
 }
 
 void parse_http(const Node& node, const std::string& where, WebConfig& c) {
   for_each_key(node, where, [&](const std::string& k, const Node& v, const std::string& at) {
     if (k == "http2") {
-      if (boolean(v, at)) unsupported(at, "civetweb serves HTTP/1.1 only; set http2: false");
+      if (boolean(v, at)) {
+        unsupported(at, "libmicrohttpd serves HTTP/1.1 only; set http2: false");
+      }
     } else if (k == "headers") {
       std::map<std::string, std::string> given;
       for_each_key(v, at, [&](const std::string& h, const Node& hv, const std::string& hat) {
@@ -370,11 +512,19 @@ void parse_users(const Node& node, const std::string& where, WebConfig& c) {
 
 }  // namespace
 
-std::optional<std::string> openssl_cipher_name(std::string_view go_name) {
-  for (const auto& [go, openssl] : kCipherSuites) {
-    if (go == go_name) return std::string(openssl);
+std::optional<GnutlsSuite> gnutls_suite(std::string_view go_name) {
+  for (const auto& s : kCipherSuites) {
+    if (s.go == go_name) return s.gnutls;
   }
   return std::nullopt;
+}
+
+std::variant<std::string, Problem> gnutls_priorities(const TlsServerConfig& tls) {
+  try {
+    return build_priorities(tls, "tls_server_config");
+  } catch (const ConfigError& e) {
+    return Problem{util::sanitize(e.key) + " " + e.what, e.hint};
+  }
 }
 
 std::variant<WebConfig, Problem> parse_web_config(const std::string& text, const std::string& path,
@@ -391,7 +541,9 @@ std::variant<WebConfig, Problem> parse_web_config(const std::string& text, const
       } else if (k == "basic_auth_users") {
         parse_users(v, at, c);
       } else if (k == "rate_limit") {
-        unsupported(at, "civetweb has no request rate limiter");
+        unsupported(at,
+                    "lifetrace has no request rate limiter (connections are bounded, "
+                    "docs/daemon.md)");
       } else {
         unknown(at);
       }
@@ -416,29 +568,6 @@ std::variant<WebConfig, Problem> load_web_config(const std::string& path) {
   s << in.rdbuf();
   const auto dir = std::filesystem::path(path).parent_path();
   return parse_web_config(s.str(), path, dir.empty() ? "." : dir.string());
-}
-
-std::vector<std::string> civetweb_tls_options(const TlsServerConfig& tls,
-                                              const std::string& cert_and_key_path,
-                                              const std::string& ca_path) {
-  // civetweb 1.15's ssl_protocol_version: 2 = TLS 1.0 and later, 3 = 1.1+, 4 = 1.2+, 5 = 1.3.
-  std::vector<std::string> o{"ssl_certificate", cert_and_key_path, "ssl_protocol_version",
-                             std::to_string(tls.min_version - 8)};
-  if (!tls.cipher_suites.empty()) {
-    std::string list;
-    for (const auto& s : tls.cipher_suites) list += (list.empty() ? "" : ":") + s;
-    o.insert(o.end(), {"ssl_cipher_list", list});
-  }
-  switch (tls.client_auth) {
-    case ClientAuth::none: o.insert(o.end(), {"ssl_verify_peer", "no"}); break;
-    case ClientAuth::verify_if_given: o.insert(o.end(), {"ssl_verify_peer", "optional"}); break;
-    case ClientAuth::require_and_verify: o.insert(o.end(), {"ssl_verify_peer", "yes"}); break;
-  }
-  if (tls.client_auth != ClientAuth::none) {
-    // Only the configured CA: not the system's trust store too.
-    o.insert(o.end(), {"ssl_ca_file", ca_path, "ssl_default_verify_paths", "no"});
-  }
-  return o;
 }
 
 }  // namespace lifetrace

@@ -1,6 +1,6 @@
 // `--web.config.file`: the metrics endpoint's TLS, headers and basic-auth users,
 // in the format of Prometheus' exporter-toolkit (node_exporter's
-// web-configuration.md), as far as civetweb 1.15 can honour it. Every key is
+// web-configuration.md), as far as libmicrohttpd and GnuTLS can honour it. Every key is
 // either honoured or refused with an error naming it — never ignored
 // (docs/daemon.md lists which are which).
 //
@@ -21,7 +21,7 @@
 
 namespace lifetrace {
 
-// Go's crypto/tls ClientAuthType values that civetweb can enforce.
+// Go's crypto/tls ClientAuthType values that lifetrace enforces.
 enum class ClientAuth {
   none,                // NoClientCert
   verify_if_given,     // VerifyClientCertIfGiven
@@ -33,10 +33,17 @@ struct TlsServerConfig {
   std::string key_pem;   // its private key, PEM
   ClientAuth client_auth = ClientAuth::none;
   std::string client_ca_pem;  // the CAs client certificates must chain to
-  int min_version = 12;       // TLS 1.x: 10, 11, 12 or 13 (toolkit default TLS12)
-  // OpenSSL names of the TLS <= 1.2 suites allowed (from Go's names), in order;
-  // empty: OpenSSL's defaults.
+  // If set, a client certificate must also carry one of these subject
+  // alternative names (DNS name, e-mail address, URI or IP address, as text).
+  std::vector<std::string> client_allowed_sans;
+  int min_version = 12;  // TLS 1.x: 10, 11, 12 or 13 (toolkit default TLS12)
+  int max_version = 13;  // the same; toolkit default TLS13
+  // Go's names of the TLS <= 1.2 suites allowed, in order; empty: GnuTLS's defaults.
   std::vector<std::string> cipher_suites;
+  bool prefer_server_cipher_suites = true;     // the toolkit's default
+  std::vector<std::string> curve_preferences;  // Go's names (CurveP256, X25519, ...), in order
+  // All of the above that GnuTLS decides, as its priority string (gnutls_priorities()).
+  std::string priorities;
 };
 
 struct WebConfig {
@@ -54,16 +61,26 @@ std::variant<WebConfig, Problem> load_web_config(const std::string& path);
 std::variant<WebConfig, Problem> parse_web_config(const std::string& text, const std::string& path,
                                                   const std::string& base_dir);
 
-// Go's name of a TLS 1.0-1.2 cipher suite (e.g.
-// "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256") as OpenSSL spells it
-// ("ECDHE-RSA-AES128-GCM-SHA256"); nullopt if Go's list has no such suite.
-std::optional<std::string> openssl_cipher_name(std::string_view go_name);
+// One of Go's TLS 1.0-1.2 cipher suites (tls.CipherSuites()) in GnuTLS's
+// priority-string terms: key exchange, cipher and MAC ("AEAD" for GCM and
+// ChaCha20-Poly1305), e.g. TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 ->
+// {"ECDHE-RSA", "AES-128-GCM", "AEAD"}.
+struct GnutlsSuite {
+  std::string_view kx, cipher, mac;
+  bool operator==(const GnutlsSuite&) const = default;
+};
+std::optional<GnutlsSuite> gnutls_suite(std::string_view go_name);
 
-// civetweb options for a TLS endpoint, given where the combined certificate and
-// key PEM and the client CA PEM can be read (paths the caller keeps valid while
-// civetweb starts; `ca_path` unused without client certificates).
-std::vector<std::string> civetweb_tls_options(const TlsServerConfig& tls,
-                                              const std::string& cert_and_key_path,
-                                              const std::string& ca_path);
+// The GnuTLS priority string for `tls`'s versions, cipher suites, curves and
+// preference (MHD_OPTION_HTTPS_PRIORITIES), checked with the GnuTLS linked in:
+// a priority string allows every combination of its key exchanges, ciphers
+// and MACs, so a list of suites that is not such a product (say
+// ECDHE-RSA+AES-128-GCM and ECDHE-ECDSA+AES-256-GCM, which would also allow
+// the two crossed suites) is refused — the Problem names
+// tls_server_config.cipher_suites and the suites it would add — rather than
+// allowing more than listed. TLS 1.3's suites follow the ciphers listed (GnuTLS
+// has one cipher list for both); with none of them usable for TLS 1.3 while
+// max_version allows it, that is refused too.
+std::variant<std::string, Problem> gnutls_priorities(const TlsServerConfig& tls);
 
 }  // namespace lifetrace

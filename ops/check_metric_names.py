@@ -3,9 +3,10 @@
 
 The exported names come from exporters/metric_names.h (every "lifetrace_..." string); a name that
 exporters/metrics.cpp registers with BuildHistogram() also gives _bucket, _sum and _count. Added:
-prometheus-cpp's Exposer families (exposer_*), Prometheus' own `up`, and the recording rules the
-rules file defines. Label names in matchers and in by/without/on/ignoring must be ones
-exporters/metrics.cpp writes (or le, quantile, job, instance).
+Prometheus' own `up` (and scrape_*), and the recording rules the rules file defines (the endpoint
+is lifetrace's own since it left prometheus-cpp's Exposer: no exposer_* families). Label names in
+matchers and in by/without/on/ignoring must be ones exporters/metrics.cpp writes (or le,
+quantile, job, instance).
 
 Also: every panel and variable of the dashboard uses the ${datasource} variable (no hard-coded
 UID), and with RULES_TEST every alert has a case where it fires and one where it does not, and
@@ -19,10 +20,6 @@ import sys
 
 import yaml
 
-# prometheus-cpp 1.0's Exposer (docs/daemon.md); exposer_request_latencies is a summary.
-EXPOSER = {"exposer_transferred_bytes_total", "exposer_scrapes_total",
-           "exposer_request_latencies", "exposer_request_latencies_sum",
-           "exposer_request_latencies_count"}
 PROMETHEUS = {"up", "scrape_duration_seconds", "scrape_samples_scraped"}
 
 KEYWORDS = {"by", "without", "on", "ignoring", "group_left", "group_right", "bool", "and", "or",
@@ -43,7 +40,7 @@ def exported_names(src):
         sys.exit(f"no BuildHistogram() found in {src}/exporters/metrics.cpp")
     for k in histograms:
         names |= {specs[k] + s for s in ("_bucket", "_sum", "_count")}
-    return names | EXPOSER | PROMETHEUS
+    return names | PROMETHEUS
 
 
 def exported_labels(src):

@@ -16,10 +16,15 @@ BUILD_PKGS=(
   libelf-dev zlib1g-dev liblzma-dev libzstd-dev libkmod-dev libsystemd-dev
   # Nettle: the SHA-256 of module files (classify/provenance.cpp).
   nettle-dev
-  libcli11-dev nlohmann-json3-dev prometheus-cpp-dev libcivetweb-dev
+  # prometheus-cpp: only its core is linked (the metrics); its -dev package brings civetweb's
+  # -dev package, which its CMake config asks for, but nothing of civetweb is linked.
+  libcli11-dev nlohmann-json3-dev prometheus-cpp-dev
+  # The metrics endpoint (daemon/service/endpoint.h): libmicrohttpd run from the daemon's own
+  # event loop, TLS through GnuTLS.
+  libmicrohttpd-dev libgnutls28-dev
   # --web.config.file: YAML (libyaml: Multi-Arch, unlike yaml-cpp's -dev package), bcrypt
-  # (libxcrypt), and OpenSSL 3 linked by the TLS compat libraries (daemon/service/tls_compat/).
-  libyaml-dev libcrypt-dev libssl3
+  # (libxcrypt).
+  libyaml-dev libcrypt-dev
   # The Debian package (scripts/build-deb.sh): dh and its helpers.
   debhelper
 )
@@ -56,12 +61,15 @@ TEST_PKGS=(
 # Not prometheus-cpp-dev:arm64: it depends on the civetweb program package, which has no
 # Multi-Arch, so apt would replace civetweb:amd64 and remove prometheus-cpp-dev:amd64 (the
 # native build breaks). Its libraries and its dependencies' -dev packages install normally;
-# its arm64 CMake files are unpacked into CROSS_PREFIX below (see cross_prometheus_cpp).
+# its arm64 CMake files are unpacked into CROSS_PREFIX below (see cross_prometheus_cpp). That
+# CMake package asks for civetweb's and curl's (find_dependency), hence libcivetweb-dev:arm64 and
+# libcurl4-openssl-dev:arm64, though lifetrace links neither. libmicrohttpd-dev:arm64 and
+# libgnutls28-dev:arm64 are Multi-Arch: same and install beside the amd64 ones.
 ARM64_PKGS=(
   crossbuild-essential-arm64
   libbpf-dev:arm64 libelf-dev:arm64 zlib1g-dev:arm64 liblzma-dev:arm64 libzstd-dev:arm64
   libsystemd-dev:arm64 libkmod-dev:arm64 nettle-dev:arm64 libyaml-dev:arm64 libcrypt-dev:arm64
-  libssl3:arm64
+  libmicrohttpd-dev:arm64 libgnutls28-dev:arm64
   libprometheus-cpp-core1.0:arm64 libprometheus-cpp-pull1.0:arm64 libprometheus-cpp-push1.0:arm64
   libcivetweb-dev:arm64 libcurl4-openssl-dev:arm64
   qemu-system-arm

@@ -47,17 +47,6 @@ int send_to_journal(const std::vector<std::string>& fields) {
   return sd_journal_sendv(iov.data(), static_cast<int>(iov.size()));
 }
 
-std::string civetweb_listen_address(const std::string& address) {
-  if (!address.empty() && address.front() == ':') return address.substr(1);
-  return address;
-}
-
-std::vector<std::string> exporter_options(const std::string& listen_address) {
-  return {"listening_ports",    civetweb_listen_address(listen_address),
-          "num_threads",        std::to_string(kExporterThreads),
-          "request_timeout_ms", std::to_string(kExporterRequestTimeoutMs)};
-}
-
 namespace {
 
 // The daemon's parts, built in order by run() (exporter, tracer, follow
@@ -96,12 +85,13 @@ class Daemon {
   const WallClock clock_ = WallClock::now();
   EventPipeline pipeline_;
   Session session_;
+  // Before the endpoint, which is on it: the loop outlives what it watches.
+  util::EventLoop loop_;
   // Declared after the session: on every path the exporter, whose scrapes
   // read the tracer's counters, goes away before the tracer does.
   std::unique_ptr<MetricsEndpoint> endpoint_;
   std::unique_ptr<FollowServer> server_;
   LoadHistory history_;  // for `lifetrace blame` and `plot`, over the follow socket
-  util::EventLoop loop_;
   util::Fd watchdog_;
   std::unique_ptr<ModuleStateFile> state_;  // --state.file; null for none
   ModuleSet saved_at_start_;                // the state file's set when the daemon started
@@ -125,9 +115,9 @@ bool Daemon::start_exporter() {
     if (auto* p = std::get_if<Problem>(&web)) return fail(*p);
     eo.web = std::move(std::get<WebConfig>(web));
   }
-  auto started = MetricsEndpoint::start(eo, metrics_.collectables(), [this] {
-    return render_landing_page(metrics_.landing_page_info(o_.telemetry_path));
-  });
+  auto started = MetricsEndpoint::start(
+      eo, metrics_.collectables(),
+      [this] { return render_landing_page(metrics_.landing_page_info(o_.telemetry_path)); }, loop_);
   if (auto* p = std::get_if<Problem>(&started)) return fail(*p);
   endpoint_ = std::move(std::get<std::unique_ptr<MetricsEndpoint>>(started));
   return true;

@@ -1,68 +1,54 @@
-// The page at `/` of the metrics endpoint (exporters/landing_page.h renders it),
-// and the guard every request passes first (basic auth and response headers
-// from --web.config.file, service/endpoint.h).
-//
-// prometheus-cpp 1.0.1's Exposer serves only registered collectables, and its
-// CivetServer is private; but its constructor takes civetweb callbacks. Their
-// begin_request hook sees every request first, on every path: it refuses a
-// request without valid credentials (401), answers GET/HEAD `/`, and leaves
-// every other path to the Exposer's handlers. The hook is a plain function, so
-// pages and guards live in a process-wide table keyed by listening port.
+// What the metrics endpoint answers (service/endpoint.h asks, from
+// libmicrohttpd's request handler on the daemon's event loop): basic auth on
+// every path first (429 with Retry-After when too many passwords need hashing
+// this second, exporters/basic_auth.h), the landing page at `/` (exporters/landing_page.h renders
+// it), the metrics at the telemetry path (gzip when the client accepts it, as
+// prometheus-cpp's Exposer did), 404 for any other path, 405 with `Allow` for
+// a method other than GET or HEAD, and the configured response headers
+// (--web.config.file, docs/daemon.md "Securing the endpoint") on every
+// response. No sockets: the unit tests call it directly.
 #pragma once
 
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
-
-struct CivetCallbacks;
 
 namespace lifetrace {
 
 class BasicAuth;
 
-class LandingPage {
- public:
-  // The callbacks to give prometheus::Exposer's constructor.
-  static const CivetCallbacks* callbacks();
-
-  // Serves `page()` (called per request, from the server's threads) at `/` on
-  // these ports, until destroyed.
-  LandingPage(std::vector<int> ports, std::function<std::string()> page);
-  ~LandingPage();
-  LandingPage(const LandingPage&) = delete;
-  LandingPage& operator=(const LandingPage&) = delete;
-
- private:
-  std::vector<int> ports_;
+struct HttpRequest {
+  std::string_view method;                // "GET", "HEAD", ...
+  std::string_view path;                  // without the query string
+  const char* authorization = nullptr;    // the Authorization header, if any
+  const char* accept_encoding = nullptr;  // the Accept-Encoding header, if any
 };
 
-// What every request must pass, and what every response lifetrace writes carries.
-struct RequestGuard {
-  std::shared_ptr<const BasicAuth> auth;                     // null: no authentication
+struct HttpResponse {
+  int status = 200;
+  std::string content_type;
+  std::string body;  // for HEAD too: the server sends its length, not the bytes
+  std::vector<std::pair<std::string, std::string>> headers;  // besides Content-Type
+};
+
+struct Routes {
+  std::string telemetry_path = "/metrics";
+  std::function<std::string()> metrics_text;  // the text exposition
+  std::function<std::string()> landing_page;  // empty: `/` is 404 (or the telemetry path)
+  std::shared_ptr<const BasicAuth> auth;      // null: no authentication
   std::vector<std::pair<std::string, std::string>> headers;  // added to each response
-  // When set, the hook serves the telemetry path itself (so the headers reach
-  // it too): prometheus-cpp writes its own response lines and cannot add any.
-  std::string telemetry_path;
-  std::function<std::string()> metrics_text;
 };
 
-// Puts `guard` on an endpoint. From construction until bind() it applies to
-// every port that has no guard of its own — the Exposer starts listening
-// before its ports are known, and no request may slip through in between;
-// bind() narrows it to the endpoint's ports. Removed when destroyed.
-class GuardRegistration {
- public:
-  explicit GuardRegistration(std::shared_ptr<const RequestGuard> guard);
-  void bind(const std::vector<int>& ports);
-  ~GuardRegistration();
-  GuardRegistration(const GuardRegistration&) = delete;
-  GuardRegistration& operator=(const GuardRegistration&) = delete;
+HttpResponse route(const Routes& routes, const HttpRequest& request);
 
- private:
-  std::shared_ptr<const RequestGuard> guard_;
-  std::vector<int> ports_;
-};
+// True if an Accept-Encoding value accepts gzip ("gzip", "gzip;q=0.5", "*"),
+// false for none or "gzip;q=0".
+bool accepts_gzip(const char* accept_encoding);
+
+// `text` as a gzip member (RFC 1952); empty if zlib fails.
+std::string gzip(std::string_view text);
 
 }  // namespace lifetrace

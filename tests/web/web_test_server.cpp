@@ -1,11 +1,15 @@
 // The metrics endpoint exactly as the daemon builds it (service/endpoint.h),
-// with a populated Metrics object and no BPF, for tests/web/run.sh:
+// on an EventLoop as the daemon's, with a populated Metrics object and no BPF,
+// for tests/web/run.sh:
 //
 //   lifetrace_web_test_server [--web.config.file FILE] [--web.listen-address ADDR]
 //
-// Prints "port N" once listening, then serves until its standard input closes.
-// A bad config file is reported as the daemon reports it (message, HINT) and
-// exits 1.
+// Prints "port N SCHEME" once listening, then serves until its standard input
+// closes (or SIGTERM). A bad config file is reported as the daemon reports it
+// (message, HINT) and exits 1.
+#include <signal.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -14,6 +18,7 @@
 #include "exporters/landing_page.h"
 #include "exporters/metrics.h"
 #include "service/endpoint.h"
+#include "util/event_loop.h"
 
 using namespace lifetrace;
 
@@ -39,19 +44,27 @@ int main(int argc, char** argv) {
     }
     o.web = std::get<WebConfig>(web);
   }
+  util::EventLoop loop;
+  if (!loop.ok() || !loop.watch_signals({SIGINT, SIGTERM}, [&loop](int) { loop.stop(0); })) {
+    std::cerr << loop.error() << "\n";
+    return 1;
+  }
   Metrics metrics;
   metrics.set_build_info("0.0.0-test", "1.0", "6.1.0-test");
-  auto started = MetricsEndpoint::start(o, metrics.collectables(), [&metrics] {
-    return render_landing_page(metrics.landing_page_info("/metrics"));
-  });
+  auto started = MetricsEndpoint::start(
+      o, metrics.collectables(),
+      [&metrics] { return render_landing_page(metrics.landing_page_info("/metrics")); }, loop);
   if (auto* p = std::get_if<Problem>(&started)) {
     std::cerr << p->message << "\nHINT: " << p->hint << "\n";
     return 1;
   }
   auto& ep = std::get<std::unique_ptr<MetricsEndpoint>>(started);
   std::cout << "port " << ep->ports().at(0) << " " << ep->scheme() << std::endl;
-  std::string line;
-  while (std::getline(std::cin, line)) {
-  }
-  return 0;
+  loop.watch(STDIN_FILENO, [&loop] {
+    char buf[256];
+    if (read(STDIN_FILENO, buf, sizeof(buf)) <= 0) loop.stop(0);
+  });
+  const int rc = loop.run();
+  ep.reset();
+  return rc;
 }

@@ -1,5 +1,6 @@
 // The daemon's Prometheus metrics, driven with Events and encoded records
-// (no root, no BPF), linted with promtool, and served by a real Exposer.
+// (no root, no BPF), linted with promtool, and served by the real endpoint
+// (service/endpoint.h) on an event loop.
 #include <catch2/catch.hpp>
 
 #include <arpa/inet.h>
@@ -15,8 +16,6 @@
 #include <sstream>
 #include <string>
 
-#include <prometheus/exposer.h>
-
 #include "app/cli.h"
 #include "core/pipeline.h"
 #include "core/records.h"
@@ -25,7 +24,8 @@
 #include "exporters/metrics.h"
 #include "kernel/fake_features.h"
 #include "service/daemon.h"
-#include "service/landing.h"
+#include "service/endpoint.h"
+#include "service/served_endpoint.h"
 #include "util/fd.h"
 
 using namespace lifetrace;
@@ -479,38 +479,34 @@ TEST_CASE("the daemon logs events at their level", "[daemon]") {
   CHECK(event_log_level(ev(EventKind::init_start, "x", Language::c)) == LogLevel::debug);
 }
 
-TEST_CASE("listen addresses in Prometheus style become civetweb's", "[daemon]") {
-  CHECK(civetweb_listen_address(":9477") == "9477");
-  CHECK(civetweb_listen_address("127.0.0.1:9477") == "127.0.0.1:9477");
-  CHECK(civetweb_listen_address("[::1]:9477") == "[::1]:9477");
+EndpointOptions local(const std::string& telemetry_path = "/metrics") {
+  EndpointOptions o;
+  o.listen_address = "127.0.0.1:0";
+  o.telemetry_path = telemetry_path;
+  return o;
 }
 
-TEST_CASE("the exposer serves the metrics on the telemetry path of a port chosen by the kernel",
+TEST_CASE("the endpoint serves the metrics on the telemetry path of a port chosen by the kernel",
           "[metrics][http]") {
   Metrics m;
   populated(m);
-  prometheus::Exposer exposer("127.0.0.1:0", 1);
-  for (const auto& c : m.collectables()) exposer.RegisterCollectable(c, "/custom");
-  const auto ports = exposer.GetListeningPorts();
-  REQUIRE(ports.size() == 1);
-  REQUIRE(ports[0] > 0);
-  const std::string resp = http_get(ports[0], "/custom");
+  test::ServedEndpoint served(local("/custom"), m);
+  REQUIRE(served.port() > 0);
+  const std::string resp = http_get(served.port(), "/custom");
   CHECK(resp.rfind("HTTP/1.1 200", 0) == 0);
   CHECK(resp.find(R"(lifetrace_events_lost_total{reason="ringbuf_full"} 3)") != std::string::npos);
-  CHECK(http_get(ports[0], "/metrics").find(" 404") != std::string::npos);
+  CHECK(http_get(served.port(), "/metrics").find(" 404") != std::string::npos);
 }
 
 TEST_CASE("slow and half-open clients cannot stall a scrape", "[metrics][http]") {
   Metrics m;
   populated(m);
-  prometheus::Exposer exposer(exporter_options("127.0.0.1:0"));
-  for (const auto& c : m.collectables()) exposer.RegisterCollectable(c, "/metrics");
-  const int port = exposer.GetListeningPorts().at(0);
-  // Half the workers held by clients that connect and never finish a request
-  // (with prometheus-cpp's default of 2 threads, two such clients stalled
-  // every scrape until they left).
+  test::ServedEndpoint served(local(), m);
+  const int port = served.port();
+  // Clients that connect and never finish a request (with prometheus-cpp's
+  // threads, two such clients once stalled every scrape until they left).
   std::vector<util::Fd> idle;
-  for (int i = 0; i < kExporterThreads / 2; ++i) idle.push_back(connect_local(port));
+  for (int i = 0; i < 16; ++i) idle.push_back(connect_local(port));
   util::Fd partial = connect_local(port);
   REQUIRE(write(partial.get(), "GET /metr", 9) == 9);
   const auto t0 = std::chrono::steady_clock::now();
@@ -518,20 +514,21 @@ TEST_CASE("slow and half-open clients cannot stall a scrape", "[metrics][http]")
   const auto waited = std::chrono::steady_clock::now() - t0;
   CHECK(resp.rfind("HTTP/1.1 200", 0) == 0);
   CHECK(waited < std::chrono::seconds(2));
-  // And a stuck client is let go after the request timeout.
+  // And a stuck client is let go after the idle timeout.
   char buf[64];
   const auto t1 = std::chrono::steady_clock::now();
-  timeval tv{kExporterRequestTimeoutMs / 1000 + 3, 0};
+  timeval tv{static_cast<time_t>(kEndpointIdleTimeoutSeconds) + 3, 0};
   setsockopt(partial.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
   const ssize_t n = read(partial.get(), buf, sizeof(buf));
   CHECK(n >= 0);  // closed (0) or an error response, not our read timing out (-1)
   CHECK(std::chrono::steady_clock::now() - t1 <
-        std::chrono::milliseconds(kExporterRequestTimeoutMs + 2500));
+        std::chrono::milliseconds(kEndpointIdleTimeoutSeconds * 1000 + 2500));
 }
 
 TEST_CASE("a port that cannot be bound is a clear error, not a crash", "[metrics][http]") {
-  prometheus::Exposer first("127.0.0.1:0", 1);
-  const int port = first.GetListeningPorts().at(0);
+  Metrics busy;
+  test::ServedEndpoint first(local(), busy);
+  const int port = first.port();
 
   test::FakeFeatures f;  // passes preflight; the exporter fails before any BPF
   Options o;
@@ -646,11 +643,10 @@ TEST_CASE("the exporter serves the landing page at / from the metrics' state", "
   m.seed_inventory({rust_mod, c_mod}, false);
   load(m, "rnull", Language::rust, 0x1000, 1000, 2000);
 
-  prometheus::Exposer exposer(exporter_options("127.0.0.1:0"), LandingPage::callbacks());
-  for (const auto& c : m.collectables()) exposer.RegisterCollectable(c, "/metrics");
-  const int port = exposer.GetListeningPorts().at(0);
   {
-    LandingPage page({port}, [&m] { return render_landing_page(m.landing_page_info("/metrics")); });
+    test::ServedEndpoint served(
+        local(), m, [&m] { return render_landing_page(m.landing_page_info("/metrics")); });
+    const int port = served.port();
     const std::string resp = http_get(port, "/");
     CAPTURE(resp);
     CHECK(resp.rfind("HTTP/1.1 200", 0) == 0);
@@ -662,11 +658,19 @@ TEST_CASE("the exporter serves the landing page at / from the metrics' state", "
     CHECK(resp.find("<td>rust</td><td>2</td>") != std::string::npos);
     CHECK(resp.find("<td>c</td><td>1</td>") != std::string::npos);
     CHECK(resp.find("<a href=\"/metrics\">") != std::string::npos);
-    // The telemetry path is still the Exposer's.
     CHECK(http_get(port, "/metrics").find("lifetrace_modules_loaded") != std::string::npos);
   }
-  // Without a page registered for the port, `/` is the Exposer's again (404).
-  CHECK(http_get(port, "/").find(" 404") != std::string::npos);
+  // Without a page, `/` is not found; nor is it when the telemetry path is `/` itself.
+  {
+    test::ServedEndpoint served(local(), m);
+    CHECK(http_get(served.port(), "/").find(" 404") != std::string::npos);
+  }
+  {
+    test::ServedEndpoint served(local("/"), m, [] { return std::string("landing"); });
+    const std::string resp = http_get(served.port(), "/");
+    CHECK(resp.find("lifetrace_modules_loaded") != std::string::npos);
+    CHECK(resp.find("landing") == std::string::npos);
+  }
 }
 
 TEST_CASE("built-in modules by language and the kernel's Rust crates", "[metrics][builtin]") {

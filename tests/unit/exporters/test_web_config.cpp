@@ -72,11 +72,14 @@ TEST_CASE("every supported key is read", "[web]") {
       "\n"
       "  client_auth_type: RequireAndVerifyClientCert\n"
       "  client_ca_file: ca.crt\n"
+      "  client_allowed_sans: [prometheus.example, 10.0.0.1]\n"
       "  min_version: TLS13\n"
       "  max_version: TLS13\n"
       "  cipher_suites:\n"
       "    - TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\n"
-      "    - TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256\n"
+      "    - TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256\n"
+      "  prefer_server_cipher_suites: false\n"
+      "  curve_preferences: [X25519, CurveP256]\n"
       "http_server_config:\n"
       "  http2: false\n"
       "  headers:\n"
@@ -94,9 +97,17 @@ TEST_CASE("every supported key is read", "[web]") {
   CHECK(c.tls->key_pem.find("server.key") != std::string::npos);
   CHECK(c.tls->client_ca_pem.find("ca.crt") != std::string::npos);
   CHECK(c.tls->client_auth == ClientAuth::require_and_verify);
+  CHECK(c.tls->client_allowed_sans == std::vector<std::string>{"prometheus.example", "10.0.0.1"});
   CHECK(c.tls->min_version == 13);
+  CHECK(c.tls->max_version == 13);
   CHECK(c.tls->cipher_suites ==
-        std::vector<std::string>{"ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-ECDSA-CHACHA20-POLY1305"});
+        std::vector<std::string>{"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+                                 "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256"});
+  CHECK_FALSE(c.tls->prefer_server_cipher_suites);
+  CHECK(c.tls->curve_preferences == std::vector<std::string>{"X25519", "CurveP256"});
+  CHECK(c.tls->priorities ==
+        "NORMAL:-VERS-ALL:+VERS-TLS1.3:-KX-ALL:+ECDHE-RSA:-CIPHER-ALL:+AES-128-GCM:"
+        "+CHACHA20-POLY1305:-MAC-ALL:+AEAD:-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1");
   using H = std::pair<std::string, std::string>;
   CHECK(c.headers == std::vector<H>{{"Content-Security-Policy", "default-src 'self'"},
                                     {"X-Frame-Options", "sameorigin"},
@@ -123,7 +134,11 @@ TEST_CASE("inline PEMs and the defaults", "[web]") {
   REQUIRE(defaults.tls);
   CHECK(defaults.tls->min_version == 12);  // exporter-toolkit's default, TLS12
   CHECK(defaults.tls->client_auth == ClientAuth::none);
+  CHECK(defaults.tls->max_version == 13);
   CHECK(defaults.tls->cipher_suites.empty());
+  CHECK(defaults.tls->prefer_server_cipher_suites);  // as exporter-toolkit
+  CHECK(defaults.tls->priorities ==
+        "NORMAL:-VERS-ALL:+VERS-TLS1.2:+VERS-TLS1.3:%SERVER_PRECEDENCE");
 }
 
 TEST_CASE("unknown, unsupported and invalid keys are refused by name", "[web]") {
@@ -131,10 +146,15 @@ TEST_CASE("unknown, unsupported and invalid keys are refused by name", "[web]") 
   auto [yaml, key_and_why] = GENERATE(table<std::string, std::string>({
       {"tls_server_confg: {}\n", "tls_server_confg is not a web configuration key"},
       {kTls + "  certfile: x\n", "tls_server_config.certfile is not a web configuration key"},
-      {kTls + "  prefer_server_cipher_suites: true\n",
-       "tls_server_config.prefer_server_cipher_suites is not supported"},
-      {kTls + "  curve_preferences: [X25519]\n", "tls_server_config.curve_preferences is not"},
-      {kTls + "  client_allowed_sans: [a]\n", "tls_server_config.client_allowed_sans is not"},
+      {kTls + "  prefer_server_cipher_suites: yes please\n",
+       "tls_server_config.prefer_server_cipher_suites must be true or false"},
+      {kTls + "  curve_preferences: [X448]\n",
+       "tls_server_config.curve_preferences \"X448\" is not one of Go's curves"},
+      {kTls + "  curve_preferences: X25519\n",
+       "tls_server_config.curve_preferences must be a list"},
+      {kTls + "  client_allowed_sans: [a]\n",
+       "tls_server_config.client_allowed_sans is set but client_auth_type is NoClientCert"},
+      {kTls + "  client_allowed_sans: a\n", "tls_server_config.client_allowed_sans must be a list"},
       {kTls + "  client_auth_type: RequireAnyClientCert\n",
        "tls_server_config.client_auth_type is not supported"},
       {kTls + "  client_auth_type: RequestClientCert\n",
@@ -145,7 +165,13 @@ TEST_CASE("unknown, unsupported and invalid keys are refused by name", "[web]") 
        "tls_server_config.client_ca_file is missing"},
       {kTls + "  client_ca_file: ca.crt\n", "tls_server_config.client_ca_file is set but"},
       {kTls + "  min_version: TLS14\n", "tls_server_config.min_version is \"TLS14\", not a TLS"},
-      {kTls + "  max_version: TLS12\n", "tls_server_config.max_version is not supported"},
+      {kTls + "  cipher_suites: [TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, "
+              "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384]\n",
+       "tls_server_config.cipher_suites cannot be enforced exactly: GnuTLS allows every "
+       "combination of the key exchanges, ciphers and MACs listed, so it would also allow "
+       "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"},
+      {kTls + "  cipher_suites: [TLS_RSA_WITH_AES_128_CBC_SHA]\n",
+       "tls_server_config.cipher_suites leaves TLS 1.3 without a suite"},
       {kTls + "  min_version: TLS13\n  max_version: TLS12\n",
        "tls_server_config.max_version is below min_version"},
       {kTls + "  cipher_suites: [TLS_AES_128_GCM_SHA256]\n",
@@ -213,26 +239,60 @@ TEST_CASE("missing and unreadable files are named", "[web]") {
   CHECK(c.tls->cert_pem.find("server.crt") != std::string::npos);
 }
 
-TEST_CASE("the config becomes civetweb's TLS options", "[web]") {
+TEST_CASE("versions and cipher suites become a GnuTLS priority string", "[web]") {
+  auto [min, max, suites, want] = GENERATE(table<int, int, std::vector<std::string>, std::string>({
+      {12, 13, {}, "NORMAL:-VERS-ALL:+VERS-TLS1.2:+VERS-TLS1.3"},
+      {10, 12, {}, "NORMAL:-VERS-ALL:+VERS-TLS1.0:+VERS-TLS1.1:+VERS-TLS1.2"},
+      {13, 13, {}, "NORMAL:-VERS-ALL:+VERS-TLS1.3"},
+      // One suite; TLS 1.3 keeps the one listed cipher.
+      {12,
+       13,
+       {"TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"},
+       "NORMAL:-VERS-ALL:+VERS-TLS1.2:+VERS-TLS1.3:-KX-ALL:+ECDHE-ECDSA:-CIPHER-ALL:"
+       "+AES-256-GCM:-MAC-ALL:+AEAD"},
+      // A full product: 2 key exchanges x 2 ciphers, in the order listed.
+      {12,
+       12,
+       {"TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA", "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA",
+        "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA", "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA"},
+       "NORMAL:-VERS-ALL:+VERS-TLS1.2:-KX-ALL:+ECDHE-RSA:+ECDHE-ECDSA:-CIPHER-ALL:"
+       "+AES-128-CBC:+AES-256-CBC:-MAC-ALL:+SHA1"},
+      // GCM and CBC mixed: the crossed combinations (GCM+SHA1, CBC+AEAD) exist in no suite.
+      {12,
+       13,
+       {"TLS_RSA_WITH_AES_128_CBC_SHA", "TLS_RSA_WITH_AES_128_GCM_SHA256"},
+       "NORMAL:-VERS-ALL:+VERS-TLS1.2:+VERS-TLS1.3:-KX-ALL:+RSA:-CIPHER-ALL:+AES-128-CBC:"
+       "+AES-128-GCM:-MAC-ALL:+SHA1:+AEAD"},
+      // Two key exchanges x two ciphers, of which RSA+ChaCha20 is no suite at all: exact.
+      {12,
+       13,
+       {"TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256", "TLS_RSA_WITH_AES_128_GCM_SHA256",
+        "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"},
+       "NORMAL:-VERS-ALL:+VERS-TLS1.2:+VERS-TLS1.3:-KX-ALL:+ECDHE-RSA:+RSA:-CIPHER-ALL:"
+       "+CHACHA20-POLY1305:+AES-128-GCM:-MAC-ALL:+AEAD"},
+  }));
+  CAPTURE(min, max, suites);
   TlsServerConfig t;
-  CHECK(civetweb_tls_options(t, "/proc/self/fd/5", "") ==
-        std::vector<std::string>{"ssl_certificate", "/proc/self/fd/5", "ssl_protocol_version", "4",
-                                 "ssl_verify_peer", "no"});
-  t.min_version = 13;
-  t.cipher_suites = {"AES128-SHA", "ECDHE-RSA-AES128-GCM-SHA256"};
-  t.client_auth = ClientAuth::require_and_verify;
-  CHECK(civetweb_tls_options(t, "/c", "/ca") ==
-        std::vector<std::string>{"ssl_certificate", "/c", "ssl_protocol_version", "5",
-                                 "ssl_cipher_list", "AES128-SHA:ECDHE-RSA-AES128-GCM-SHA256",
-                                 "ssl_verify_peer", "yes", "ssl_ca_file", "/ca",
-                                 "ssl_default_verify_paths", "no"});
-  t.client_auth = ClientAuth::verify_if_given;
-  t.min_version = 10;
-  const auto o = civetweb_tls_options(t, "/c", "/ca");
-  CHECK(o[3] == "2");
-  CHECK(o[7] == "optional");
-  CHECK(openssl_cipher_name("TLS_RSA_WITH_AES_256_GCM_SHA384") == "AES256-GCM-SHA384");
-  CHECK_FALSE(openssl_cipher_name("TLS_RSA_WITH_RC4_128_SHA"));
+  t.min_version = min;
+  t.max_version = max;
+  t.cipher_suites = suites;
+  t.prefer_server_cipher_suites = false;
+  auto p = gnutls_priorities(t);
+  if (auto* problem = std::get_if<Problem>(&p)) FAIL(problem->message);
+  CHECK(std::get<std::string>(p) == want);
+  t.prefer_server_cipher_suites = true;
+  CHECK(std::get<std::string>(gnutls_priorities(t)) == want + ":%SERVER_PRECEDENCE");
+}
+
+TEST_CASE("Go's cipher suite names in GnuTLS's terms", "[web]") {
+  CHECK(gnutls_suite("TLS_RSA_WITH_AES_256_GCM_SHA384") ==
+        GnutlsSuite{"RSA", "AES-256-GCM", "AEAD"});
+  CHECK(gnutls_suite("TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256") ==
+        GnutlsSuite{"ECDHE-ECDSA", "CHACHA20-POLY1305", "AEAD"});
+  CHECK(gnutls_suite("TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA") ==
+        GnutlsSuite{"ECDHE-RSA", "AES-128-CBC", "SHA1"});
+  CHECK_FALSE(gnutls_suite("TLS_RSA_WITH_RC4_128_SHA"));
+  CHECK_FALSE(gnutls_suite("TLS_AES_128_GCM_SHA256"));  // TLS 1.3: not configurable
 }
 
 TEST_CASE("bcrypt hashes are checked with libxcrypt, $2b$ and $2y$ alike", "[web]") {
@@ -248,6 +308,29 @@ TEST_CASE("bcrypt hashes are checked with libxcrypt, $2b$ and $2y$ alike", "[web
   CHECK(constant_time_equal("abc", "abc"));
   CHECK_FALSE(constant_time_equal("abc", "abd"));
   CHECK_FALSE(constant_time_equal("abc", "abcd"));
+}
+
+TEST_CASE("at most 4 password checks are hashed a second", "[web]") {
+  BasicAuth auth({{"alice", kHash2b}});
+  using std::chrono::milliseconds;
+  const auto t0 = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
+  const char* wrong = "Basic YWxpY2U6d3Jvbmc=";  // alice:wrong
+  const char* nobody = "Basic Ym9iOndyb25n";     // bob:wrong (no such user: hashed too)
+  CHECK(auth.check(wrong, t0) == AuthCheck::denied);
+  CHECK(auth.check(nobody, t0) == AuthCheck::denied);
+  CHECK(auth.check(wrong, t0 + milliseconds(10)) == AuthCheck::denied);
+  CHECK(auth.check(wrong, t0 + milliseconds(20)) == AuthCheck::denied);
+  CHECK(auth.check(wrong, t0 + milliseconds(30)) == AuthCheck::busy);
+  CHECK(auth.check(nobody, t0 + milliseconds(40)) == AuthCheck::busy);
+  CHECK(auth.check(nullptr, t0 + milliseconds(40)) == AuthCheck::denied);  // nothing to hash
+  // A quarter of a second later one check is allowed again, then none.
+  CHECK(auth.check(wrong, t0 + milliseconds(300)) == AuthCheck::denied);
+  CHECK(auth.check(wrong, t0 + milliseconds(300)) == AuthCheck::busy);
+  // After a second the whole burst is back (not more).
+  int hashed = 0;
+  for (int i = 0; i < 10; ++i)
+    hashed += auth.check(wrong, t0 + std::chrono::seconds(5)) != AuthCheck::busy;
+  CHECK(hashed == 4);
 }
 
 TEST_CASE("the Authorization header", "[web]") {
