@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/fd.h"
 #include "util/text.h"
 
 namespace lifetrace::classify {
@@ -55,31 +56,25 @@ bool read_text_file(const std::filesystem::path& file, std::string& out, std::st
   };
   struct stat st {};
   std::string why;
-  const int fd = open_regular(file, st, why);
-  if (fd < 0) return fail(why);
+  const util::Fd fd(open_regular(file, st, why));
+  if (!fd) return fail(why);
   size_t used = 0;
   // /proc files report size 0; others are read in one go.
   out.resize(
       std::min(max_bytes + 1, std::max<size_t>(static_cast<size_t>(st.st_size) + 1, 1 << 16)));
   for (;;) {
     if (used == out.size()) {
-      if (out.size() > max_bytes) {
-        ::close(fd);
-        return fail(too_large(max_bytes));
-      }
+      if (out.size() > max_bytes) return fail(too_large(max_bytes));
       out.resize(std::min(out.size() * 2, max_bytes + 1));
     }
-    ssize_t n = ::read(fd, out.data() + used, out.size() - used);
+    ssize_t n = ::read(fd.get(), out.data() + used, out.size() - used);
     if (n < 0) {
       if (errno == EINTR) continue;
-      const int e = errno;
-      ::close(fd);
-      return fail(std::strerror(e));
+      return fail(std::strerror(errno));
     }
     if (n == 0) break;
     used += static_cast<size_t>(n);
   }
-  ::close(fd);
   out.resize(used);
   return true;
 }
@@ -104,12 +99,10 @@ bool for_each_file_line(const std::filesystem::path& file, const LineFn& line, s
   };
   struct stat st {};
   std::string why;
-  const int fd = open_regular(file, st, why);
-  if (fd < 0) return fail(why);
-  if (static_cast<uint64_t>(st.st_size) > max_bytes) {  // /proc files say 0: counted below
-    ::close(fd);
+  const util::Fd fd(open_regular(file, st, why));
+  if (!fd) return fail(why);
+  if (static_cast<uint64_t>(st.st_size) > max_bytes)  // /proc files say 0: counted below
     return fail(too_large(max_bytes));
-  }
   // The buffer holds the start of the current line (at most kMaxLineBytes + 1
   // bytes: beyond that the line is only skipped to its end) and a read's worth.
   constexpr size_t kBuffer = size_t{64} << 10;
@@ -124,19 +117,14 @@ bool for_each_file_line(const std::filesystem::path& file, const LineFn& line, s
     too_long = false;
   };
   for (;;) {
-    ssize_t n = ::read(fd, buf.data() + have, buf.size() - have);
+    ssize_t n = ::read(fd.get(), buf.data() + have, buf.size() - have);
     if (n < 0) {
       if (errno == EINTR) continue;
-      const int e = errno;
-      ::close(fd);
-      return fail(std::strerror(e));
+      return fail(std::strerror(errno));
     }
     if (n == 0) break;
     total += static_cast<size_t>(n);
-    if (total > max_bytes) {
-      ::close(fd);
-      return fail(too_large(max_bytes));
-    }
+    if (total > max_bytes) return fail(too_large(max_bytes));
     const size_t end = have + static_cast<size_t>(n);
     size_t start = 0;
     for (size_t nl; (nl = std::string_view(buf.data() + start, end - start).find('\n')) !=
@@ -154,7 +142,6 @@ bool for_each_file_line(const std::filesystem::path& file, const LineFn& line, s
     std::memmove(buf.data(), buf.data() + start, rest);
     have = rest;
   }
-  ::close(fd);
   if (have > 0 || too_long) emit(std::string_view(buf.data(), have));
   return true;
 }

@@ -157,21 +157,8 @@ std::string run(const std::string& cmd, int* status) {
   return out;
 }
 
-// A TCP connection to 127.0.0.1:port; reads on it give up after 3 s.
-util::Fd connect_local(int port) {
-  util::Fd s(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<std::uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(connect(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0);
-  const timeval tv{3, 0};
-  setsockopt(s.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  return s;
-}
-
 std::string http_get(int port, const std::string& path) {
-  util::Fd s = connect_local(port);
+  util::Fd s = test::connect_local(port);
   const std::string req = "GET " + path + " HTTP/1.0\r\nHost: localhost\r\n\r\n";
   REQUIRE(write(s.get(), req.data(), req.size()) == static_cast<ssize_t>(req.size()));
   std::string resp;
@@ -506,8 +493,8 @@ TEST_CASE("slow and half-open clients cannot stall a scrape", "[metrics][http]")
   // Clients that connect and never finish a request (with prometheus-cpp's
   // threads, two such clients once stalled every scrape until they left).
   std::vector<util::Fd> idle;
-  for (int i = 0; i < 16; ++i) idle.push_back(connect_local(port));
-  util::Fd partial = connect_local(port);
+  for (int i = 0; i < 16; ++i) idle.push_back(test::connect_local(port));
+  util::Fd partial = test::connect_local(port);
   REQUIRE(write(partial.get(), "GET /metr", 9) == 9);
   const auto t0 = std::chrono::steady_clock::now();
   const std::string resp = http_get(port, "/metrics");

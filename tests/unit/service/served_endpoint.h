@@ -6,7 +6,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <arpa/inet.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -67,5 +70,18 @@ class ServedEndpoint {
   std::unique_ptr<MetricsEndpoint> ep_;
   std::thread thread_;
 };
+
+// A TCP connection to 127.0.0.1:port; reads on it give up after 3 s.
+inline util::Fd connect_local(int port) {
+  util::Fd s(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<std::uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(connect(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0);
+  const timeval tv{3, 0};
+  setsockopt(s.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  return s;
+}
 
 }  // namespace lifetrace::test

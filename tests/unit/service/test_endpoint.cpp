@@ -58,16 +58,6 @@ std::string header(const HttpResponse& r, const std::string& name) {
   return "(none)";
 }
 
-util::Fd connect_to(int port) {
-  util::Fd s(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<std::uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(connect(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0);
-  return s;
-}
-
 }  // namespace
 
 TEST_CASE("listen addresses in Prometheus style", "[endpoint]") {
@@ -228,7 +218,7 @@ TEST_CASE("an idle endpoint has no timer: only an open connection arms one", "[e
   CHECK_FALSE(served.endpoint().timer_armed());
   served.resume();
   {
-    util::Fd c = connect_to(served.port());
+    util::Fd c = test::connect_local(served.port());
     // Until the loop has accepted it.
     for (int i = 0; i < 100; ++i) {
       served.pause();
