@@ -32,7 +32,6 @@ std::function<void(Event&)> provenance_enricher(const std::string& module_dir) {
     if (it == cache->end()) {
       classify::ModuleFile mf = classify::classify_file(*file);
       if (!mf.ok()) return;
-      classify::read_signature(*file, mf.provenance);
       if (cache->size() >= 1024) cache->clear();  // bounded: one entry per module file
       it = cache->emplace(key, std::move(mf.provenance)).first;
     }

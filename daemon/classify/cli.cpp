@@ -171,10 +171,6 @@ int run_classify(const std::vector<std::string>& paths, const ClassifyOptions& o
   std::vector<std::string> walk_errors;
   const auto files = collect_module_files(paths, walk_errors);
   auto results = classify_files(files, options.jobs);
-  if (options.json)  // who signed each file: libkmod reads the file once more
-    parallel_for(results.size(), options.jobs, [&](size_t i) {
-      if (results[i].ok()) read_signature(files[i], results[i].provenance);
-    });
 
   std::string buf;
   std::array<size_t, 4> per_language{};
@@ -239,7 +235,6 @@ int run_list(bool json, const fs::path& procfs, const fs::path& sysfs, std::ostr
       if (!file) return;
       ModuleFile mf = classify_file(*file);
       if (!mf.ok()) return;
-      read_signature(*file, mf.provenance);
       mods[i].file = util::sanitize(file->string());
       mods[i].provenance = std::move(mf.provenance);
     });

@@ -161,7 +161,7 @@ ModuleFile classify_with(const std::filesystem::path& path, MemoryBudget& budget
     classifier.set_rustc_comment(info.rustc_comment);
     mf.provenance.rustc_version = info.rustc_version;
     mf.provenance.intree = info.intree;
-    mf.provenance.signature = has_appended_signature(image);
+    read_signature(image, mf.provenance);
     if (!info.init_symbol.empty()) classifier.set_init_symbol(info.init_symbol);
     mf.result = classifier.finish();
     mf.module =

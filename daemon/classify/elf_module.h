@@ -42,8 +42,8 @@ struct ModuleFile {
   std::string module;  // module name; falls back to the file name
   Result result;
   std::string error;  // non-empty when the file could not be classified
-  // sha256, rustc_version, intree and whether a signature is appended; the
-  // signature's details only after read_signature() (classify/provenance.h).
+  // sha256, rustc_version, intree, and the appended signature with its signer
+  // (classify/provenance.h).
   Provenance provenance;
   bool ok() const { return error.empty(); }
 };

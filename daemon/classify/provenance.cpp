@@ -1,8 +1,15 @@
 #include "classify/provenance.h"
 
+#include <algorithm>
+#include <cctype>
+#include <cstdint>
 #include <cstring>
 #include <memory>
+#include <type_traits>
 
+#include <gnutls/gnutls.h>
+#include <gnutls/pkcs7.h>
+#include <gnutls/x509.h>
 #include <libkmod.h>
 #include <nettle/sha2.h>
 
@@ -35,13 +42,6 @@ struct ModuleRef {
   kmod_module* mod = nullptr;
   ~ModuleRef() {
     if (mod) kmod_module_unref(mod);
-  }
-};
-
-struct InfoList {
-  kmod_list* list = nullptr;
-  ~InfoList() {
-    if (list) kmod_module_info_free_list(list);
   }
 };
 
@@ -92,41 +92,121 @@ std::string sha256_hex(std::span<const char> bytes) {
   return out;
 }
 
-void read_signature(const std::filesystem::path& file, Provenance& p) {
+namespace {
+
+// The kernel's struct module_signature (include/linux/module_signature.h), the 12 bytes
+// before the marker; big-endian sig_len. The signature data, and for the old formats the
+// signer's name and key id, come right before it.
+struct SigTrailer {
+  std::uint8_t algo, hash, id_type, signer_len, key_id_len, pad[3];
+  std::uint8_t sig_len_be[4];
+};
+static_assert(sizeof(SigTrailer) == 12);
+constexpr std::uint8_t kPkeyIdPgp = 0, kPkeyIdX509 = 1, kPkeyIdPkcs7 = 2;
+
+// "6C:B6:..." as libkmod and modinfo print a key id.
+std::string hex_id(std::span<const unsigned char> bytes) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (auto b : bytes) {
+    if (!out.empty()) out += ':';
+    out += kHex[b >> 4];
+    out += kHex[b & 15];
+  }
+  return out;
+}
+
+// The signer (the issuer's common name, else its whole DN), the key id (the serial number,
+// leading zero bytes dropped) and the hash algorithm of a PKCS#7 SignedData's first signer,
+// through GnuTLS; false and `error` set when the blob is not one.
+bool pkcs7_signer(std::span<const char> der, Provenance& p, std::string& error) {
+  gnutls_pkcs7_t pkcs7 = nullptr;
+  if (gnutls_pkcs7_init(&pkcs7) < 0) {
+    error = "GnuTLS could not be initialised";
+    return false;
+  }
+  const std::unique_ptr<std::remove_pointer_t<gnutls_pkcs7_t>, decltype(&gnutls_pkcs7_deinit)> own(
+      pkcs7, &gnutls_pkcs7_deinit);
+  const gnutls_datum_t blob{reinterpret_cast<unsigned char*>(const_cast<char*>(der.data())),
+                            static_cast<unsigned>(der.size())};
+  if (int err = gnutls_pkcs7_import(pkcs7, &blob, GNUTLS_X509_FMT_DER); err < 0) {
+    error = std::string("the PKCS#7 signature does not parse: ") + gnutls_strerror(err);
+    return false;
+  }
+  gnutls_pkcs7_signature_info_st info{};
+  if (int err = gnutls_pkcs7_get_signature_info(pkcs7, 0, &info); err < 0) {
+    error = std::string("the PKCS#7 signature has no signer: ") + gnutls_strerror(err);
+    return false;
+  }
+  const std::unique_ptr<gnutls_pkcs7_signature_info_st,
+                        decltype(&gnutls_pkcs7_signature_info_deinit)>
+      own_info(&info, &gnutls_pkcs7_signature_info_deinit);
+  char cn[256];
+  size_t cn_len = sizeof(cn);
+  if (gnutls_x509_rdn_get_by_oid(&info.issuer_dn, GNUTLS_OID_X520_COMMON_NAME, 0, 0, cn, &cn_len) ==
+      0) {
+    p.signer = util::sanitize(std::string_view(cn, std::min(cn_len, sizeof(cn))));
+  } else {
+    gnutls_datum_t dn{};
+    if (gnutls_x509_rdn_get2(&info.issuer_dn, &dn, 0) == 0) {
+      p.signer = util::sanitize(std::string_view(reinterpret_cast<char*>(dn.data), dn.size));
+      gnutls_free(dn.data);
+    }
+  }
+  std::span<const unsigned char> serial(info.signer_serial.data, info.signer_serial.size);
+  while (serial.size() > 1 && serial.front() == 0) serial = serial.subspan(1);
+  p.sig_key = hex_id(serial);
+  if (const char* h = gnutls_digest_get_name(
+          static_cast<gnutls_digest_algorithm_t>(gnutls_sign_get_hash_algorithm(info.algo)))) {
+    for (const char* c = h; *c; ++c)
+      p.sig_hashalgo += static_cast<char>(std::tolower(static_cast<unsigned char>(*c)));
+    p.sig_hashalgo = util::sanitize(p.sig_hashalgo);
+  }
+  return true;
+}
+
+}  // namespace
+
+void read_signature(std::span<const char> image, Provenance& p) {
+  p.signature = has_appended_signature(image);
   if (!p.signature) return;
-  KmodCtx k;
-  if (!k.ctx) {
-    p.signature_error = "libkmod could not be initialised";
+  const auto body = image.first(image.size() - kSigMarker.size());
+  SigTrailer t{};
+  if (body.size() < sizeof(t)) {
+    p.signature_error = "the signature trailer is cut short";
     return;
   }
-  ModuleRef m;
-  if (kmod_module_new_from_path(k.ctx, file.c_str(), &m.mod) < 0 || !m.mod) {
-    p.signature_error = "libkmod could not open the file";
+  std::memcpy(&t, body.data() + body.size() - sizeof(t), sizeof(t));
+  const std::size_t sig_len = std::size_t{t.sig_len_be[0]} << 24 |
+                              std::size_t{t.sig_len_be[1]} << 16 |
+                              std::size_t{t.sig_len_be[2]} << 8 | t.sig_len_be[3];
+  const std::size_t room = body.size() - sizeof(t);
+  if (sig_len > room || std::size_t{t.signer_len} + t.key_id_len > room - sig_len) {
+    p.signature_error = "the signature is longer than the file";
     return;
   }
-  InfoList info;
-  if (kmod_module_get_info(m.mod, &info.list) < 0) {
-    p.signature_error = "libkmod could not read the module's information";
-    return;
+  const auto sig = body.subspan(room - sig_len, sig_len);
+  std::string error;
+  switch (t.id_type) {
+    case kPkeyIdPkcs7:
+      p.sig_id = "PKCS#7";
+      if (!pkcs7_signer(sig, p, error)) p.signature_error = error;
+      return;
+    case kPkeyIdPgp:
+    case kPkeyIdX509: {
+      // Before PKCS#7 (Linux < 4.3): the signer's name and the key id precede the data.
+      static constexpr const char* kHash[] = {"md4",    "md5",    "sha1",   "rmd160", "sha256",
+                                              "sha384", "sha512", "sha224", "sm3"};
+      p.sig_id = t.id_type == kPkeyIdPgp ? "PGP" : "X509";
+      const auto key = body.subspan(room - sig_len - t.key_id_len, t.key_id_len);
+      const auto signer = body.subspan(room - sig_len - t.key_id_len - t.signer_len, t.signer_len);
+      p.signer = util::sanitize(std::string_view(signer.data(), signer.size()));
+      p.sig_key = hex_id({reinterpret_cast<const unsigned char*>(key.data()), key.size()});
+      if (t.hash < std::size(kHash)) p.sig_hashalgo = kHash[t.hash];
+      return;
+    }
+    default: p.signature_error = "unknown signature type " + std::to_string(t.id_type);
   }
-  kmod_list* it = nullptr;
-  kmod_list_foreach(it, info.list) {
-    const char* key = kmod_module_info_get_key(it);
-    const char* value = kmod_module_info_get_value(it);
-    if (!key || !value) continue;
-    std::string_view k2(key);
-    std::string v = util::sanitize(std::string_view(value).substr(0, 512));
-    if (k2 == "sig_id")
-      p.sig_id = std::move(v);
-    else if (k2 == "signer")
-      p.signer = std::move(v);
-    else if (k2 == "sig_key")
-      p.sig_key = std::move(v);
-    else if (k2 == "sig_hashalgo")
-      p.sig_hashalgo = std::move(v);
-  }
-  if (p.sig_id.empty() && p.signer.empty())
-    p.signature_error = "libkmod found no signature details (built without OpenSSL?)";
 }
 
 std::optional<std::filesystem::path> module_file_for(const std::string& name,

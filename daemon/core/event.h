@@ -82,7 +82,7 @@ struct Event {
   std::optional<std::string> sha256;         // of that file
   std::optional<std::string> rustc_version;  // .comment "rustc version X"
   std::optional<bool> intree;                // .modinfo intree=Y
-  std::optional<std::string> signer;         // the appended signature's signer (libkmod)
+  std::optional<std::string> signer;         // the appended signature's signer (issuer CN)
   std::optional<std::string> sig_key;        // its key id
   std::optional<std::string> sig_hashalgo;   // its hash algorithm
   // live and load_failed: where the load's time went (docs/phases.md)

@@ -1,8 +1,12 @@
 // Provenance of a module file: rustc version, in-tree, appended signature, SHA-256.
 #include <catch2/catch.hpp>
 
+#include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
+#include <iterator>
+#include <span>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -83,19 +87,129 @@ TEST_CASE("classify --json carries the file's provenance", "[provenance]") {
   }
 }
 
-TEST_CASE("a signed file: marker found, libkmod asked for the details", "[provenance]") {
+TEST_CASE("a signed file: marker found, the details read or a reason given", "[provenance]") {
   const std::string path = kElf + "/signed/rust_mod.ko";
   ModuleFile mf = classify_file(path);
   REQUIRE(mf.ok());
   CHECK(mf.provenance.signature);
-  read_signature(path, mf.provenance);
-  // The test signature is not a real PKCS#7 blob: whatever libkmod makes of it, the result is
-  // either details or a reason, never silence, and every string is sanitized.
-  CHECK((!mf.provenance.sig_id.empty() || !mf.provenance.signature_error.empty()));
+  // The test signature is not a real PKCS#7 blob: the result is either details or a reason,
+  // never silence, and every string is sanitized.
+  CHECK((!mf.provenance.signer.empty() || !mf.provenance.signature_error.empty()));
   for (const auto* s : {&mf.provenance.sig_id, &mf.provenance.signer, &mf.provenance.sig_key,
-                        &mf.provenance.sig_hashalgo})
+                        &mf.provenance.sig_hashalgo, &mf.provenance.signature_error})
     CHECK(lifetrace::util::is_sanitized(*s));
   CHECK(to_json(mf)["signature"] == true);
+}
+
+namespace {
+std::string run(const std::string& cmd) {
+  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
+  REQUIRE(p);
+  std::string out;
+  char buf[4096];
+  while (size_t n = std::fread(buf, 1, sizeof(buf), p)) out.append(buf, n);
+  INFO(cmd << "\n" << out);
+  REQUIRE(::pclose(p) == 0);
+  return out;
+}
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+// The kernel's trailer: algo, hash, id_type, signer_len, key_id_len, 3 pad, be32 sig_len,
+// then the marker.
+std::string trailer(std::uint8_t hash, std::uint8_t id_type, std::uint8_t signer_len,
+                    std::uint8_t key_id_len, std::uint32_t sig_len) {
+  std::string t = {0,
+                   static_cast<char>(hash),
+                   static_cast<char>(id_type),
+                   static_cast<char>(signer_len),
+                   static_cast<char>(key_id_len),
+                   0,
+                   0,
+                   0};
+  for (int shift : {24, 16, 8, 0}) t += static_cast<char>((sig_len >> shift) & 0xff);
+  return t + "~Module signature appended~\n";
+}
+Provenance signature_of(const std::string& image) {
+  Provenance p;
+  read_signature(std::span<const char>(image.data(), image.size()), p);
+  return p;
+}
+}  // namespace
+
+// As the kernel's scripts/sign-file signs a module (CMS, detached, binary, no certificates,
+// no signed attributes), with openssl(1): an implementation independent of GnuTLS, which
+// lifetrace reads it with. What libkmod and modinfo report: the issuer's CN, the serial
+// number as colon-separated hex, the digest.
+TEST_CASE("a PKCS#7 module signature: signer, key id and hash algorithm", "[provenance]") {
+  char dir_template[] = "/tmp/lifetrace-sig.XXXXXX";
+  REQUIRE(::mkdtemp(dir_template));
+  const std::string dir = dir_template;
+  const std::string body = slurp(kElf + "/signed/rust_mod.ko").substr(0, 4096);
+  std::ofstream(dir + "/mod.bin", std::ios::binary) << body;
+  run("openssl req -new -x509 -newkey rsa:2048 -nodes -days 1 -set_serial 0x00c0ffee01 "
+      "-subj '/CN=lifetrace test signing key/O=lifetrace' -keyout " +
+      dir + "/key.pem -out " + dir + "/cert.pem");
+  run("openssl cms -sign -in " + dir + "/mod.bin -signer " + dir + "/cert.pem -inkey " + dir +
+      "/key.pem -binary -noattr -nocerts -nosmimecap -md sha256 -outform DER -out " + dir +
+      "/sig.der");
+  const std::string sig = slurp(dir + "/sig.der");
+  REQUIRE(sig.size() > 100);
+  run("rm -r " + dir);
+  Provenance p =
+      signature_of(body + sig + trailer(0, 2, 0, 0, static_cast<std::uint32_t>(sig.size())));
+  INFO(p.signature_error);
+  CHECK(p.signature);
+  CHECK(p.signature_error.empty());
+  CHECK(p.sig_id == "PKCS#7");
+  CHECK(p.signer == "lifetrace test signing key");
+  CHECK(p.sig_key == "C0:FF:EE:01");  // the serial's leading zero byte dropped
+  CHECK(p.sig_hashalgo == "sha256");
+}
+
+TEST_CASE("a pre-4.3 X509 signature: signer and key id from the trailer", "[provenance]") {
+  const std::string signer = "Old Kernel Key", key = "\x12\xab";
+  const std::string data = "RSA-SIGNATURE-BYTES";
+  Provenance p = signature_of("ELF..." + signer + key + data +
+                              trailer(4, 1, static_cast<std::uint8_t>(signer.size()), 2,
+                                      static_cast<std::uint32_t>(data.size())));
+  CHECK(p.sig_id == "X509");
+  CHECK(p.signer == signer);
+  CHECK(p.sig_key == "12:AB");
+  CHECK(p.sig_hashalgo == "sha256");
+}
+
+TEST_CASE("a malformed signature gives a reason, never a crash or a wrong signer", "[provenance]") {
+  SECTION("sig_len beyond the file") {
+    auto p = signature_of("xx" + trailer(4, 2, 0, 0, 1000));
+    CHECK(p.signature);
+    CHECK(p.signature_error == "the signature is longer than the file");
+    CHECK(p.signer.empty());
+  }
+  SECTION("signer and key id beyond the file") {
+    auto p = signature_of("abcd" + trailer(4, 1, 200, 200, 2));
+    CHECK(p.signature_error == "the signature is longer than the file");
+  }
+  SECTION("not PKCS#7 at all") {
+    auto p = signature_of("module" + std::string("garbage") + trailer(4, 2, 0, 0, 7));
+    CHECK(p.sig_id == "PKCS#7");
+    CHECK_THAT(p.signature_error, Catch::StartsWith("the PKCS#7 signature does not parse"));
+  }
+  SECTION("the marker alone") {
+    auto p = signature_of("~Module signature appended~\n");
+    CHECK(p.signature);
+    CHECK(p.signature_error == "the signature trailer is cut short");
+  }
+  SECTION("an unknown type") {
+    auto p = signature_of("data" + trailer(4, 9, 0, 0, 4));
+    CHECK(p.signature_error == "unknown signature type 9");
+  }
+  SECTION("no marker: unsigned, nothing else set") {
+    auto p = signature_of("just a module");
+    CHECK_FALSE(p.signature);
+    CHECK(p.signature_error.empty());
+  }
 }
 
 TEST_CASE("no modules.dep: no file for a module name", "[provenance]") {
