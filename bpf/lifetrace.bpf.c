@@ -480,9 +480,9 @@ int BPF_KRETPROBE(load_phase_exit, long ret)
 	return phase_exit(ctx, ret);
 }
 
-/* The same as two links for all the functions (5.18+, CONFIG_FPROBE): one ftrace update
- * each instead of one per function, which made attaching them 1-2 s of the start on 7.2
- * under TCG (-v "attach:"). */
+/* The same as two kprobe.multi links for all the functions (5.18+, CONFIG_FPROBE) instead
+ * of two links per function, which made attaching them 1-2 s of the start on 7.2 under TCG
+ * (-v "attach:"); daemon/kernel/tracer.cpp attach_phases() chooses. */
 SEC("kprobe.multi")
 int BPF_KPROBE(load_phase_enter_multi)
 {

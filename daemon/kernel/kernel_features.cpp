@@ -97,23 +97,25 @@ bool HostFeatures::btf_has_tracepoint(std::string_view name) const {
 }
 
 bool HostFeatures::fentry_attachable(std::string_view func) const {
+  if (auto known = fentry_cache_.find(func); known != fentry_cache_.end()) return known->second;
   // Load "return 0" as fentry on `func` and attach it for a moment: succeeds
   // only where BTF has the function and the arch has BPF trampolines.
-  if (auto known = fentry_cache_.find(func); known != fentry_cache_.end()) return known->second;
-  const Btf* b = vmlinux_btf();
-  if (!b) return false;
-  const int id = Btf::find(b->funcs, func);
-  if (id <= 0) return fentry_cache_[std::string(func)] = false;
-  const bpf_insn insns[] = {
-      {BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0},
-      {BPF_JMP | BPF_EXIT, 0, 0, 0, 0},
+  const auto probe = [&] {
+    const Btf* b = vmlinux_btf();
+    const int id = b ? Btf::find(b->funcs, func) : -1;
+    if (id <= 0) return false;
+    const bpf_insn insns[] = {
+        {BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0},
+        {BPF_JMP | BPF_EXIT, 0, 0, 0, 0},
+    };
+    LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_FENTRY,
+                .attach_btf_id = static_cast<__u32>(id));
+    util::Fd prog(bpf_prog_load(BPF_PROG_TYPE_TRACING, "lt_probe", "GPL", insns, 2, &opts));
+    if (!prog) return false;
+    util::Fd link(bpf_raw_tracepoint_open(nullptr, prog.get()));
+    return static_cast<bool>(link);
   };
-  LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_FENTRY,
-              .attach_btf_id = static_cast<__u32>(id));
-  util::Fd prog(bpf_prog_load(BPF_PROG_TYPE_TRACING, "lt_probe", "GPL", insns, 2, &opts));
-  if (!prog) return fentry_cache_[std::string(func)] = false;
-  util::Fd link(bpf_raw_tracepoint_open(nullptr, prog.get()));
-  return fentry_cache_[std::string(func)] = static_cast<bool>(link);
+  return fentry_cache_[std::string(func)] = probe();
 }
 
 bool HostFeatures::kprobes() const {

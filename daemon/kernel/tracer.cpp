@@ -276,7 +276,6 @@ AttachResult Tracer::attach_phases(Impl& im, const PhaseChoice& c) {
   r.program = std::string(kPhaseEnterProgram) + "+" + kPhaseExitProgram;
   std::set<std::uint32_t> shown;
   std::string failed, functions, multi_failed;
-  bool multi_attached = false;
   const auto attached = [&](const PhaseTarget& t) {
     shown.insert(t.phase);
     functions += (functions.empty() ? "" : " ") + phase_name(t.phase) + "=" + t.function;
@@ -287,12 +286,13 @@ AttachResult Tracer::attach_phases(Impl& im, const PhaseChoice& c) {
   const auto keep = [&](Pair& pair) {
     for (auto& l : pair) im.links.push_back(std::move(l));
   };
-  const auto attach_multi = [&](const std::vector<const PhaseTarget*>& group) {
+  // Every target in one kprobe.multi and one kretprobe.multi link, or false.
+  const auto attach_multi = [&] {
     std::vector<const char*> syms;
     std::vector<__u64> cookies;
-    for (const auto* t : group) {
-      syms.push_back(t->function.c_str());
-      cookies.push_back(t->cookie);
+    for (const auto& t : c.targets) {
+      syms.push_back(t.function.c_str());
+      cookies.push_back(t.cookie);
     }
     Pair pair;
     for (bool ret : {false, true}) {
@@ -302,39 +302,36 @@ AttachResult Tracer::attach_phases(Impl& im, const PhaseChoice& c) {
           ret ? im.skel->progs.load_phase_exit_multi : im.skel->progs.load_phase_enter_multi;
       bpf_link* link = bpf_program__attach_kprobe_multi_opts(p, nullptr, &mo);
       if (!link) {
-        if (multi_failed.empty())
-          multi_failed = std::string(ret ? "kretprobe" : "kprobe") + ".multi: " + errstr(errno);
+        multi_failed = std::string(ret ? "kretprobe" : "kprobe") + ".multi: " + errstr(errno);
         return false;
       }
       pair.emplace_back(link);
     }
     keep(pair);
-    multi_attached = true;
-    for (const auto* t : group) attached(*t);
+    for (const auto& t : c.targets) attached(t);
     return true;
   };
-  std::vector<const PhaseTarget*> all, singles;
-  for (const auto& t : c.targets) all.push_back(&t);
-  if (!c.multi || !attach_multi(all)) singles = all;
-  for (const auto* t : singles) {
-    Pair pair;
-    for (bool ret : {false, true}) {
-      LIBBPF_OPTS(bpf_kprobe_opts, ko, .bpf_cookie = t->cookie, .retprobe = ret);
-      bpf_program* p = ret ? im.skel->progs.load_phase_exit : im.skel->progs.load_phase_enter;
-      bpf_link* link = bpf_program__attach_kprobe_opts(p, t->function.c_str(), &ko);
-      if (!link) {
-        failed += (failed.empty() ? "" : ", ") + t->function + " (" + errstr(errno) + ")";
-        break;
-      }
-      pair.emplace_back(link);
-    }
-    if (pair.size() != 2) continue;  // the entry link, if any, is detached here
-    keep(pair);
-    attached(*t);
-  }
+  const bool multi_attached = c.multi && attach_multi();
   if (multi_attached) {
     r.flavor = "kprobe_multi";
     r.program = std::string(kPhaseEnterMultiProgram) + "+" + kPhaseExitMultiProgram;
+  } else {
+    for (const auto& t : c.targets) {
+      Pair pair;
+      for (bool ret : {false, true}) {
+        LIBBPF_OPTS(bpf_kprobe_opts, ko, .bpf_cookie = t.cookie, .retprobe = ret);
+        bpf_program* p = ret ? im.skel->progs.load_phase_exit : im.skel->progs.load_phase_enter;
+        bpf_link* link = bpf_program__attach_kprobe_opts(p, t.function.c_str(), &ko);
+        if (!link) {
+          failed += (failed.empty() ? "" : ", ") + t.function + " (" + errstr(errno) + ")";
+          break;
+        }
+        pair.emplace_back(link);
+      }
+      if (pair.size() != 2) continue;  // the entry link, if any, is detached here
+      keep(pair);
+      attached(t);
+    }
   }
   if (shown.empty()) {
     r.error = "no function of the load path could be probed: " + failed;
@@ -356,7 +353,7 @@ AttachResult Tracer::attach_phases(Impl& im, const PhaseChoice& c) {
   r.reason = std::to_string(shown.size()) + " phases (" + names + ") from " + functions;
   if (!missing.empty()) r.reason += "; not separable here: " + missing;
   if (!failed.empty()) r.reason += "; not attached: " + failed;
-  if (c.multi && !multi_failed.empty())
+  if (!multi_failed.empty())
     r.reason +=
         "; one kprobe pair per function, the kprobe.multi pair was refused (" + multi_failed + ")";
   return r;

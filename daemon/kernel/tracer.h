@@ -86,8 +86,8 @@ struct ProgramLoadCost {
 // last one's up to `end_ns` (0 when the clock went backwards or a stamp is missing).
 std::vector<ProgramLoadCost> program_load_costs(std::vector<ProgramLoadCost> progs,
                                                 std::uint64_t end_ns);
-// One -v line: "load: 14 programs in 812 ms: do_init_module_fentry 301 ms (37%, 5120
-// insns), ...", slowest first.
+// One -v line: "load: the kernel loaded 15 programs in 298 ms of the load call's 503 ms:
+// do_init_module_fentry 69 ms (23%, 3145 insns), ...", slowest first.
 std::string format_load_costs(const std::vector<ProgramLoadCost>& costs, std::uint64_t total_ns);
 
 // Routes libbpf's own messages: silent unless verbose, but the last ones are
