@@ -13,7 +13,7 @@ set -euo pipefail
 BUILD_PKGS=(
   build-essential cmake pkg-config git ca-certificates
   clang llvm libbpf-dev bpftool
-  libelf-dev zlib1g-dev liblzma-dev libzstd-dev libkmod-dev libsystemd-dev
+  libelf-dev zlib1g-dev liblzma-dev libzstd-dev libsystemd-dev
   # Nettle: the SHA-256 of module files (classify/provenance.cpp).
   nettle-dev
   # prometheus-cpp: only its core is linked (the metrics); its -dev package brings civetweb's
@@ -68,7 +68,7 @@ TEST_PKGS=(
 ARM64_PKGS=(
   crossbuild-essential-arm64
   libbpf-dev:arm64 libelf-dev:arm64 zlib1g-dev:arm64 liblzma-dev:arm64 libzstd-dev:arm64
-  libsystemd-dev:arm64 libkmod-dev:arm64 nettle-dev:arm64 libyaml-dev:arm64 libcrypt-dev:arm64
+  libsystemd-dev:arm64 nettle-dev:arm64 libyaml-dev:arm64 libcrypt-dev:arm64
   libmicrohttpd-dev:arm64 libgnutls28-dev:arm64
   libprometheus-cpp-core1.0:arm64 libprometheus-cpp-pull1.0:arm64 libprometheus-cpp-push1.0:arm64
   libcivetweb-dev:arm64 libcurl4-openssl-dev:arm64

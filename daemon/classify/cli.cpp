@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <map>
 #include <ostream>
+#include <set>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -230,12 +232,15 @@ int run_list(bool json, const fs::path& procfs, const fs::path& sysfs, std::ostr
   std::string buf;
   if (json) {
     // Provenance of each module's file (modules.dep): rustc, in-tree, signer, SHA-256.
+    std::set<std::string> names;
+    for (const auto& m : mods) names.insert(m.name);
+    const auto files = module_files_for(std::move(names), moddir);
     parallel_for(mods.size(), 0, [&](size_t i) {
-      auto file = module_file_for(mods[i].name, moddir);
-      if (!file) return;
-      ModuleFile mf = classify_file(*file);
+      const auto file = files.find(mods[i].name);
+      if (file == files.end()) return;
+      ModuleFile mf = classify_file(file->second);
       if (!mf.ok()) return;
-      mods[i].file = util::sanitize(file->string());
+      mods[i].file = util::sanitize(file->second.string());
       mods[i].provenance = std::move(mf.provenance);
     });
     for (const auto& m : mods) buf += to_json(m).dump() + '\n';

@@ -4,13 +4,15 @@
 #include <cctype>
 #include <cstdint>
 #include <cstring>
+#include <fstream>
 #include <memory>
 #include <type_traits>
+
+#include <sys/utsname.h>
 
 #include <gnutls/gnutls.h>
 #include <gnutls/pkcs7.h>
 #include <gnutls/x509.h>
-#include <libkmod.h>
 #include <nettle/sha2.h>
 
 #include <nlohmann/json.hpp>
@@ -21,29 +23,6 @@ namespace lifetrace::classify {
 namespace {
 
 constexpr std::string_view kSigMarker = "~Module signature appended~\n";
-
-// Keeps kmod quiet: its default logger writes to stderr.
-void no_log(void*, int, const char*, int, const char*, const char*, va_list) {}
-
-struct KmodCtx {
-  kmod_ctx* ctx = nullptr;
-  explicit KmodCtx(const char* dir = nullptr) {
-    ctx = kmod_new(dir, nullptr);
-    if (ctx) kmod_set_log_fn(ctx, no_log, nullptr);
-  }
-  ~KmodCtx() {
-    if (ctx) kmod_unref(ctx);
-  }
-  KmodCtx(const KmodCtx&) = delete;
-  KmodCtx& operator=(const KmodCtx&) = delete;
-};
-
-struct ModuleRef {
-  kmod_module* mod = nullptr;
-  ~ModuleRef() {
-    if (mod) kmod_module_unref(mod);
-  }
-};
 
 }  // namespace
 
@@ -209,15 +188,55 @@ void read_signature(std::span<const char> image, Provenance& p) {
   }
 }
 
+std::string module_name_of_path(std::string_view path) {
+  std::string_view base = path.substr(path.find_last_of('/') + 1);  // npos + 1 == 0
+  const size_t ko = base.rfind(".ko");
+  // "name.ko" or "name.ko.xz" (.zst, .gz): one more dot at most after ".ko".
+  if (ko == std::string_view::npos || ko == 0) return {};
+  const std::string_view rest = base.substr(ko + 3);
+  if (!rest.empty() && (rest[0] != '.' || rest.find('.', 1) != std::string_view::npos)) return {};
+  std::string name(base.substr(0, ko));
+  std::replace(name.begin(), name.end(), '-', '_');
+  return name;
+}
+
+std::map<std::string, std::filesystem::path> module_files_for(std::set<std::string> names,
+                                                              const std::filesystem::path& moddir) {
+  std::map<std::string, std::filesystem::path> found;
+  std::filesystem::path dir = moddir;
+  if (dir.empty()) {
+    utsname u{};
+    if (uname(&u) != 0) return found;
+    dir = std::filesystem::path("/lib/modules") / u.release;
+  }
+  // The kernel reports "snd_hda_intel" for snd-hda-intel.ko: compare with '-' as '_'.
+  std::map<std::string, std::string> wanted;  // normalised -> as asked
+  for (const auto& n : names) {
+    std::string k = n;
+    std::replace(k.begin(), k.end(), '-', '_');
+    wanted.emplace(std::move(k), n);
+  }
+  std::ifstream in(dir / "modules.dep");
+  std::string line;
+  // One line per module that depmod chose (its search order already applied):
+  // "kernel/drivers/net/dummy.ko.xz: dep.ko ...", the path relative to `dir`.
+  while (!wanted.empty() && std::getline(in, line)) {
+    const size_t colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    const std::string_view path(line.data(), colon);
+    auto it = wanted.find(module_name_of_path(path));
+    if (it == wanted.end()) continue;
+    found.emplace(it->second, path.front() == '/' ? std::filesystem::path(path) : dir / path);
+    wanted.erase(it);
+  }
+  return found;
+}
+
 std::optional<std::filesystem::path> module_file_for(const std::string& name,
                                                      const std::filesystem::path& moddir) {
-  KmodCtx k(moddir.empty() ? nullptr : moddir.c_str());
-  if (!k.ctx) return std::nullopt;
-  ModuleRef m;
-  if (kmod_module_new_from_name(k.ctx, name.c_str(), &m.mod) < 0 || !m.mod) return std::nullopt;
-  const char* path = kmod_module_get_path(m.mod);
-  if (!path || !*path) return std::nullopt;
-  return std::filesystem::path(path);
+  auto found = module_files_for({name}, moddir);
+  if (found.empty()) return std::nullopt;
+  return std::move(found.begin()->second);
 }
 
 void add_provenance(nlohmann::json& j, const Provenance& p) {

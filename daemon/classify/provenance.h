@@ -4,7 +4,9 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -48,9 +50,18 @@ std::string sha256_hex(std::span<const char> bytes);
 // On a malformed signature sets signature_error.
 void read_signature(std::span<const char> image, Provenance& p);
 
-// The file modules.dep in `moddir` names for a module (libkmod; an empty
-// `moddir` is /lib/modules/$(uname -r)); nullopt when there is none (built
-// in, unknown, no modules.dep).
+// The module name a file in modules.dep stands for: "kernel/.../snd-hda-intel.ko.xz" ->
+// "snd_hda_intel" (the basename without ".ko" and a compression suffix, '-' read as '_');
+// empty when the path is not a module's.
+std::string module_name_of_path(std::string_view path);
+
+// The files modules.dep in `moddir` names for `names` (an empty `moddir` is
+// /lib/modules/$(uname -r)), in one pass over it; a name with no file (built in,
+// unknown, no modules.dep) is absent from the result. Names match with '-' read as '_'.
+std::map<std::string, std::filesystem::path> module_files_for(
+    std::set<std::string> names, const std::filesystem::path& moddir = {});
+
+// module_files_for() for one name.
 std::optional<std::filesystem::path> module_file_for(const std::string& name,
                                                      const std::filesystem::path& moddir = {});
 

@@ -1,9 +1,12 @@
 // Provenance of a module file: rustc version, in-tree, appended signature, SHA-256.
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <span>
@@ -214,4 +217,40 @@ TEST_CASE("a malformed signature gives a reason, never a crash or a wrong signer
 
 TEST_CASE("no modules.dep: no file for a module name", "[provenance]") {
   CHECK_FALSE(module_file_for("dummy", "/nonexistent/lifetrace-test").has_value());
+}
+
+TEST_CASE("a module's name from its path in modules.dep", "[provenance]") {
+  CHECK(module_name_of_path("kernel/drivers/net/dummy.ko") == "dummy");
+  CHECK(module_name_of_path("kernel/sound/pci/hda/snd-hda-intel.ko.xz") == "snd_hda_intel");
+  CHECK(module_name_of_path("kernel/fs/ext4/ext4.ko.zst") == "ext4");
+  CHECK(module_name_of_path("/abs/updates/x-y.ko.gz") == "x_y");
+  CHECK(module_name_of_path("a.ko.dir/z.ko") == "z");
+  CHECK(module_name_of_path("kernel/lib/notamodule.kofoo") == "");
+  CHECK(module_name_of_path("kernel/lib/two.ko.xz.bak") == "");
+  CHECK(module_name_of_path(".ko") == "");
+  CHECK(module_name_of_path("") == "");
+}
+
+TEST_CASE("modules.dep: every wanted file in one pass, '-' and '_' alike", "[provenance]") {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("lifetrace-moddep-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  {
+    std::ofstream dep(dir / "modules.dep");
+    dep << "kernel/drivers/net/dummy.ko.xz:\n"
+        << "kernel/sound/pci/hda/snd-hda-intel.ko.xz: kernel/sound/core/snd.ko.xz\n"
+        << "garbage line without a colon\n"
+        << "/opt/extra/out_of_tree.ko:\n"
+        << "kernel/sound/core/snd.ko.xz:\n";
+  }
+  const auto files = module_files_for({"dummy", "snd_hda_intel", "out-of-tree", "absent"}, dir);
+  CHECK(files.size() == 3);
+  CHECK(files.at("dummy") == dir / "kernel/drivers/net/dummy.ko.xz");
+  CHECK(files.at("snd_hda_intel") == dir / "kernel/sound/pci/hda/snd-hda-intel.ko.xz");
+  CHECK(files.at("out-of-tree") == "/opt/extra/out_of_tree.ko");
+  CHECK_FALSE(files.count("absent"));
+  // A dependency named after the colon is not a module's own line.
+  CHECK(module_file_for("snd", dir) == dir / "kernel/sound/core/snd.ko.xz");
+  CHECK_FALSE(module_file_for("bogus", dir).has_value());
+  std::filesystem::remove_all(dir);
 }
