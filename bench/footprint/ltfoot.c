@@ -15,7 +15,8 @@
 //       Per thread "tid=T comm=C vol=V nonvol=N" (context switches, /proc/PID/task/*/status),
 //       then "ctxsw_total=S threads=K".
 //   ltfoot mem PID
-//       "rss_kb= hwm_kb= anon_kb= file_kb= shmem_kb=" (status) and the resident memory per
+//       "rss_kb= hwm_kb= anon_kb= file_kb= shmem_kb= threads=" (status), "pss_kb= uss_kb="
+//       (smaps_rollup, Linux 4.14+) and the resident memory per
 //       mapping name from /proc/PID/smaps, largest first: "map kb=K name=N".
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -239,9 +240,18 @@ static int cmd_mem(const char* pid) {
     fprintf(stderr, "ltfoot: %s: %s\n", path, strerror(errno));
     return 1;
   }
-  printf("rss_kb=%ld hwm_kb=%ld anon_kb=%ld file_kb=%ld shmem_kb=%ld threads=%ld\n",
+  printf("rss_kb=%ld hwm_kb=%ld anon_kb=%ld file_kb=%ld shmem_kb=%ld threads=%ld",
          field(text, "\nVmRSS:"), field(text, "\nVmHWM:"), field(text, "\nRssAnon:"),
          field(text, "\nRssFile:"), field(text, "\nRssShmem:"), field(text, "\nThreads:"));
+  // PSS (shared pages divided among their mappers) and USS (pages no other process maps):
+  // the resident set counts each shared library page whole, as if no one else used it.
+  static char rollup[4096];
+  snprintf(path, sizeof path, "/proc/%s/smaps_rollup", pid);
+  rollup[0] = '\n';
+  if (slurp(path, rollup + 1, sizeof rollup - 1) >= 0)
+    printf(" pss_kb=%ld uss_kb=%ld", field(rollup, "\nPss:"),
+           field(rollup, "\nPrivate_Clean:") + field(rollup, "\nPrivate_Dirty:"));
+  printf("\n");
   snprintf(path, sizeof path, "/proc/%s/smaps", pid);
   FILE* f = fopen(path, "r");
   if (!f) return 0;

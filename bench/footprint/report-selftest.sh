@@ -25,6 +25,13 @@ for want in \
   grep -qF -- "$want" <<<"$out" || fail "missing line: $want"
 done
 
+# Logs with smaps_rollup figures get PSS and USS rows; older ones (the recorded run) none.
+grep -q 'proportional (PSS)' <<<"$out" && fail "a PSS row from a log without pss_kb"
+sed -E '/what=mem/{/phase=follow/s/rss_kb=[0-9]+/& pss_kb=4096 uss_kb=2048/;/phase=bpftrace/s/rss_kb=[0-9]+/& pss_kb=8192 uss_kb=1024/}' \
+  "$data" | awk -f "$report" >"$tmp/pss.txt"
+grep -qF '  proportional (PSS)       4.0 MB (0.50x)' "$tmp/pss.txt" || fail "no PSS row: $(cat "$tmp/pss.txt")"
+grep -qF '  private (USS)            2.0 MB (2.00x)' "$tmp/pss.txt" || fail "no USS row: $(cat "$tmp/pss.txt")"
+
 awk -v check=1 -f "$report" "$data" >"$tmp/check.txt"
 rc=$?
 [[ $rc -eq 1 ]] || fail "--check on the recorded (too large) run exited $rc, not 1"

@@ -33,7 +33,13 @@ function verdict(ok) { if (!check) return ""; if (!ok) failed = 1; return ok ? "
   if (w == "mem") {
     when = kv($0, "when"); rss = kv($0, "rss_kb") + 0
     if (when == "idle") idle_rss[ph] = rss
-    else if (rss > trace_rss[ph] + 0) trace_rss[ph] = rss
+    else {
+      if (rss > trace_rss[ph] + 0) trace_rss[ph] = rss
+      # PSS and USS (ltfoot's smaps_rollup figures; absent from older logs).
+      if ((v = kv($0, "pss_kb")) != "") has_pss = 1
+      if (v != "" && v + 0 > trace_pss[ph] + 0) trace_pss[ph] = v + 0
+      if ((v = kv($0, "uss_kb")) != "" && v + 0 > trace_uss[ph] + 0) trace_uss[ph] = v + 0
+    }
     if (kv($0, "hwm_kb") + 0 > hwm[ph] + 0) hwm[ph] = kv($0, "hwm_kb") + 0
     if (when == "end") threads[ph] = kv($0, "threads")
   }
@@ -60,13 +66,15 @@ END {
     line = line sprintf(" %-22s", cell) }
   print line "   target <= 0.33x" verdict(ready["follow"] != "" && ready["bpftrace"] != "" && ready["follow"] / ready["bpftrace"] <= 1 / 3 && ready["daemon"] != "" && ready["daemon"] / ready["bpftrace"] <= 1 / 3)
   # memory
-  split("idle_rss trace_rss hwm", M, " ")
+  split("idle_rss trace_rss trace_pss trace_uss hwm", M, " ")
   label["idle_rss"] = "resident, idle"; label["trace_rss"] = "resident, tracing (max)"; label["hwm"] = "peak (VmHWM)"
-  for (j = 1; j <= 3; j++) {
+  label["trace_pss"] = "  proportional (PSS)"; label["trace_uss"] = "  private (USS)"
+  for (j = 1; j <= 5; j++) {
+    if ((M[j] == "trace_pss" || M[j] == "trace_uss") && !has_pss) continue
     line = sprintf("%-26s", label[M[j]])
     for (i = 1; i <= n; i++) { t = T[i]
-      v = M[j] == "idle_rss" ? idle_rss[t] : M[j] == "trace_rss" ? trace_rss[t] : hwm[t]
-      b = M[j] == "idle_rss" ? idle_rss["bpftrace"] : M[j] == "trace_rss" ? trace_rss["bpftrace"] : hwm["bpftrace"]
+      v = M[j] == "idle_rss" ? idle_rss[t] : M[j] == "trace_rss" ? trace_rss[t] : M[j] == "trace_pss" ? trace_pss[t] : M[j] == "trace_uss" ? trace_uss[t] : hwm[t]
+      b = M[j] == "idle_rss" ? idle_rss["bpftrace"] : M[j] == "trace_rss" ? trace_rss["bpftrace"] : M[j] == "trace_pss" ? trace_pss["bpftrace"] : M[j] == "trace_uss" ? trace_uss["bpftrace"] : hwm["bpftrace"]
       cell = mb(v); if (t != "bpftrace" && v != "") cell = cell " (" ratio(v, b) "x)"
       line = line sprintf(" %-22s", cell) }
     if (M[j] == "trace_rss") line = line "   target <= 10 MB" verdict(trace_rss["follow"] != "" && trace_rss["follow"] <= 10240 && trace_rss["daemon"] != "" && trace_rss["daemon"] <= 10240)
