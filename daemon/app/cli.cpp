@@ -66,7 +66,8 @@ void add_tracing_options(CLI::App& app, Options& o, std::string& attach, std::st
                "Follow load and unload syscalls through their entry functions "
                "(fentry, else kprobes), as on kernels without CONFIG_FTRACE_SYSCALLS");
   app.add_flag("--strict", o.strict, "Fail if any probe cannot be attached");
-  app.add_option("--ringbuf-size", ringbuf, "BPF ring buffer size, e.g. 4M (power of two)");
+  app.add_option("--ringbuf-size", ringbuf, "BPF ring buffer size, e.g. 4M (power of two)")
+      ->capture_default_str();
   app.add_flag("-v,--verbose", o.verbose, "Print libbpf's messages and probe choices");
 }
 

@@ -13,6 +13,7 @@
 
 #include "core/event.h"
 #include "kernel/probes.h"
+#include "kernel/tracer.h"
 
 namespace lifetrace {
 
@@ -26,7 +27,7 @@ struct Options {
   bool strict = false;
   AttachMode attach = AttachMode::automatic;
   bool no_syscall_tracepoints = false;  // follow load/unload through the syscall functions
-  std::size_t ringbuf_bytes = 1u << 20;
+  std::size_t ringbuf_bytes = kDefaultRingbufBytes;
   std::vector<std::string> module_globs;
   std::set<EventKind> events;      // empty = all
   std::vector<std::string> paths;  // classify
@@ -59,7 +60,7 @@ struct CliBindings {
   bool follow = false;
   std::vector<std::string> events;
   std::string attach = "auto";
-  std::string ringbuf = "1M";
+  std::string ringbuf = std::to_string(kDefaultRingbufBytes >> 10) + "K";
   bool help_man = false;   // hidden --help-man
   std::string completion;  // hidden --completion bash|zsh
 };

@@ -20,11 +20,17 @@
 
 namespace lifetrace {
 
+// The lifecycle ring buffer's default size (--ringbuf-size). Mapped twice (the kernel maps
+// its data pages twice so records never wrap): 1 MB resident at 512 KiB. It holds about 120
+// symbol batches (4 KiB each) in flight, twice the symbols of drm's walk (205 KB); what does
+// not fit is counted (ringbuf_full) and a larger size keeps up with bigger bursts.
+inline constexpr std::size_t kDefaultRingbufBytes = std::size_t{512} << 10;
+
 struct TracerOptions {
   AttachMode mode = AttachMode::automatic;
   bool strict = false;  // any probe that fails to attach is fatal
   SyscallTracepoints syscall_tracepoints = SyscallTracepoints::use;
-  std::size_t ringbuf_bytes = 1u << 20;  // power of two, multiple of the page size
+  std::size_t ringbuf_bytes = kDefaultRingbufBytes;  // power of two, multiple of the page size
 };
 
 class Tracer {

@@ -17,7 +17,7 @@ TEST_CASE("follow with filters", "[cli]") {
   CHECK(r.options->module_globs == std::vector<std::string>{"kvm*"});
   CHECK(r.options->events == std::set<EventKind>{EventKind::load_failed, EventKind::live});
   CHECK(r.options->attach == AttachMode::automatic);
-  CHECK(r.options->ringbuf_bytes == 1u << 20);
+  CHECK(r.options->ringbuf_bytes == 512u << 10);
   CHECK_FALSE(r.options->no_syscall_tracepoints);
 }
 
