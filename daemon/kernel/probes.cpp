@@ -200,7 +200,7 @@ std::optional<ProgramSpec> for_kernel(const KernelFeatures& f, const ProgramSpec
 bool usable_as_is(const KernelFeatures& f, const AttachPoint& p, const ProgramSpec& prog,
                   const std::set<std::string>& rejected, std::string& why) {
   if (rejected.count(prog.program)) {
-    why = std::string("the kernel's verifier rejected ") + prog.program;
+    why = std::string("the kernel refused ") + prog.program + " (see the warnings)";
     return false;
   }
   switch (prog.flavor) {

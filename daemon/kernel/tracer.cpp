@@ -2,6 +2,7 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <time.h>
@@ -19,6 +20,7 @@
 #include "core/phases.h"
 #include "kernel/phases.h"
 #include "lifetrace_bpf.skel.h"
+#include "util/text.h"
 
 namespace lifetrace {
 
@@ -84,7 +86,17 @@ std::uint64_t boottime_ns() {
          static_cast<std::uint64_t>(ts.tv_nsec);
 }
 
-std::string ms(std::uint64_t ns) { return std::to_string((ns + 500'000) / 1'000'000) + " ms"; }
+// The BPF object embedded in the binary is read only by open and load: once loaded, its
+// pages (read-only, backed by the executable) are dropped from the resident set, as they
+// would be under memory pressure; nothing reads them again.
+void drop_object_pages() {
+  std::size_t size = 0;
+  const auto begin = reinterpret_cast<std::uintptr_t>(lifetrace_bpf__elf_bytes(&size));
+  const auto page = static_cast<std::uintptr_t>(sysconf(_SC_PAGESIZE));
+  const std::uintptr_t first = (begin + page - 1) & ~(page - 1);  // whole pages only
+  const std::uintptr_t last = (begin + size) & ~(page - 1);
+  if (last > first) madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+}
 
 std::string errstr(int err) {
   if (err < 0) err = -err;
@@ -115,10 +127,10 @@ std::string format_load_costs(const std::vector<ProgramLoadCost>& costs, std::ui
   std::stable_sort(order.begin(), order.end(),
                    [](auto* a, auto* b) { return a->duration_ns > b->duration_ns; });
   std::string out = "load: the kernel loaded " + std::to_string(costs.size()) + " programs in " +
-                    ms(sum) + " of the load call's " + ms(total_ns) + ":";
+                    util::format_ms(sum) + " of the load call's " + util::format_ms(total_ns) + ":";
   const char* sep = " ";
   for (const auto* c : order) {
-    out += sep + c->program + " " + ms(c->duration_ns);
+    out += sep + c->program + " " + util::format_ms(c->duration_ns);
     if (sum > 0) out += " (" + std::to_string(c->duration_ns * 100 / sum) + "%";
     if (c->verified_insns > 0)
       out += std::string(sum > 0 ? ", " : " (") + std::to_string(c->verified_insns) + " insns";
@@ -251,7 +263,7 @@ std::string Tracer::load_cost_note(Impl& im, std::uint64_t begin_ns, std::uint64
   std::string note = format_load_costs(progs, end_ns - begin_ns);
   if (!progs.empty() && progs.front().load_time_ns > begin_ns)
     note += "; before the first program, libbpf's preparation (vmlinux BTF, CO-RE, maps): " +
-            ms(progs.front().load_time_ns - begin_ns);
+            util::format_ms(progs.front().load_time_ns - begin_ns);
   return note;
 }
 
@@ -359,6 +371,40 @@ AttachResult Tracer::attach_phases(Impl& im, const PhaseChoice& c) {
   return r;
 }
 
+std::optional<std::pair<std::string, std::string>> Tracer::attach_chosen(
+    Impl& im, const std::vector<ProbeChoice>& choices, std::vector<AttachResult>& results) {
+  std::optional<std::pair<std::string, std::string>> refused;
+  for (const auto& c : choices) {
+    AttachResult r;
+    r.probe = c.spec->probe;
+    r.required = c.spec->required;
+    r.reason = c.reason;
+    if (!c.chosen) {
+      r.error = c.reason;
+      results.push_back(std::move(r));
+      continue;
+    }
+    r.program = c.chosen->program;
+    r.flavor = std::string(to_string(c.chosen->flavor));
+    bpf_program* p = bpf_object__find_program_by_name(im.skel->obj, c.chosen->program);
+    bpf_link* link = p ? bpf_program__attach(p) : nullptr;
+    if (!link) {
+      const std::string why = errstr(errno);
+      r.error = "attaching " + r.flavor + " " + r.program + " failed: " + why;
+      const bool trampoline =
+          c.chosen->flavor == Flavor::fentry || c.chosen->flavor == Flavor::fexit;
+      if (trampoline && !refused) refused.emplace(r.program, why);
+    } else {
+      im.links.emplace_back(link);
+      im.attached.push_back(
+          {r.probe, r.program, c.chosen->flavor, bpf_program__fd(p), bpf_link__fd(link)});
+      r.attached = true;
+    }
+    results.push_back(std::move(r));
+  }
+  return refused;
+}
+
 std::variant<std::unique_ptr<Tracer>, Problem> Tracer::start(const KernelFeatures& f,
                                                              const TracerOptions& opts, Sink sink) {
   std::unique_ptr<Tracer> t(new Tracer());
@@ -372,6 +418,7 @@ std::variant<std::unique_ptr<Tracer>, Problem> Tracer::start(const KernelFeature
   std::set<std::string> rejected;
   std::vector<ProbeChoice> choices;
   PhaseChoice phases;
+  std::uint64_t attach_begin = 0;
   for (;;) {
     im.skel.reset(lifetrace_bpf__open());
     if (!im.skel) {
@@ -386,6 +433,7 @@ std::variant<std::unique_ptr<Tracer>, Problem> Tracer::start(const KernelFeature
     }
 
     // Choose one program per probe before load; everything else stays unloaded.
+    const std::uint64_t choice_begin = boottime_ns();
     choices = choose_programs(f, opts.mode, rejected, opts.syscall_tracepoints);
     bpf_program* prog = nullptr;
     bpf_object__for_each_program(prog, im.skel->obj) { bpf_program__set_autoload(prog, false); }
@@ -410,50 +458,42 @@ std::variant<std::unique_ptr<Tracer>, Problem> Tracer::start(const KernelFeature
       bpf_program__set_autoload(im.skel->progs.load_phase_exit_multi, phases.multi);
     }
 
+    const std::string costs = f.costs();
+    t->notes_.push_back(
+        "choice of programs and phase functions: " + util::format_ms(boottime_ns() - choice_begin) +
+        (costs.empty() ? "" : " (" + costs + ")"));
+
     // The features' parsed vmlinux BTF and kallsyms names were needed for the choice only;
     // libbpf parses vmlinux BTF again for CO-RE and the fentry targets (and frees it after
     // the load), so without this both copies would be live at the start-up peak.
     f.release_caches();
     const std::uint64_t load_begin = boottime_ns();
     const int err = lifetrace_bpf__load(im.skel.get());
-    if (!err) {
-      t->notes_.push_back(load_cost_note(im, load_begin, boottime_ns()));
-      break;
-    }
-    const std::string log = libbpf_last_messages();
-    const auto culprit = failed_program(log);
-    if (!culprit || rejected.count(*culprit)) {
-      return Problem{"the kernel rejected lifetrace's BPF programs: " + errstr(err) + "\n" + log,
-                     "run with -v for the verifier log, and report it with `uname -r`"};
-    }
-    t->warnings_.push_back("the kernel rejected program " + *culprit + "; retrying without it");
-    rejected.insert(*culprit);
-  }
-
-  const std::uint64_t attach_begin = boottime_ns();
-  for (const auto& c : choices) {
-    AttachResult r;
-    r.probe = c.spec->probe;
-    r.required = c.spec->required;
-    r.reason = c.reason;
-    if (!c.chosen) {
-      r.error = c.reason;
-      t->results_.push_back(std::move(r));
+    if (err) {
+      const std::string log = libbpf_last_messages();
+      const auto culprit = failed_program(log);
+      if (!culprit || rejected.count(*culprit)) {
+        return Problem{"the kernel rejected lifetrace's BPF programs: " + errstr(err) + "\n" + log,
+                       "run with -v for the verifier log, and report it with `uname -r`"};
+      }
+      t->warnings_.push_back("the kernel rejected program " + *culprit + "; retrying without it");
+      rejected.insert(*culprit);
       continue;
     }
-    r.program = c.chosen->program;
-    r.flavor = std::string(to_string(c.chosen->flavor));
-    bpf_program* p = bpf_object__find_program_by_name(im.skel->obj, c.chosen->program);
-    bpf_link* link = p ? bpf_program__attach(p) : nullptr;
-    if (!link) {
-      r.error = "attaching " + r.flavor + " " + r.program + " failed: " + errstr(errno);
-    } else {
-      im.links.emplace_back(link);
-      im.attached.push_back(
-          {r.probe, r.program, c.chosen->flavor, bpf_program__fd(p), bpf_link__fd(link)});
-      r.attached = true;
-    }
-    t->results_.push_back(std::move(r));
+    t->notes_.push_back(load_cost_note(im, load_begin, boottime_ns()));
+    drop_object_pages();
+
+    attach_begin = boottime_ns();
+    const auto refused = attach_chosen(im, choices, t->results_);
+    // An fentry or fexit program the kernel would not attach although it loaded (a function
+    // that cannot be patched): once more with its twin, as for a program the verifier refused.
+    if (!refused || opts.mode == AttachMode::fentry || rejected.count(refused->first)) break;
+    t->warnings_.push_back("the kernel would not attach " + refused->first + " (" +
+                           refused->second + "); retrying without it");
+    rejected.insert(refused->first);
+    t->results_.clear();
+    im.attached.clear();
+    im.links.clear();
   }
 
   // Phases this kernel cannot have at all (5.10, no kprobes, --attach=fentry) are a note for
@@ -464,7 +504,7 @@ std::variant<std::unique_ptr<Tracer>, Problem> Tracer::start(const KernelFeature
   else
     t->notes_.push_back("probe load_phases not attached: " + phases.reason);
   t->notes_.push_back("attach: " + std::to_string(im.links.size()) + " links in " +
-                      ms(boottime_ns() - attach_begin));
+                      util::format_ms(boottime_ns() - attach_begin));
 
   for (const auto& r : t->results_) {
     if (r.attached) continue;

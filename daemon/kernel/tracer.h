@@ -7,8 +7,10 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -71,6 +73,10 @@ class Tracer {
   Tracer();
   struct Impl;
   static AttachResult attach_phases(Impl& im, const PhaseChoice& c);
+  // Attaches every chosen program, a result per probe in `results`; the first fentry or
+  // fexit program that would not attach, with why, or nullopt.
+  static std::optional<std::pair<std::string, std::string>> attach_chosen(
+      Impl& im, const std::vector<ProbeChoice>& choices, std::vector<AttachResult>& results);
   static std::string load_cost_note(Impl& im, std::uint64_t begin_ns, std::uint64_t end_ns);
   std::unique_ptr<Impl> impl_;
   std::vector<AttachResult> results_;

@@ -65,6 +65,10 @@ void put_hex(std::string& out, unsigned char b) {
   out += kHex[b & 0xF];
 }
 
+std::string format_ms(std::uint64_t ns) {
+  return std::to_string((ns + 500'000) / 1'000'000) + " ms";
+}
+
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;

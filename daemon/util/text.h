@@ -3,6 +3,7 @@
 // Prometheus label. Escape once, where the bytes are read.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,5 +47,8 @@ void put_hex(std::string& out, unsigned char b);
 
 // 0..15 for a hex digit (either case), -1 for anything else.
 int hex_value(char c);
+
+// "12 ms": a duration in nanoseconds, rounded to the millisecond (the -v notes on start-up costs).
+std::string format_ms(std::uint64_t ns);
 
 }  // namespace lifetrace::util

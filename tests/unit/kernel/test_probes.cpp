@@ -265,7 +265,7 @@ TEST_CASE("before 5.17: the bounded symbol walk, and kprobes on do_one_initcall"
   SECTION("a bounded walk the verifier refused gives way to the bounded kprobe") {
     auto r = choose_programs(f, AttachMode::automatic, {"do_init_module_fentry_bounded"});
     CHECK(chosen(r, "do_init_module_enter") == "do_init_module_kprobe_bounded");
-    CHECK_THAT(choice(r, "do_init_module_enter").reason, Catch::Contains("verifier rejected"));
+    CHECK_THAT(choice(r, "do_init_module_enter").reason, Catch::Contains("kernel refused"));
   }
   SECTION("with the helpers (5.17+) nothing is replaced") {
     f.loop = true;
@@ -286,14 +286,14 @@ TEST_CASE("a program the verifier rejected gives way to its twin, or to nothing"
   // A rejected syscall tracepoint program gives way to its fallback, and then to nothing.
   cs = choose_programs(f, AttachMode::automatic, {"sys_enter_delete_module"});
   CHECK(chosen(cs, "delete_module_enter") == "delete_module_enter_fentry");
-  CHECK_THAT(choice(cs, "delete_module_enter").reason, Catch::Contains("verifier rejected"));
+  CHECK_THAT(choice(cs, "delete_module_enter").reason, Catch::Contains("kernel refused"));
   cs = choose_programs(
       f, AttachMode::automatic,
       {"sys_enter_delete_module", "delete_module_enter_fentry", "delete_module_enter_kprobe"});
   CHECK(chosen(cs, "delete_module_enter").empty());
   CHECK_THAT(choice(cs, "delete_module_enter").reason,
-             Catch::Contains("verifier rejected sys_enter_delete_module") &&
-                 Catch::Contains("verifier rejected delete_module_enter_kprobe"));
+             Catch::Contains("kernel refused sys_enter_delete_module") &&
+                 Catch::Contains("kernel refused delete_module_enter_kprobe"));
 }
 
 TEST_CASE("the failing program is read from libbpf's messages", "[probes]") {
