@@ -121,18 +121,17 @@ bool HostFeatures::btf_has_tracepoint(std::string_view name) const {
 }
 
 bool HostFeatures::fentry_attachable(std::string_view func) const {
-  if (auto known = fentry_cache_.find(func); known != fentry_cache_.end()) return known->second;
-  // Load "return 0" as fentry on `func`: succeeds only where BTF has the function and kallsyms
-  // its address. Whether the arch has BPF trampolines at all (arm64 before 6.0 does not) is
-  // learnt once, by attaching the first such program for a moment: every attach installs and
-  // every detach removes a trampoline, text patching that cost about 0.3 s each under TCG on
-  // 6.1. A function that loads but cannot be patched (notrace) is found at the real attach,
-  // which then retries with the twin (Tracer::start).
-  const auto probe = [&] {
-    const Btf* b = vmlinux_btf();
-    const int id = b ? Btf::find(b->funcs, func) : -1;
-    if (id <= 0) return false;
-    ++fentry_probes_;
+  // BTF has the function and the arch has BPF trampolines (arm64 before 6.0 does not). Only
+  // the trampolines are probed, once: a "return 0" fentry program loaded on the first
+  // function asked about and attached for a moment. Per function, a load costs the kernel a
+  // kallsyms_lookup_name(), a linear scan before 6.2: 0.1 s each under TCG on 6.1, as much
+  // as the real program's load pays again. A function BTF has that will not load or attach
+  // anyway (not in kallsyms, notrace) fails in the real load or attach, and Tracer::start
+  // then retries with the twin.
+  const Btf* b = vmlinux_btf();
+  const int id = b ? Btf::find(b->funcs, func) : -1;
+  if (id <= 0) return false;
+  if (!trampolines_) {
     Stopwatch w(fentry_ns_);
     const bpf_insn insns[] = {
         {BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0},
@@ -141,12 +140,9 @@ bool HostFeatures::fentry_attachable(std::string_view func) const {
     LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_FENTRY,
                 .attach_btf_id = static_cast<__u32>(id));
     util::Fd prog(bpf_prog_load(BPF_PROG_TYPE_TRACING, "lt_probe", "GPL", insns, 2, &opts));
-    if (!prog) return false;
-    if (!trampolines_)
-      trampolines_ = static_cast<bool>(util::Fd(bpf_raw_tracepoint_open(nullptr, prog.get())));
-    return *trampolines_;
-  };
-  return fentry_cache_[std::string(func)] = probe();
+    trampolines_ = prog && util::Fd(bpf_raw_tracepoint_open(nullptr, prog.get()));
+  }
+  return *trampolines_;
 }
 
 bool HostFeatures::kprobes() const {
@@ -195,8 +191,9 @@ std::string HostFeatures::costs() const {
   std::string out;
   const auto add = [&out](const std::string& what) { out += (out.empty() ? "" : "; ") + what; };
   if (btf_ns_) add("vmlinux BTF parsed in " + util::format_ms(btf_ns_));
-  if (fentry_probes_)
-    add(std::to_string(fentry_probes_) + " fentry probes in " + util::format_ms(fentry_ns_));
+  if (trampolines_)
+    add(std::string("BPF trampolines ") + (*trampolines_ ? "work" : "do not work") +
+        " (probed in " + util::format_ms(fentry_ns_) + ")");
   if (kallsyms_ns_) add("/proc/kallsyms read in " + util::format_ms(kallsyms_ns_));
   return out;
 }

@@ -5,7 +5,6 @@
 
 #include <cstdint>
 #include <filesystem>
-#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,7 +22,7 @@ class KernelFeatures {
   virtual bool btf() const = 0;             // /sys/kernel/btf/vmlinux
   virtual bool btf_has_func(std::string_view name) const = 0;
   virtual bool btf_has_tracepoint(std::string_view name) const = 0;  // btf_trace_<name>
-  // BTF has `func`, a program on it loads, and the arch has BPF trampolines.
+  // BTF has `func` and the arch has BPF trampolines.
   virtual bool fentry_attachable(std::string_view func) const = 0;
   virtual bool kprobes() const = 0;  // kprobe PMU
   virtual bool kallsyms_has(std::string_view name) const = 0;
@@ -91,16 +90,12 @@ class HostFeatures final : public KernelFeatures {
   std::filesystem::path procfs_, sysfs_;
   mutable std::unique_ptr<Btf> btf_;
   mutable bool btf_tried_ = false;
-  // fentry_attachable() per function: fentry and fexit of one function ask twice, and each
-  // answer loads a program.
-  mutable std::map<std::string, bool, std::less<>> fentry_cache_;
   // Whether a BPF trampoline could be attached, learnt by the first fentry_attachable().
   mutable std::optional<bool> trampolines_;
   mutable std::vector<std::string> kallsyms_cache_;
   mutable bool kallsyms_read_ = false;
-  // For costs(): what the BTF parse, the fentry probes and the kallsyms read took.
+  // For costs(): what the BTF parse, the trampoline probe and the kallsyms read took.
   mutable std::uint64_t btf_ns_ = 0, fentry_ns_ = 0, kallsyms_ns_ = 0;
-  mutable unsigned fentry_probes_ = 0;
 };
 
 // Checks, in order of what a user must fix first, that lifetrace can trace
