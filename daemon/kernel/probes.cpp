@@ -234,13 +234,18 @@ bool usable_as_is(const KernelFeatures& f, const AttachPoint& p, const ProgramSp
         why = "kernel has no kprobes (CONFIG_KPROBES)";
         return false;
       }
-      if (!f.kallsyms_has(p.target)) {
-        why = std::string(p.target) + " is not in /proc/kallsyms";
+      // With BTF (every kernel lifetrace runs on has it) the function's entry there says it
+      // exists out of line, as for fentry; /proc/kallsyms only without: reading all of it
+      // took seconds of the start under TCG and several MB of peak.
+      if (f.btf() ? !f.btf_has_func(p.target) : !f.kallsyms_has(p.target)) {
+        why = std::string(p.target) + " is not in " +
+              (f.btf() ? "the kernel's BTF" : "/proc/kallsyms");
         return false;
       }
       return true;
     case Flavor::raw_tp:
-      if (!f.kallsyms_has(std::string("__tracepoint_") + p.target)) {
+      if (f.btf() ? !f.btf_has_tracepoint(p.target)
+                  : !f.kallsyms_has(std::string("__tracepoint_") + p.target)) {
         why = std::string("tracepoint ") + p.target + " does not exist";
         return false;
       }

@@ -52,7 +52,11 @@ struct FakeFeatures : KernelFeatures {
     return trampolines && btf_has_func(n);
   }
   bool kprobes() const override { return kprobe_pmu; }
-  bool kallsyms_has(std::string_view n) const override { return kallsyms.count(std::string(n)); }
+  mutable int kallsyms_asked = 0;  // kallsyms_has() calls: a read of /proc/kallsyms on a host
+  bool kallsyms_has(std::string_view n) const override {
+    ++kallsyms_asked;
+    return kallsyms.count(std::string(n));
+  }
   bool tracepoint_exists(std::string_view category, std::string_view) const override {
     return tracefs && (category != "syscalls" || syscall_tracepoints);
   }

@@ -51,8 +51,8 @@ TEST_CASE("fentry and tp_btf are preferred where the kernel has them", "[probes]
 TEST_CASE("without trampolines the kprobe twins are chosen, with the reason", "[probes]") {
   FakeFeatures f;
   f.trampolines = false;
-  f.btf_tps.clear();
-  auto cs = choose_programs(f, AttachMode::automatic);
+  // tp_btf needs no trampoline: its raw twin is taken when the kernel refused it.
+  auto cs = choose_programs(f, AttachMode::automatic, {"module_request_btf"});
   CHECK(chosen(cs, "do_init_module_enter") == "do_init_module_kprobe");
   CHECK(chosen(cs, "do_one_initcall_exit") == "do_one_initcall_kretprobe");
   CHECK(chosen(cs, "module_request") == "module_request_raw");
@@ -164,7 +164,7 @@ TEST_CASE("a missing fallback says why, and only the required probes matter",
   CHECK_FALSE(del.spec->required);  // unloads are lost, loads are still followed
   CHECK_THAT(del.reason, Catch::Contains("CONFIG_FTRACE_SYSCALLS?") &&
                              Catch::Contains("fallback " + test::syscall_fn("delete_module")) &&
-                             Catch::Contains("is not in /proc/kallsyms"));
+                             Catch::Contains("is not in the kernel's BTF"));
   CHECK(chosen(cs, "init_module_enter") == "init_module_enter_fentry");
   CHECK(choice(cs, "init_module_enter").spec->required);
 
@@ -428,4 +428,31 @@ TEST_CASE("phases: absent without kprobes or attach cookies (5.10) or under --at
     CHECK_FALSE(choose_phase_targets(f, AttachMode::fentry).enabled);
     CHECK(choose_phase_targets(f, AttachMode::kprobe).enabled);
   }
+}
+
+TEST_CASE("kprobe targets are looked up in BTF, and in /proc/kallsyms only without it",
+          "[probes]") {
+  FakeFeatures f;
+  auto k = choose_programs(f, AttachMode::kprobe);
+  CHECK(chosen(k, "do_init_module_enter") == "do_init_module_kprobe");
+  CHECK(chosen(k, "module_request") == "module_request_raw");
+  CHECK(f.kallsyms_asked == 0);
+
+  // The function is in kallsyms but not in BTF: with BTF, that is "not there".
+  f.btf_funcs.erase("free_module");
+  k = choose_programs(f, AttachMode::kprobe);
+  CHECK_FALSE(choice(k, "free_module").chosen.has_value());
+  CHECK_THAT(choice(k, "free_module").reason,
+             Catch::Contains("free_module is not in the kernel's BTF"));
+
+  // Without BTF, kallsyms decides (and its tracepoint symbol for the raw tracepoint).
+  f.has_btf = false;
+  k = choose_programs(f, AttachMode::kprobe);
+  CHECK(chosen(k, "free_module") == "free_module_kprobe");
+  CHECK(chosen(k, "module_request") == "module_request_raw");
+  CHECK(f.kallsyms_asked > 0);
+  f.kallsyms.erase("free_module");
+  k = choose_programs(f, AttachMode::kprobe);
+  CHECK_THAT(choice(k, "free_module").reason,
+             Catch::Contains("free_module is not in /proc/kallsyms"));
 }
