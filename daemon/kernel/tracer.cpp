@@ -2,6 +2,7 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -20,6 +21,7 @@
 #include "core/phases.h"
 #include "kernel/phases.h"
 #include "lifetrace_bpf.skel.h"
+#include "util/fd.h"
 #include "util/text.h"
 
 namespace lifetrace {
@@ -159,7 +161,13 @@ struct Tracer::Impl {
   std::unique_ptr<ring_buffer, RingDeleter> rb;
   std::vector<std::unique_ptr<bpf_link, LinkDeleter>> links;
   Sink sink;
-  // Attached programs, for their miss counters (fds owned by skel and links).
+  // Once started, the ring buffers, the maps read at scrape time and the attached programs,
+  // by descriptors of their own: the skeleton (libbpf's copy of the object: every program's
+  // instructions, its BTF and line info, a few hundred KB of heap) is closed then
+  // (release_object()).
+  util::Fd events_fd, denied_events_fd, lost_fd, denied_fd;
+  std::vector<util::Fd> prog_fds;
+  // Attached programs, for their miss counters (prog_fd: the skeleton's, then prog_fds').
   struct Attached {
     std::string probe, program;
     Flavor flavor;
@@ -193,7 +201,7 @@ LostCounters Tracer::lost() const {
   const int ncpu = libbpf_num_possible_cpus();
   if (ncpu <= 0) return out;
   std::vector<std::uint64_t> values(static_cast<std::size_t>(ncpu));
-  const int fd = bpf_map__fd(impl_->skel->maps.lost);
+  const int fd = impl_->lost_fd.get();
   for (std::uint32_t k = 0; k < LT_LOST_MAX; ++k) {
     if (bpf_map_lookup_elem(fd, &k, values.data()) != 0) continue;
     for (auto v : values) out[k] += v;
@@ -203,7 +211,7 @@ LostCounters Tracer::lost() const {
 
 DeniedCounts Tracer::denied() const {
   DeniedCounts out;
-  const int fd = bpf_map__fd(impl_->skel->maps.denied);
+  const int fd = impl_->denied_fd.get();
   lt_denied_key key{}, next{};
   const lt_denied_key* prev = nullptr;
   while (bpf_map_get_next_key(fd, prev, &next) == 0) {
@@ -371,6 +379,24 @@ AttachResult Tracer::attach_phases(Impl& im, const PhaseChoice& c) {
   return r;
 }
 
+bool Tracer::release_object(Impl& im) {
+  // The links and these descriptors keep the maps and programs alive in the kernel; nothing
+  // reads the object again.
+  const auto dup = [](int fd) { return util::Fd(fcntl(fd, F_DUPFD_CLOEXEC, 0)); };
+  im.events_fd = dup(bpf_map__fd(im.skel->maps.events));
+  im.denied_events_fd = dup(bpf_map__fd(im.skel->maps.denied_events));
+  im.lost_fd = dup(bpf_map__fd(im.skel->maps.lost));
+  im.denied_fd = dup(bpf_map__fd(im.skel->maps.denied));
+  if (!im.events_fd || !im.denied_events_fd || !im.lost_fd || !im.denied_fd) return false;
+  for (auto& a : im.attached) {
+    im.prog_fds.push_back(dup(a.prog_fd));
+    if (!im.prog_fds.back()) return false;
+    a.prog_fd = im.prog_fds.back().get();
+  }
+  im.skel.reset();
+  return true;
+}
+
 std::optional<std::pair<std::string, std::string>> Tracer::attach_chosen(
     Impl& im, const std::vector<ProbeChoice>& choices, std::vector<AttachResult>& results) {
   std::optional<std::pair<std::string, std::string>> refused;
@@ -516,9 +542,13 @@ std::variant<std::unique_ptr<Tracer>, Problem> Tracer::start(const KernelFeature
     }
   }
 
-  im.rb.reset(ring_buffer__new(bpf_map__fd(im.skel->maps.events), &Impl::on_record, &im, nullptr));
-  if (!im.rb || ring_buffer__add(im.rb.get(), bpf_map__fd(im.skel->maps.denied_events),
-                                 &Impl::on_record, &im) != 0) {
+  if (!release_object(im)) {
+    return Problem{"cannot keep the BPF maps and programs open: " + errstr(errno),
+                   "raise the open file limit (ulimit -n)"};
+  }
+  im.rb.reset(ring_buffer__new(im.events_fd.get(), &Impl::on_record, &im, nullptr));
+  if (!im.rb ||
+      ring_buffer__add(im.rb.get(), im.denied_events_fd.get(), &Impl::on_record, &im) != 0) {
     return Problem{"cannot set up the BPF ring buffers: " + errstr(errno),
                    "check RLIMIT_MEMLOCK or the memory cgroup limit"};
   }

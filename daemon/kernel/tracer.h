@@ -73,6 +73,10 @@ class Tracer {
   Tracer();
   struct Impl;
   static AttachResult attach_phases(Impl& im, const PhaseChoice& c);
+  // Closes the skeleton once everything is attached, keeping what is read later (the ring
+  // buffers, the lost and denied maps, the attached programs) by descriptors of their own;
+  // false if those could not be duplicated.
+  static bool release_object(Impl& im);
   // Attaches every chosen program, a result per probe in `results`; the first fentry or
   // fexit program that would not attach, with why, or nullopt.
   static std::optional<std::pair<std::string, std::string>> attach_chosen(
