@@ -1,6 +1,5 @@
 #include "kernel/kernel_features.h"
 
-#include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <sys/utsname.h>
@@ -13,7 +12,6 @@
 #include <sstream>
 #include <utility>
 
-#include "util/fd.h"
 #include "util/text.h"
 
 namespace lifetrace {
@@ -121,28 +119,12 @@ bool HostFeatures::btf_has_tracepoint(std::string_view name) const {
 }
 
 bool HostFeatures::fentry_attachable(std::string_view func) const {
-  // BTF has the function and the arch has BPF trampolines (arm64 before 6.0 does not). Only
-  // the trampolines are probed, once: a "return 0" fentry program loaded on the first
-  // function asked about and attached for a moment. Per function, a load costs the kernel a
-  // kallsyms_lookup_name(), a linear scan before 6.2: 0.1 s each under TCG on 6.1, as much
-  // as the real program's load pays again. A function BTF has that will not load or attach
-  // anyway (not in kallsyms, notrace) fails in the real load or attach, and Tracer::start
-  // then retries with the twin.
-  const Btf* b = vmlinux_btf();
-  const int id = b ? Btf::find(b->funcs, func) : -1;
-  if (id <= 0) return false;
-  if (!trampolines_) {
-    Stopwatch w(fentry_ns_);
-    const bpf_insn insns[] = {
-        {BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0},
-        {BPF_JMP | BPF_EXIT, 0, 0, 0, 0},
-    };
-    LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_FENTRY,
-                .attach_btf_id = static_cast<__u32>(id));
-    util::Fd prog(bpf_prog_load(BPF_PROG_TYPE_TRACING, "lt_probe", "GPL", insns, 2, &opts));
-    trampolines_ = prog && util::Fd(bpf_raw_tracepoint_open(nullptr, prog.get()));
-  }
-  return *trampolines_;
+  // Nothing is loaded or attached to find out: per function a load cost the kernel a
+  // kallsyms_lookup_name(), a linear scan before 6.2 (0.1 s each under TCG on 6.1), and a
+  // trampoline probe an attach and a detach (0.2-0.3 s). A function BTF has that will not
+  // load or attach anyway (not in kallsyms, notrace, an arch without trampolines) fails in
+  // the real load or attach, and Tracer::start then takes the twin.
+  return btf_has_func(func);
 }
 
 bool HostFeatures::kprobes() const {
@@ -191,9 +173,6 @@ std::string HostFeatures::costs() const {
   std::string out;
   const auto add = [&out](const std::string& what) { out += (out.empty() ? "" : "; ") + what; };
   if (btf_ns_) add("vmlinux BTF parsed in " + util::format_ms(btf_ns_));
-  if (trampolines_)
-    add(std::string("BPF trampolines ") + (*trampolines_ ? "work" : "do not work") +
-        " (probed in " + util::format_ms(fentry_ns_) + ")");
   if (kallsyms_ns_) add("/proc/kallsyms read in " + util::format_ms(kallsyms_ns_));
   return out;
 }

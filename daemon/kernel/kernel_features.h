@@ -22,7 +22,8 @@ class KernelFeatures {
   virtual bool btf() const = 0;             // /sys/kernel/btf/vmlinux
   virtual bool btf_has_func(std::string_view name) const = 0;
   virtual bool btf_has_tracepoint(std::string_view name) const = 0;  // btf_trace_<name>
-  // BTF has `func` and the arch has BPF trampolines.
+  // BTF has `func`: an fentry/fexit program on it should load and attach (the arch's BPF
+  // trampolines are found out by attaching; see Tracer::start).
   virtual bool fentry_attachable(std::string_view func) const = 0;
   virtual bool kprobes() const = 0;  // kprobe PMU
   virtual bool kallsyms_has(std::string_view name) const = 0;
@@ -46,8 +47,8 @@ class KernelFeatures {
   // names): tens of MB on a large kernel, needed only while choosing programs. A later
   // question reads them again.
   virtual void release_caches() const {}
-  // What answering took so far, for -v: "vmlinux BTF parsed in 210 ms; 4 fentry probes in
-  // 880 ms"; empty when nothing costly was asked.
+  // What answering took so far, for -v: "vmlinux BTF parsed in 210 ms; /proc/kallsyms read
+  // in 600 ms"; empty when nothing costly was asked.
   virtual std::string costs() const { return {}; }
 };
 
@@ -90,12 +91,10 @@ class HostFeatures final : public KernelFeatures {
   std::filesystem::path procfs_, sysfs_;
   mutable std::unique_ptr<Btf> btf_;
   mutable bool btf_tried_ = false;
-  // Whether a BPF trampoline could be attached, learnt by the first fentry_attachable().
-  mutable std::optional<bool> trampolines_;
   mutable std::vector<std::string> kallsyms_cache_;
   mutable bool kallsyms_read_ = false;
-  // For costs(): what the BTF parse, the trampoline probe and the kallsyms read took.
-  mutable std::uint64_t btf_ns_ = 0, fentry_ns_ = 0, kallsyms_ns_ = 0;
+  // For costs(): what the BTF parse and the kallsyms read took.
+  mutable std::uint64_t btf_ns_ = 0, kallsyms_ns_ = 0;
 };
 
 // Checks, in order of what a user must fix first, that lifetrace can trace

@@ -345,4 +345,21 @@ std::optional<std::string> failed_program(const std::string& log) {
   return log.substr(start + kPrefix.size(), end - start - kPrefix.size());
 }
 
+std::set<std::string> programs_to_retry(const std::vector<AttachRefusal>& refused,
+                                        const std::vector<ProbeChoice>& choices,
+                                        const std::set<std::string>& rejected) {
+  std::set<std::string> retry;
+  for (const auto& r : refused) {
+    if (r.err != kEnotsupp) {
+      retry.insert(r.program);
+      continue;
+    }
+    for (const auto& c : choices)
+      if (c.chosen && (c.chosen->flavor == Flavor::fentry || c.chosen->flavor == Flavor::fexit))
+        retry.insert(c.chosen->program);
+  }
+  std::erase_if(retry, [&](const std::string& p) { return rejected.count(p) > 0; });
+  return retry;
+}
+
 }  // namespace lifetrace

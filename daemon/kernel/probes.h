@@ -81,10 +81,27 @@ struct ProbeChoice {
 
 // Picks, for each probe, the program to load on this kernel: its primary or
 // twin, else its fallback's. Programs in `rejected` (refused by this kernel's
-// verifier on an earlier attempt) are never chosen again.
+// verifier, or not attached, on an earlier attempt) are never chosen again.
 std::vector<ProbeChoice> choose_programs(const KernelFeatures& f, AttachMode mode,
                                          const std::set<std::string>& rejected = {},
                                          SyscallTracepoints syscall_tps = SyscallTracepoints::use);
+
+// The kernel's ENOTSUPP (include/linux/errno.h), unknown to strerror(): an operation this
+// kernel or arch does not implement, e.g. a BPF trampoline on arm64 before 6.0.
+inline constexpr int kEnotsupp = 524;
+
+// An fentry or fexit program that loaded but would not attach, and the errno.
+struct AttachRefusal {
+  std::string program;
+  int err = 0;
+};
+
+// The programs to reject for the next attempt after `refused` (then choose_programs() takes
+// their twins): each refused program, and on ENOTSUPP (no trampolines on this arch) every
+// chosen fentry and fexit program at once; none already in `rejected`.
+std::set<std::string> programs_to_retry(const std::vector<AttachRefusal>& refused,
+                                        const std::vector<ProbeChoice>& choices,
+                                        const std::set<std::string>& rejected);
 
 // The program libbpf named in "prog 'NAME': failed to load", if any.
 std::optional<std::string> failed_program(const std::string& libbpf_log);

@@ -10,7 +10,6 @@
 #include <optional>
 #include <span>
 #include <string>
-#include <utility>
 #include <variant>
 #include <vector>
 
@@ -77,10 +76,10 @@ class Tracer {
   // buffers, the lost and denied maps, the attached programs) by descriptors of their own;
   // false if those could not be duplicated.
   static bool release_object(Impl& im);
-  // Attaches every chosen program, a result per probe in `results`; the first fentry or
-  // fexit program that would not attach, with why, or nullopt.
-  static std::optional<std::pair<std::string, std::string>> attach_chosen(
-      Impl& im, const std::vector<ProbeChoice>& choices, std::vector<AttachResult>& results);
+  // Attaches every chosen program, a result per probe in `results`; returns the fentry and
+  // fexit programs that would not attach.
+  static std::vector<AttachRefusal> attach_chosen(Impl& im, const std::vector<ProbeChoice>& choices,
+                                                  std::vector<AttachResult>& results);
   static std::string load_cost_note(Impl& im, std::uint64_t begin_ns, std::uint64_t end_ns);
   std::unique_ptr<Impl> impl_;
   std::vector<AttachResult> results_;

@@ -456,3 +456,29 @@ TEST_CASE("kprobe targets are looked up in BTF, and in /proc/kallsyms only witho
   CHECK_THAT(choice(k, "free_module").reason,
              Catch::Contains("free_module is not in /proc/kallsyms"));
 }
+
+TEST_CASE("an attach refusal retries that program, ENOTSUPP every trampoline program", "[probes]") {
+  FakeFeatures f;
+  const auto cs = choose_programs(f, AttachMode::automatic);
+  REQUIRE(chosen(cs, "do_init_module_enter") == "do_init_module_fentry");
+
+  // One function the kernel would not patch (EINVAL, EBUSY): that program only.
+  auto r = programs_to_retry({{"free_module_fentry", EBUSY}}, cs, {});
+  CHECK(r == std::set<std::string>{"free_module_fentry"});
+  auto again = choose_programs(f, AttachMode::automatic, r);
+  CHECK(chosen(again, "free_module") == "free_module_kprobe");
+  CHECK(chosen(again, "do_init_module_enter") == "do_init_module_fentry");
+
+  // No trampolines on this arch: every chosen fentry and fexit program at once.
+  r = programs_to_retry({{"do_init_module_fentry", kEnotsupp}}, cs, {});
+  CHECK(r.count("do_init_module_fentry"));
+  CHECK(r.count("do_one_initcall_fexit"));
+  CHECK(r.count("free_module_fentry"));
+  CHECK_FALSE(r.count("sys_enter_init_module"));  // a tracepoint: no trampoline
+  again = choose_programs(f, AttachMode::automatic, r);
+  for (const auto& c : again)
+    if (c.chosen) CHECK((c.chosen->flavor != Flavor::fentry && c.chosen->flavor != Flavor::fexit));
+
+  // What was already rejected is not retried again: the start then stops retrying.
+  CHECK(programs_to_retry({{"free_module_fentry", EBUSY}}, cs, {"free_module_fentry"}).empty());
+}
