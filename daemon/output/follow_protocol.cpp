@@ -1,5 +1,9 @@
 #include "output/follow_protocol.h"
 
+#include <cstdint>
+#include <string>
+#include <utility>
+
 #include <nlohmann/json.hpp>
 
 #include "output/event_json.h"
@@ -61,7 +65,8 @@ Message parse_line(const std::string& line) {
   if (j.is_discarded() || !j.is_object()) return Malformed{"not a JSON object"};
   try {
     if (auto it = j.find("lifetrace_follow"); it != j.end()) {
-      if (!it->is_number_integer()) return Unknown{"hello without a protocol version"};
+      if (!it->is_number_integer() || !std::in_range<int>(it->get<std::int64_t>()))
+        return Unknown{"hello without a protocol version"};
       return Hello{it->get<int>(), j.value("version", "?"), j.value("status", "")};
     }
     if (auto it = j.find("lifetrace_dropped"); it != j.end()) {
@@ -75,10 +80,18 @@ Message parse_line(const std::string& line) {
     if (auto it = j.find("lifetrace_history"); it != j.end()) {
       if (!it->is_object()) return Unknown{"history frame is not an object"};
       HistoryStart h;
-      h.loads = it->value("loads", std::uint64_t{0});
-      h.preloaded = it->value("preloaded", std::uint64_t{0});
-      h.not_kept = it->value("not_kept", std::uint64_t{0});
-      h.max_loads = it->value("max_loads", std::uint64_t{0});
+      // Counts are unsigned integers or absent (0): a float, such as an integer too large
+      // for 64 bits, or a negative number is refused, never converted (the fuzzer's
+      // 2.05e87 "max_loads" was undefined behaviour in the conversion).
+      for (auto [key, field] : {std::pair{"loads", &h.loads},
+                                {"preloaded", &h.preloaded},
+                                {"not_kept", &h.not_kept},
+                                {"max_loads", &h.max_loads}}) {
+        const auto v = it->find(key);
+        if (v == it->end()) continue;
+        if (!v->is_number_unsigned()) return Unknown{std::string("bad history ") + key};
+        *field = v->get<std::uint64_t>();
+      }
       h.since = it->value("since", std::string());
       return h;
     }

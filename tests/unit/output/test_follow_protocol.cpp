@@ -65,6 +65,12 @@ TEST_CASE("lines from elsewhere are unknown or malformed, never a crash", "[prot
       {"{\"event\":\"live\",\"time\":\"2026-01-01T00:00:00.000000000Z\",\"ret\":-9.5e22}", false},
       {"{\"event\":\"live\",\"time\":\"2026-01-01T00:00:00.000000000Z\",\"pid\":-1}", false},
       {"{\"event\":\"live\",\"time\":\"2026-01-01T00:00:00.000000000Z\",\"flags\":1e40}", false},
+      // And in the history frame's counts (fuzz_follow_protocol again, 2026-12-07).
+      {"{\"lifetrace_history\":{\"loads\":1,\"max_loads\":2048777777777777777777777777777}}",
+       false},
+      {"{\"lifetrace_history\":{\"loads\":-1}}", false},
+      {"{\"lifetrace_history\":{\"not_kept\":2.5}}", false},
+      {"{\"lifetrace_follow\":4294967297}", false},
   }));
   CAPTURE(line);
   const auto msg = proto::parse_line(line);
