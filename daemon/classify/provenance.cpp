@@ -222,7 +222,7 @@ std::map<std::string, std::filesystem::path> module_files_for(std::set<std::stri
   // "kernel/drivers/net/dummy.ko.xz: dep.ko ...", the path relative to `dir`.
   while (!wanted.empty() && std::getline(in, line)) {
     const size_t colon = line.find(':');
-    if (colon == std::string::npos) continue;
+    if (colon == std::string::npos || colon == 0) continue;
     const std::string_view path(line.data(), colon);
     auto it = wanted.find(module_name_of_path(path));
     if (it == wanted.end()) continue;

@@ -240,6 +240,7 @@ TEST_CASE("modules.dep: every wanted file in one pass, '-' and '_' alike", "[pro
     dep << "kernel/drivers/net/dummy.ko.xz:\n"
         << "kernel/sound/pci/hda/snd-hda-intel.ko.xz: kernel/sound/core/snd.ko.xz\n"
         << "garbage line without a colon\n"
+        << ": a line with no path\n"
         << "/opt/extra/out_of_tree.ko:\n"
         << "kernel/sound/core/snd.ko.xz:\n";
   }
@@ -252,5 +253,6 @@ TEST_CASE("modules.dep: every wanted file in one pass, '-' and '_' alike", "[pro
   // A dependency named after the colon is not a module's own line.
   CHECK(module_file_for("snd", dir) == dir / "kernel/sound/core/snd.ko.xz");
   CHECK_FALSE(module_file_for("bogus", dir).has_value());
+  CHECK_FALSE(module_file_for("", dir).has_value());
   std::filesystem::remove_all(dir);
 }
