@@ -68,8 +68,13 @@ std::string module_taint_letters(std::uint64_t taints) {
 }
 
 std::string errno_name(std::int64_t ret) {
-  const int e = static_cast<int>(ret < 0 ? -ret : ret);
-  if (const char* name = strerrorname_np(e)) return name;
+  // The magnitude in unsigned arithmetic: -INT64_MIN is not an int64_t (fuzz_record found a
+  // record with that return value), and an int would cut a large one short.
+  const std::uint64_t e =
+      ret < 0 ? 0 - static_cast<std::uint64_t>(ret) : static_cast<std::uint64_t>(ret);
+  if (e <= 4095) {  // MAX_ERRNO: the range a syscall returns errors in
+    if (const char* name = strerrorname_np(static_cast<int>(e))) return name;
+  }
   return "E" + std::to_string(e);
 }
 

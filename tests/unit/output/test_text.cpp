@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <cstdint>
 
 #include "output/event_json.h"
 #include "output/text.h"
@@ -19,7 +20,10 @@ TEST_CASE("errno names and taint letters", "[format]") {
                                                         {-95, "EOPNOTSUPP"},
                                                         {-1, "EPERM"},
                                                         {-61, "ENODATA"},
-                                                        {-100000, "E100000"}}));
+                                                        {-100000, "E100000"},
+                                                        // fuzz_record: -INT64_MIN overflowed
+                                                        {INT64_MIN, "E9223372036854775808"},
+                                                        {-5'000'000'000, "E5000000000"}}));
   CAPTURE(ret);
   CHECK(errno_name(ret) == name);
   CHECK(module_taint_letters(0) == "");
