@@ -234,8 +234,8 @@ std::map<std::string, std::filesystem::path> module_files_for(std::set<std::stri
     wanted.emplace(std::move(k), n);
   }
   // Read whole, then looked at as views: this runs for every `live` event, and a line at a
-  // time through a stream with a string per name cost tens of ms of CPU under TCG on 7.2's
-  // 6 000 lines, beside the loads being timed.
+  // time through a stream with a string per name cost tens of ms of CPU under TCG on 7.2's 4 200
+  // lines, beside the loads being timed.
   std::string text;
   {
     std::ifstream in(dir / "modules.dep", std::ios::binary);
