@@ -191,16 +191,15 @@ void read_signature(std::span<const char> image, Provenance& p) {
 
 namespace {
 
-// The basename of a module's path without ".ko" and a compression suffix ("snd-hda-intel" for
+// The basename of a module's path without ".ko" and its compression suffix ("snd-hda-intel" for
 // "kernel/.../snd-hda-intel.ko.xz"); empty when the path is not a module's.
 std::string_view module_stem(std::string_view path) {
   std::string_view base = path.substr(path.find_last_of('/') + 1);  // npos + 1 == 0
-  const size_t ko = base.rfind(".ko");
-  // "name.ko" or "name.ko.xz" (.zst, .gz): one more dot at most after ".ko".
-  if (ko == std::string_view::npos || ko == 0) return {};
-  const std::string_view rest = base.substr(ko + 3);
-  if (!rest.empty() && (rest[0] != '.' || rest.find('.', 1) != std::string_view::npos)) return {};
-  return base.substr(0, ko);
+  for (std::string_view ext : {".ko.xz", ".ko.zst", ".ko.gz", ".ko"}) {
+    if (base.size() > ext.size() && base.substr(base.size() - ext.size()) == ext)
+      return base.substr(0, base.size() - ext.size());
+  }
+  return {};
 }
 
 // `name` with '-' read as '_', into `out` (reused: no allocation per line of modules.dep).

@@ -51,7 +51,7 @@ std::string sha256_hex(std::span<const char> bytes);
 void read_signature(std::span<const char> image, Provenance& p);
 
 // The module name a file in modules.dep stands for: "kernel/.../snd-hda-intel.ko.xz" ->
-// "snd_hda_intel" (the basename without ".ko" and a compression suffix, '-' read as '_');
+// "snd_hda_intel" (the basename without ".ko", ".ko.xz", ".ko.zst" or ".ko.gz", '-' read as '_');
 // empty when the path is not a module's.
 std::string module_name_of_path(std::string_view path);
 

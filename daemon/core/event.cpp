@@ -1,5 +1,6 @@
 #include "core/event.h"
 
+#include "classify/provenance.h"
 #include "lifetrace.h"
 
 #include <array>
@@ -88,17 +89,7 @@ std::string syscall_name(std::uint32_t lt_syscall) {
 }
 
 std::string module_name_from_file(std::string_view file) {
-  if (auto slash = file.rfind('/'); slash != std::string_view::npos) file.remove_prefix(slash + 1);
-  for (std::string_view ext : {".ko.xz", ".ko.zst", ".ko.gz", ".ko"}) {
-    if (file.size() > ext.size() && file.substr(file.size() - ext.size()) == ext) {
-      file.remove_suffix(ext.size());
-      std::string name(file);
-      for (char& c : name)
-        if (c == '-') c = '_';
-      return name;
-    }
-  }
-  return {};
+  return classify::module_name_of_path(file);
 }
 
 }  // namespace lifetrace

@@ -152,7 +152,8 @@ std::string errno_name(std::int64_t ret);
 // "init_module", "finit_module" or "delete_module" for enum lt_load_syscall.
 std::string syscall_name(std::uint32_t lt_syscall);
 
-// "kvm-intel.ko.xz" -> "kvm_intel": what modprobe calls the module.
+// "kvm-intel.ko.xz" -> "kvm_intel": what modprobe calls the module
+// (classify::module_name_of_path(), the rule modules.dep is read with).
 std::string module_name_from_file(std::string_view file);
 
 }  // namespace lifetrace
